@@ -1,0 +1,14 @@
+# Drivers are compiled into liborch.  Each driver folder has its own
+# fragment, included here.
+orchestrator_liborch_a_SOURCES += \
+	drivers/vswitch/vswitch-provider.h \
+	drivers/compute/compute-provider.h
+
+include drivers/vswitch/dummy/automake.mk
+include drivers/compute/dummy/automake.mk
+if ENABLE_OVS
+include drivers/vswitch/ovs/automake.mk
+endif
+if ENABLE_NATIVE
+include drivers/compute/native/automake.mk
+endif

@@ -1,0 +1,189 @@
+/* The vSwitch driver contract (paper 5.4, Tables 2 and 3).
+ *
+ * The network manager (orchestrator/netmgr.c) drives a vSwitch only through
+ * these hooks and never knows which switch is behind them.  A driver fills
+ * one 'struct vswitch_class' and registers it at start-up with
+ * vswitch_register() (orchestrator/vswitch.h).
+ *
+ * Objects.  'struct vswitch_lsi' and 'struct vswitch_port' are defined by
+ * each driver (opaque to the core).  The driver allocates them and owns
+ * them until the matching destroy hook is called; the core never frees
+ * them itself.
+ *
+ * Errors.  Hooks return 0 or a negative errno, and on failure may write a
+ * reason for the operator into 'err' (which may be NULL).  A hook that
+ * fails leaves nothing behind: it undoes whatever it did before failing.
+ * Destroy hooks never fail: they do their best and log what they could not
+ * remove.
+ *
+ * Threads.  Hooks may be called concurrently for different graphs (never
+ * for the same graph-LSI); a driver serialises access to shared state
+ * (LSI-0, its connection to the switch) itself. */
+#ifndef CORCH_VSWITCH_PROVIDER_H
+#define CORCH_VSWITCH_PROVIDER_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flow.h"
+#include "graph.h"
+#include "util.h"
+
+struct corch_config;
+struct vswitch_lsi;             /* A logical switch instance (a bridge). */
+struct vswitch_port;            /* A port of an LSI. */
+
+/* Port technologies: how an SF's vNIC is connected to its graph-LSI. */
+enum vswitch_port_tech {
+    VSWITCH_PORT_VETH,          /* A veth pair; the SF gets the peer end. */
+    VSWITCH_PORT_INTERNAL,      /* A switch-internal port device. */
+    VSWITCH_PORT_TAP,           /* A tap device (VMs). */
+    VSWITCH_PORT_VHOST_USER,    /* A vhost-user socket (DPDK, VMs). */
+};
+const char *vswitch_port_tech_name(enum vswitch_port_tech);
+
+/* What to create for an LSI. */
+struct vswitch_lsi_spec {
+    const char *graph_id;       /* Owner graph; NULL for LSI-0 and shared
+                                 * internal-group LSIs. */
+    const char *name;           /* Bridge name chosen by the core,
+                                 * [A-Za-z0-9_.-]{1,15}, unique on the node. */
+    bool learning;              /* L2 learning switch (internal groups)
+                                 * instead of a rule-programmed one. */
+};
+
+/* What to create for an SF port on a graph-LSI. */
+struct vswitch_port_spec {
+    enum vswitch_port_tech tech;
+    const char *name;           /* Switch-side name chosen by the core,
+                                 * [A-Za-z0-9_.-]{1,15}, unique on the node. */
+    const char *graph_id;       /* Owner graph, stored as identity. */
+    const char *sf_id;          /* Owner SF. */
+    const char *sf_port_id;     /* The SF port it serves. */
+};
+
+/* What the SF side gets, filled by port_create. */
+struct vswitch_port_info {
+    char sf_ifname[16];         /* Device handed to the SF (veth peer,
+                                 * internal port, tap); "" if none. */
+    char socket_path[108];      /* vhost-user socket; "" if none. */
+    uint32_t ofport;            /* Switch port number, for diagnostics. */
+};
+
+/* One action of a rule, applied in array order. */
+enum vswitch_action_type {
+    VSWITCH_ACT_OUTPUT,         /* u.port */
+    VSWITCH_ACT_PUSH_VLAN,      /* u.vlan_id: push 802.1Q, set VID. */
+    VSWITCH_ACT_POP_VLAN,       /* Remove the outer 802.1Q tag. */
+    VSWITCH_ACT_SET_ETH_SRC,    /* u.mac */
+    VSWITCH_ACT_SET_ETH_DST,    /* u.mac */
+    VSWITCH_ACT_SET_IP_SRC,     /* u.ip (IPv4 or IPv6, full prefix) */
+    VSWITCH_ACT_SET_IP_DST,     /* u.ip */
+};
+struct vswitch_action {
+    enum vswitch_action_type type;
+    union {
+        struct vswitch_port *port;
+        uint16_t vlan_id;
+        uint8_t mac[6];
+        struct flow_ip ip;
+    } u;
+};
+
+/* A traffic-steering rule for one LSI (paper Table 3).  A rule with no
+ * action drops.  Two rules of one LSI are the same rule when their
+ * priority, in_port and match are equal. */
+struct vswitch_rule {
+    uint64_t cookie;            /* Identity: the owner graph in the upper
+                                 * 32 bits, the rule in the lower 32. */
+    uint16_t priority;
+    struct vswitch_port *in_port; /* Required. */
+    struct flow_match match;    /* Other header fields. */
+    struct vswitch_action *actions; /* Owned by the caller. */
+    size_t n_actions;
+};
+
+/* A batch for rules_apply(): deletions first, then additions, applied as
+ * one unit (an OpenFlow bundle, or a barrier-terminated batch undone on
+ * error).  Arrays owned by the caller. */
+struct vswitch_rule_batch {
+    const struct vswitch_rule *del;
+    size_t n_del;
+    const struct vswitch_rule *add;
+    size_t n_add;
+};
+
+struct vswitch_class {
+    /* "ovs", "dummy", ... as in config key vswitch.driver. */
+    const char *type;
+
+    /* Connects to the switch described by 'cfg'.  Called once before any
+     * other hook.  May be NULL. */
+    int (*init)(const struct corch_config *cfg, struct corch_err *err);
+    /* Disconnects; deployed LSIs stay.  May be NULL. */
+    void (*fini)(void);
+
+    /* Management interface (paper Table 2). */
+
+    /* Creates LSI-0 with the physical interfaces 'ifnames' (n of them), or
+     * adopts it if it exists from a previous run.  Required. */
+    int (*lsi0_open)(const char *const *ifnames, size_t n,
+                     struct vswitch_lsi **ret_lsi0, struct corch_err *err);
+    /* The port of LSI-0 for physical interface 'ifname' (one of those
+     * passed to lsi0_open), owned by the driver: never destroyed by the
+     * core.  -ENODEV if unknown.  Required. */
+    int (*lsi0_port)(struct vswitch_lsi *lsi0, const char *ifname,
+                     struct vswitch_port **ret_port);
+
+    /* Creates a graph-LSI or an internal-group LSI, locked down so that
+     * nobody but c-orch programs it.  Required. */
+    int (*lsi_create)(const struct vswitch_lsi_spec *,
+                      struct vswitch_lsi **ret_lsi, struct corch_err *err);
+    /* Destroys an LSI with its ports, vlinks' ends on it and rules.  Never
+     * fails.  Required. */
+    void (*lsi_destroy)(struct vswitch_lsi *);
+
+    /* Creates 'n' virtual links between 'a' and 'b' (patch-port pairs on
+     * OVS).  Fills ret_a_ports[i] / ret_b_ports[i] with the two ends of
+     * link i.  All or nothing.  Required. */
+    int (*vlinks_create)(struct vswitch_lsi *a, struct vswitch_lsi *b,
+                         size_t n, const char *name_prefix,
+                         struct vswitch_port **ret_a_ports,
+                         struct vswitch_port **ret_b_ports,
+                         struct corch_err *err);
+
+    /* Creates an SF port on a graph-LSI and says what the SF side gets.
+     * Required. */
+    int (*port_create)(struct vswitch_lsi *, const struct vswitch_port_spec *,
+                       struct vswitch_port **ret_port,
+                       struct vswitch_port_info *ret_info,
+                       struct corch_err *err);
+
+    /* Creates the port of a SAP that lives on a graph-LSI: gre (a tunnel
+     * port) and host-stack (an internal port with the SAP's address in the
+     * host stack).  'name' is chosen by the core like a port name.  Interface
+     * and vlan SAPs use lsi0_port() instead.  -EOPNOTSUPP for SAP types
+     * the switch cannot do.  Required. */
+    int (*sap_create)(struct vswitch_lsi *, const struct graph_sap *,
+                      const char *name, const char *graph_id,
+                      struct vswitch_port **ret_port, struct corch_err *err);
+
+    /* Destroys a port made by vlinks_create (either end: both go),
+     * port_create or sap_create.  Never fails.  Required. */
+    void (*port_destroy)(struct vswitch_port *);
+
+    /* Control interface (paper Table 3). */
+
+    /* Applies a batch of rule deletions and additions to one LSI, whole or
+     * not at all, and returns once the switch has them.  Required. */
+    int (*rules_apply)(struct vswitch_lsi *, const struct vswitch_rule_batch *,
+                       struct corch_err *err);
+
+    /* Whether the switch can do a SAP type on this node ("gre" needs
+     * tunnel support...).  Used in the node description.  May be NULL
+     * (everything supported). */
+    bool (*sap_supported)(enum graph_sap_type);
+};
+
+#endif

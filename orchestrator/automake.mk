@@ -1,0 +1,27 @@
+# The core of the daemon, built as a convenience library so that the unit
+# tests link the very same objects as c-orch.
+noinst_LIBRARIES += orchestrator/liborch.a
+orchestrator_liborch_a_SOURCES = \
+	orchestrator/log.c orchestrator/log.h \
+	orchestrator/util.c orchestrator/util.h \
+	orchestrator/config.c orchestrator/config.h \
+	orchestrator/flow.c orchestrator/flow.h \
+	orchestrator/graph.c orchestrator/graph.h \
+	orchestrator/nffg.c orchestrator/nffg.h \
+	orchestrator/store.c orchestrator/store.h \
+	orchestrator/security.c orchestrator/security.h \
+	orchestrator/repository.c orchestrator/repository.h \
+	orchestrator/resolver.c orchestrator/resolver.h \
+	orchestrator/scheduler.c orchestrator/scheduler.h \
+	orchestrator/vswitch.c orchestrator/vswitch.h \
+	orchestrator/compute.c orchestrator/compute.h \
+	orchestrator/netmgr.c orchestrator/netmgr.h \
+	orchestrator/nrm.c orchestrator/nrm.h \
+	orchestrator/node.c orchestrator/node.h \
+	orchestrator/bus.c orchestrator/bus.h \
+	orchestrator/rest.c orchestrator/rest.h \
+	orchestrator/proc.c orchestrator/proc.h
+
+sbin_PROGRAMS += orchestrator/c-orch
+orchestrator_c_orch_SOURCES = orchestrator/main.c
+orchestrator_c_orch_LDADD = orchestrator/liborch.a $(CORCH_LIBS)

@@ -1,0 +1,74 @@
+/* The security manager (paper 5.1): users, roles, passwords, tokens, and
+ * the authorisation matrix every REST call goes through.
+ *
+ * Passwords are stored as libsodium argon2id hashes; tokens are 128 random
+ * bits, handed out once and stored as a digest; all secret comparisons
+ * are constant-time. */
+#ifndef CORCH_SECURITY_H
+#define CORCH_SECURITY_H 1
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util.h"
+
+struct corch_config;
+struct store;
+struct security;
+
+enum security_role {
+    SECURITY_ROLE_ADMIN,        /* Everything, including users. */
+    SECURITY_ROLE_OPERATOR,     /* Creates graphs; reads, updates and
+                                 * deletes its own. */
+    SECURITY_ROLE_VIEWER,       /* Reads everything, changes nothing. */
+};
+const char *security_role_name(enum security_role);
+int security_role_from_string(const char *, enum security_role *ret_role);
+
+/* What a request wants to do, for security_authorize(). */
+enum security_action {
+    SECURITY_GRAPH_LIST,        /* GET /v1/graphs */
+    SECURITY_GRAPH_CREATE,      /* PUT of a new graph, POST /NF-FG/ */
+    SECURITY_GRAPH_READ,        /* GET of one graph / its status */
+    SECURITY_GRAPH_UPDATE,      /* PUT of an existing graph */
+    SECURITY_GRAPH_DELETE,      /* DELETE of a graph */
+    SECURITY_NODE_READ,         /* GET /v1/node */
+    SECURITY_USER_ADMIN,        /* /v1/users */
+};
+
+/* Creates the manager.  If the store has no user and the configuration has
+ * an admin password, creates user "admin" with it. */
+int security_create(const struct corch_config *, struct store *,
+                    struct security **ret, struct corch_err *err);
+void security_destroy(struct security *);       /* Accepts NULL. */
+
+/* Password check and token issue.  -EACCES on bad credentials (the same
+ * error, and about the same time, for an unknown user). */
+int security_login(struct security *, const char *user, const char *password,
+                   char **ret_token, int64_t *ret_expires);
+/* Token check.  -EACCES if unknown or expired. */
+int security_authenticate(struct security *, const char *token,
+                          char **ret_user, enum security_role *ret_role);
+
+/* Creates or updates a user.  'password' may be NULL on update (keeps the
+ * old one).  -EINVAL with the field in err->path ("name", "password",
+ * "role") for a bad value. */
+int security_user_put(struct security *, const char *name,
+                      const char *password, const char *role,
+                      bool *ret_created, struct corch_err *err);
+/* Deletes a user and revokes its tokens.  -ENOENT if unknown. */
+int security_user_delete(struct security *, const char *name);
+/* {"users":[{"name","role"}]}; caller owns it. */
+json_object *security_user_list(struct security *);
+
+/* The authorisation matrix: whether 'user' with 'role' may do 'action' on
+ * an object owned by 'owner' (NULL where no object is involved).  Pure
+ * function: no I/O. */
+bool security_authorize(enum security_role role, const char *user,
+                        enum security_action action, const char *owner);
+
+/* Lowers the password-hash cost; for unit tests only. */
+void security_set_fast_hash_for_tests(bool fast);
+
+#endif

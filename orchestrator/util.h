@@ -1,0 +1,80 @@
+/* Small helpers shared by every module: scope-based cleanup, error text
+ * carried back to the REST layer, strict name checks, number parsing. */
+#ifndef CORCH_UTIL_H
+#define CORCH_UTIL_H 1
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#define ARRAY_SIZE(a) (sizeof (a) / sizeof *(a))
+
+/* Scope-based cleanup, systemd style:
+ *     _cleanup_free_ char *s = strdup(x);
+ * frees 's' when it goes out of scope.  Destructors accept NULL. */
+#define _cleanup_(f) __attribute__((cleanup(f)))
+static inline void freep(void *p) { free(*(void **) p); }
+#define _cleanup_free_ _cleanup_(freep)
+void closep(int *fd);                   /* Closes *fd if >= 0. */
+#define _cleanup_close_ _cleanup_(closep)
+
+/* Hands ownership out of a cleanup variable: return TAKE_PTR(p); */
+#define TAKE_PTR(p) ({ __typeof__(p) p_ = (p); (p) = NULL; p_; })
+
+/* Allocation that aborts on exhaustion, for sizes the daemon controls.
+ * Sizes a client controls are bounded by the config limits first. */
+void *xmalloc(size_t);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *, size_t);
+char *xstrdup(const char *);            /* xstrdup(NULL) returns NULL. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Why an operation failed, in words a client can act on.  Filled by the
+ * module that failed, carried up unchanged, turned into the JSON error body
+ * by the REST layer.  'path' names the offending field of the request
+ * ("sffg.flowrules[3].match.port_in") or is empty. */
+#define CORCH_ERR_PATH_MAX 256
+#define CORCH_ERR_MSG_MAX 2048
+struct corch_err {
+    char path[CORCH_ERR_PATH_MAX];  /* Offending field, "" if none. */
+    char msg[CORCH_ERR_MSG_MAX];    /* Human-readable reason, "" if none. */
+};
+/* Sets err->msg (and err->path if 'path' is nonnull) unless 'err' is NULL.
+ * Returns 'error' so that callers can "return corch_err_set(...)". */
+int corch_err_set(struct corch_err *err, int error, const char *path,
+                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Prefixes err->msg with "<prefix>: ". */
+void corch_err_prefix(struct corch_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Strict name checks: everything a client sends that becomes an interface,
+ * namespace, bridge, container or file name goes through one of these. */
+/* Graph, SF, SAP, port, rule and user ids: [A-Za-z0-9_.:-]{1,64}, not
+ * starting with '.' or '-'. */
+bool name_is_valid_id(const char *);
+/* Network interface names: [A-Za-z0-9_.-]{1,15}, not "." or "..". */
+bool name_is_valid_ifname(const char *);
+
+/* Parses an unsigned number given as a JSON integer's text, a decimal
+ * string or a "0x" hex string (the SF-FG allows all three).  Fails with
+ * -EINVAL on junk and -ERANGE above 'max'. */
+int parse_uint(const char *, uint64_t max, uint64_t *ret_value);
+
+/* Monotonic clock in nanoseconds / milliseconds. */
+uint64_t time_ns(void);
+uint64_t time_ms(void);
+
+/* Constant-time comparison of two byte strings of the same length. */
+bool memeq_const_time(const void *a, const void *b, size_t n);
+
+/* Fills 'buf' with 'n' bytes from the kernel's CSPRNG.  Aborts on failure. */
+void random_bytes(void *buf, size_t n);
+/* Writes 2n hex digits and a NUL to 'out'. */
+void hex_encode(const void *in, size_t n, char *out);
+
+/* Creates 'path' and missing parents with 'mode'.  0 or negative errno. */
+int mkdir_p(const char *path, unsigned int mode);
+
+#endif

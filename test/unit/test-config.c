@@ -1,0 +1,2 @@
+/* Placeholder until this module's tests are written: skipped. */
+int main(void) { return 77; }
