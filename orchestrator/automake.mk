@@ -20,7 +20,8 @@ orchestrator_liborch_a_SOURCES = \
 	orchestrator/node.c orchestrator/node.h \
 	orchestrator/bus.c orchestrator/bus.h \
 	orchestrator/rest.c orchestrator/rest.h \
-	orchestrator/proc.c orchestrator/proc.h
+	orchestrator/proc.c orchestrator/proc.h \
+	orchestrator/netlink.c orchestrator/netlink.h
 
 sbin_PROGRAMS += orchestrator/c-orch
 orchestrator_c_orch_SOURCES = orchestrator/main.c
