@@ -53,11 +53,14 @@ int security_authenticate(struct security *, const char *token,
 
 /* Creates or updates a user.  'password' may be NULL on update (keeps the
  * old one).  -EINVAL with the field in err->path ("name", "password",
- * "role") for a bad value. */
+ * "role") for a bad value.  'role' may be NULL on update (keeps the old
+ * one); a new user needs both.  -EPERM (path "role") when demoting the
+ * last admin.  A new password revokes the user's tokens. */
 int security_user_put(struct security *, const char *name,
                       const char *password, const char *role,
                       bool *ret_created, struct corch_err *err);
-/* Deletes a user and revokes its tokens.  -ENOENT if unknown. */
+/* Deletes a user and revokes its tokens.  -ENOENT if unknown, -EPERM for
+ * the last admin (security_user_delete_err() says why). */
 int security_user_delete(struct security *, const char *name);
 /* {"users":[{"name","role"}]}; caller owns it. */
 json_object *security_user_list(struct security *);
@@ -70,5 +73,13 @@ bool security_authorize(enum security_role role, const char *user,
 
 /* Lowers the password-hash cost; for unit tests only. */
 void security_set_fast_hash_for_tests(bool fast);
+
+/* Added after the first contract (backwards compatible). */
+/* security_user_delete() with the reason in 'err': -ENOENT (unknown user),
+ * -EPERM (the last admin cannot be deleted). */
+int security_user_delete_err(struct security *, const char *name,
+                             struct corch_err *err);
+/* Revokes one token.  -ENOENT if unknown. */
+int security_logout(struct security *, const char *token);
 
 #endif

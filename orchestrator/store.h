@@ -35,7 +35,9 @@ struct store_graph {
 };
 void store_graph_free(struct store_graph *);    /* Accepts NULL. */
 
-/* Inserts or replaces the graph with g->id. */
+/* Inserts or replaces the graph with g->id.  id, sffg, format and status
+ * are required (-EINVAL).  created / updated of 0 mean "now"; a replace
+ * keeps the row's original creation time. */
 int store_graph_put(struct store *, const struct store_graph *g);
 int store_graph_set_status(struct store *, const char *id, const char *status,
                            const char *error);
@@ -57,12 +59,19 @@ int store_user_delete(struct store *, const char *name);
 int store_user_list(struct store *, char ***ret_names, char ***ret_roles);
 int store_user_count(struct store *, size_t *ret_n);
 
-/* Tokens, stored as a hex digest of the token, never the token itself. */
+/* Tokens, stored as a hex digest of the token, never the token itself.
+ * store_token_put(): -ENOENT if 'user' does not exist, -EEXIST if the
+ * digest does.  Deleting a user deletes its tokens (ON DELETE CASCADE).
+ * store_token_purge() deletes every token with expires <= now. */
 int store_token_put(struct store *, const char *digest, const char *user,
                     int64_t expires);
 int store_token_get(struct store *, const char *digest, char **ret_user,
                     int64_t *ret_expires);
 int store_token_delete_user(struct store *, const char *user);
 int store_token_purge(struct store *, int64_t now);
+
+/* Added after the first contract (backwards compatible). */
+/* Deletes one token (logout, an expired token).  -ENOENT if unknown. */
+int store_token_delete(struct store *, const char *digest);
 
 #endif
