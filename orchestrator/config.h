@@ -32,6 +32,8 @@ struct corch_config {
     /* [node] */
     char *node_id;              /* Node id; NULL: generated once, stored. */
     char *node_name;            /* Human name; NULL: the host name. */
+    char *node_neighbours;      /* "ifname=domain,...": the node each
+                                 * interface is wired to (description). */
 
     /* [log] */
     char *log_level;            /* err | warn | info | debug. */
@@ -55,6 +57,17 @@ struct corch_config {
     char *bus_mode;             /* "embedded" (bind) or "external" (connect). */
     char *bus_topic_prefix;     /* Topic prefix, default "corch". */
     unsigned int bus_heartbeat; /* Seconds between heartbeats; 0 off. */
+    bool bus_curve;             /* CURVE-encrypt and authenticate the bus. */
+    char *bus_curve_secret_key; /* czmq cert file (with secret key): the
+                                 * server's (embedded) or ours (external). */
+    char *bus_curve_clients;    /* Embedded: directory of the public certs
+                                 * of the subscribers allowed in. */
+    char *bus_curve_server_key; /* External: the broker's public key (Z85 or
+                                 * a czmq cert file). */
+    unsigned int bus_resource_step; /* Percent of free cores / memory / load
+                                 * whose crossing republishes, 0: never. */
+    unsigned int bus_check_interval; /* Seconds between re-checks of engines,
+                                 * interfaces and resources; 0: never. */
 
     /* [limits] */
     size_t limits_max_body_bytes; /* Largest request body accepted. */
