@@ -1,5 +1,403 @@
-/* To be written: placeholder so that the tree builds. */
+/* The dummy execution engine: see compute-dummy.h. */
 #include <config.h>
 #include "compute-dummy.h"
 
-const struct compute_class compute_dummy_class = { .type = "dummy" };
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+LOG_MODULE(compute_dummy);
+
+struct compute_sf {
+    char instance[49];          /* Unique on the node. */
+    char *graph_id;             /* Owner graph. */
+    char *sf_id;                /* SF id in the graph. */
+    bool running;               /* Started and not stopped. */
+    bool paused;                /* Paused by pause(). */
+    int pid;                    /* Fake pid while running; kept by
+                                 * stop/start cycles being distinct. */
+    char **port_ids;            /* Ports attached (ids). */
+    size_t n_ports;
+    unsigned int *cpus;         /* Cores from the spec. */
+    size_t n_cpus;
+    struct compute_sf *next;    /* Next instance of the node. */
+};
+
+static const char *const hooks[] = {
+    "init", "probe", "create", "start", "stop", "pause", "port_add",
+    "port_remove",
+};
+enum { N_HOOKS = ARRAY_SIZE(hooks) };
+
+static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+static struct compute_sf *sfs;
+static unsigned int calls[N_HOOKS];
+static unsigned int fail_at[N_HOOKS];
+static bool unusable;
+static int next_pid = 1000;
+
+static int
+hook_index(const char *hook)
+{
+    for (size_t i = 0; i < N_HOOKS; i++)
+        if (!strcmp(hooks[i], hook))
+            return (int) i;
+    return -1;
+}
+
+static int
+hook_enter(const char *hook, struct corch_err *err)
+{
+    int i = hook_index(hook);
+    calls[i]++;
+    if (fail_at[i] && calls[i] == fail_at[i]) {
+        fail_at[i] = 0;
+        return corch_err_set(err, -EIO, NULL,
+                             "dummy engine: injected failure in %s", hook);
+    }
+    return 0;
+}
+
+int
+compute_dummy_fail_at(const char *hook, unsigned int nth)
+{
+    pthread_mutex_lock(&mutex);
+    int i = hook_index(hook);
+    if (i >= 0)
+        fail_at[i] = nth ? calls[i] + nth : 0;
+    pthread_mutex_unlock(&mutex);
+    return i >= 0 ? 0 : -EINVAL;
+}
+
+unsigned int
+compute_dummy_calls(const char *hook)
+{
+    pthread_mutex_lock(&mutex);
+    int i = hook_index(hook);
+    unsigned int n = i >= 0 ? calls[i] : 0;
+    pthread_mutex_unlock(&mutex);
+    return n;
+}
+
+void
+compute_dummy_set_usable(bool usable)
+{
+    pthread_mutex_lock(&mutex);
+    unusable = !usable;
+    pthread_mutex_unlock(&mutex);
+}
+
+static void
+apply_env_failures(void)
+{
+    const char *env = getenv("CORCH_DUMMY_FAIL");
+    if (!env || !*env)
+        return;
+    _cleanup_free_ char *copy = xstrdup(env);
+    char *save = NULL;
+    for (char *item = strtok_r(copy, ", ", &save); item;
+         item = strtok_r(NULL, ", ", &save)) {
+        if (strncmp(item, "compute.", 8))
+            continue;
+        char *colon = strchr(item, ':');
+        unsigned int nth = 1;
+        if (colon) {
+            *colon = '\0';
+            nth = (unsigned int) strtoul(colon + 1, NULL, 10);
+        }
+        if (compute_dummy_fail_at(item + 8, nth) < 0)
+            LOG_WARN("CORCH_DUMMY_FAIL: unknown hook \"%s\"", item);
+        else
+            LOG_INFO("will fail call %u of %s (CORCH_DUMMY_FAIL)", nth,
+                     item + 8);
+    }
+}
+
+static struct compute_sf *
+find_sf(const char *instance)
+{
+    for (struct compute_sf *sf = sfs; sf; sf = sf->next)
+        if (!strcmp(sf->instance, instance))
+            return sf;
+    return NULL;
+}
+
+static void
+sf_free(struct compute_sf *sf)
+{
+    for (size_t i = 0; i < sf->n_ports; i++)
+        free(sf->port_ids[i]);
+    free(sf->port_ids);
+    free(sf->cpus);
+    free(sf->graph_id);
+    free(sf->sf_id);
+    free(sf);
+}
+
+static void
+sf_set_spec(struct compute_sf *sf, const struct compute_sf_spec *spec)
+{
+    for (size_t i = 0; i < sf->n_ports; i++)
+        free(sf->port_ids[i]);
+    free(sf->port_ids);
+    free(sf->cpus);
+    sf->port_ids = xcalloc(spec->n_ports, sizeof *sf->port_ids);
+    for (size_t i = 0; i < spec->n_ports; i++)
+        sf->port_ids[i] = xstrdup(spec->ports[i].id);
+    sf->n_ports = spec->n_ports;
+    sf->cpus = xcalloc(spec->n_cpus, sizeof *sf->cpus);
+    if (spec->n_cpus)
+        memcpy(sf->cpus, spec->cpus, spec->n_cpus * sizeof *sf->cpus);
+    sf->n_cpus = spec->n_cpus;
+}
+
+static int
+dummy_init(const struct corch_config *cfg, struct corch_err *err)
+{
+    apply_env_failures();
+    pthread_mutex_lock(&mutex);
+    int error = hook_enter("init", err);
+    pthread_mutex_unlock(&mutex);
+    return error;
+}
+
+static int
+dummy_probe(struct corch_err *err)
+{
+    pthread_mutex_lock(&mutex);
+    int error = hook_enter("probe", err);
+    if (!error && unusable)
+        error = corch_err_set(err, -ENODEV, NULL,
+                              "dummy engine: told to be unusable");
+    pthread_mutex_unlock(&mutex);
+    return error;
+}
+
+static int
+dummy_create(const struct compute_sf_spec *spec, struct compute_sf **ret_sf,
+             struct corch_err *err)
+{
+    pthread_mutex_lock(&mutex);
+    int error = hook_enter("create", err);
+    if (!error) {
+        struct compute_sf *sf = find_sf(spec->instance);
+        if (!sf) {
+            sf = xcalloc(1, sizeof *sf);
+            snprintf(sf->instance, sizeof sf->instance, "%s", spec->instance);
+            sf->graph_id = xstrdup(spec->graph_id);
+            sf->sf_id = xstrdup(spec->sf_id);
+            sf->next = sfs;
+            sfs = sf;
+        }
+        sf_set_spec(sf, spec);
+        *ret_sf = sf;
+    }
+    pthread_mutex_unlock(&mutex);
+    return error;
+}
+
+static int
+dummy_start(struct compute_sf *sf, struct corch_err *err)
+{
+    pthread_mutex_lock(&mutex);
+    int error = hook_enter("start", err);
+    if (!error && !sf->running) {
+        sf->running = true;
+        sf->pid = next_pid++;
+    }
+    pthread_mutex_unlock(&mutex);
+    return error;
+}
+
+static int
+dummy_stop(struct compute_sf *sf, struct corch_err *err)
+{
+    pthread_mutex_lock(&mutex);
+    int error = hook_enter("stop", err);
+    if (!error) {
+        sf->running = false;
+        sf->pid = 0;
+    }
+    pthread_mutex_unlock(&mutex);
+    return error;
+}
+
+static int
+dummy_pause(struct compute_sf *sf, bool pause, struct corch_err *err)
+{
+    pthread_mutex_lock(&mutex);
+    int error = hook_enter("pause", err);
+    if (!error)
+        sf->paused = pause;
+    pthread_mutex_unlock(&mutex);
+    return error;
+}
+
+static int
+dummy_port_add(struct compute_sf *sf, const struct compute_port *port,
+               struct corch_err *err)
+{
+    pthread_mutex_lock(&mutex);
+    int error = hook_enter("port_add", err);
+    if (!error) {
+        sf->port_ids = xrealloc(sf->port_ids,
+                                (sf->n_ports + 1) * sizeof *sf->port_ids);
+        sf->port_ids[sf->n_ports++] = xstrdup(port->id);
+    }
+    pthread_mutex_unlock(&mutex);
+    return error;
+}
+
+static int
+dummy_port_remove(struct compute_sf *sf, const char *port_id,
+                  struct corch_err *err)
+{
+    pthread_mutex_lock(&mutex);
+    int error = hook_enter("port_remove", err);
+    if (!error) {
+        error = corch_err_set(err, -ENOENT, NULL,
+                              "dummy engine: no port \"%s\"", port_id);
+        for (size_t i = 0; i < sf->n_ports; i++) {
+            if (!strcmp(sf->port_ids[i], port_id)) {
+                free(sf->port_ids[i]);
+                sf->port_ids[i] = sf->port_ids[--sf->n_ports];
+                error = 0;
+                break;
+            }
+        }
+    }
+    pthread_mutex_unlock(&mutex);
+    return error;
+}
+
+static int
+dummy_pid(const struct compute_sf *sf)
+{
+    pthread_mutex_lock(&mutex);
+    int pid = sf->running ? sf->pid : 0;
+    pthread_mutex_unlock(&mutex);
+    return pid;
+}
+
+static void
+dummy_destroy(struct compute_sf *sf)
+{
+    if (!sf)
+        return;
+    pthread_mutex_lock(&mutex);
+    for (struct compute_sf **pp = &sfs; *pp; pp = &(*pp)->next) {
+        if (*pp == sf) {
+            *pp = sf->next;
+            break;
+        }
+    }
+    sf_free(sf);
+    pthread_mutex_unlock(&mutex);
+}
+
+size_t
+compute_dummy_count_sfs(void)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&mutex);
+    for (struct compute_sf *sf = sfs; sf; sf = sf->next)
+        n++;
+    pthread_mutex_unlock(&mutex);
+    return n;
+}
+
+size_t
+compute_dummy_count_running(void)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&mutex);
+    for (struct compute_sf *sf = sfs; sf; sf = sf->next)
+        n += sf->running;
+    pthread_mutex_unlock(&mutex);
+    return n;
+}
+
+int
+compute_dummy_pid(const char *instance)
+{
+    pthread_mutex_lock(&mutex);
+    struct compute_sf *sf = find_sf(instance);
+    int pid = sf && sf->running ? sf->pid : 0;
+    pthread_mutex_unlock(&mutex);
+    return pid;
+}
+
+size_t
+compute_dummy_port_count(const char *instance)
+{
+    pthread_mutex_lock(&mutex);
+    struct compute_sf *sf = find_sf(instance);
+    size_t n = sf ? sf->n_ports : SIZE_MAX;
+    pthread_mutex_unlock(&mutex);
+    return n;
+}
+
+size_t
+compute_dummy_cpus(const char *instance, unsigned int *cpus, size_t max)
+{
+    pthread_mutex_lock(&mutex);
+    struct compute_sf *sf = find_sf(instance);
+    size_t n = sf ? sf->n_cpus : SIZE_MAX;
+    for (size_t i = 0; sf && i < n && i < max; i++)
+        cpus[i] = sf->cpus[i];
+    pthread_mutex_unlock(&mutex);
+    return n;
+}
+
+bool
+compute_dummy_find(const char *graph_id, const char *sf_id, char *buf,
+                   size_t size)
+{
+    bool found = false;
+    pthread_mutex_lock(&mutex);
+    if (size)
+        buf[0] = '\0';
+    for (struct compute_sf *sf = sfs; sf && !found; sf = sf->next) {
+        if (!strcmp(sf->graph_id, graph_id) && !strcmp(sf->sf_id, sf_id)) {
+            snprintf(buf, size, "%s", sf->instance);
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&mutex);
+    return found;
+}
+
+void
+compute_dummy_reset(void)
+{
+    pthread_mutex_lock(&mutex);
+    while (sfs) {
+        struct compute_sf *sf = sfs;
+        sfs = sf->next;
+        sf_free(sf);
+    }
+    memset(calls, 0, sizeof calls);
+    memset(fail_at, 0, sizeof fail_at);
+    unusable = false;
+    pthread_mutex_unlock(&mutex);
+}
+
+const struct compute_class compute_dummy_class = {
+    .type = "dummy",
+    .init = dummy_init,
+    .fini = NULL,
+    .probe = dummy_probe,
+    .default_port_tech = VSWITCH_PORT_VETH,
+    .create = dummy_create,
+    .start = dummy_start,
+    .stop = dummy_stop,
+    .pause = dummy_pause,
+    .port_add = dummy_port_add,
+    .port_remove = dummy_port_remove,
+    .pid = dummy_pid,
+    .destroy = dummy_destroy,
+};

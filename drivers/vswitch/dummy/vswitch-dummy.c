@@ -1,5 +1,651 @@
-/* To be written: placeholder so that the tree builds. */
+/* The dummy vSwitch: see vswitch-dummy.h. */
 #include <config.h>
 #include "vswitch-dummy.h"
 
-const struct vswitch_class vswitch_dummy_class = { .type = "dummy" };
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+LOG_MODULE(vswitch_dummy);
+
+struct vswitch_port {
+    char name[16];              /* Unique on the node. */
+    struct vswitch_lsi *lsi;    /* The LSI it belongs to. */
+    struct vswitch_port *peer;  /* Other end of a vlink, or NULL. */
+    bool phys;                  /* A physical interface of LSI-0. */
+    struct vswitch_port *next;  /* Next port of the same LSI. */
+};
+
+struct vswitch_lsi {
+    char name[16];              /* Unique on the node. */
+    char *graph_id;             /* Owner graph or NULL. */
+    bool learning;              /* Internal-group LSI. */
+    bool is_lsi0;               /* LSI-0. */
+    struct vswitch_port *ports; /* Singly linked list. */
+    struct vswitch_rule *rules; /* Installed rules (deep copies). */
+    size_t n_rules;
+    size_t added;               /* Rule additions received. */
+    size_t deleted;             /* Rule deletions received. */
+    struct vswitch_lsi *next;   /* Next LSI of the node. */
+};
+
+/* The hooks that can be told to fail, with their counters. */
+static const char *const hooks[] = {
+    "init", "lsi0_open", "lsi_create", "vlinks_create", "port_create",
+    "sap_create", "rules_apply",
+};
+enum { N_HOOKS = ARRAY_SIZE(hooks) };
+
+/* All state behind one lock: the dummy is for tests, not for speed. */
+static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+static struct vswitch_lsi *lsis;        /* LSI-0 included. */
+static unsigned int calls[N_HOOKS];
+static unsigned int fail_at[N_HOOKS];   /* Absolute call number, 0 none. */
+
+static int
+hook_index(const char *hook)
+{
+    for (size_t i = 0; i < N_HOOKS; i++)
+        if (!strcmp(hooks[i], hook))
+            return (int) i;
+    return -1;
+}
+
+/* Counts a call of 'hook' and says whether it must fail.  Mutex held. */
+static int
+hook_enter(const char *hook, struct corch_err *err)
+{
+    int i = hook_index(hook);
+    calls[i]++;
+    if (fail_at[i] && calls[i] == fail_at[i]) {
+        fail_at[i] = 0;
+        return corch_err_set(err, -EIO, NULL,
+                             "dummy vswitch: injected failure in %s", hook);
+    }
+    return 0;
+}
+
+int
+vswitch_dummy_fail_at(const char *hook, unsigned int nth)
+{
+    pthread_mutex_lock(&mutex);
+    int i = hook_index(hook);
+    if (i >= 0)
+        fail_at[i] = nth ? calls[i] + nth : 0;
+    pthread_mutex_unlock(&mutex);
+    return i >= 0 ? 0 : -EINVAL;
+}
+
+unsigned int
+vswitch_dummy_calls(const char *hook)
+{
+    pthread_mutex_lock(&mutex);
+    int i = hook_index(hook);
+    unsigned int n = i >= 0 ? calls[i] : 0;
+    pthread_mutex_unlock(&mutex);
+    return n;
+}
+
+/* Applies the "vswitch.*" items of CORCH_DUMMY_FAIL. */
+static void
+apply_env_failures(void)
+{
+    const char *env = getenv("CORCH_DUMMY_FAIL");
+    if (!env || !*env)
+        return;
+    _cleanup_free_ char *copy = xstrdup(env);
+    char *save = NULL;
+    for (char *item = strtok_r(copy, ", ", &save); item;
+         item = strtok_r(NULL, ", ", &save)) {
+        if (strncmp(item, "vswitch.", 8))
+            continue;
+        char *colon = strchr(item, ':');
+        unsigned int nth = 1;
+        if (colon) {
+            *colon = '\0';
+            nth = (unsigned int) strtoul(colon + 1, NULL, 10);
+        }
+        if (vswitch_dummy_fail_at(item + 8, nth) < 0)
+            LOG_WARN("CORCH_DUMMY_FAIL: unknown hook \"%s\"", item);
+        else
+            LOG_INFO("will fail call %u of %s (CORCH_DUMMY_FAIL)", nth,
+                     item + 8);
+    }
+}
+
+static struct vswitch_lsi *
+find_lsi(const char *name)
+{
+    for (struct vswitch_lsi *l = lsis; l; l = l->next)
+        if (!strcmp(l->name, name))
+            return l;
+    return NULL;
+}
+
+static struct vswitch_port *
+find_port(const char *name)
+{
+    for (struct vswitch_lsi *l = lsis; l; l = l->next)
+        for (struct vswitch_port *p = l->ports; p; p = p->next)
+            if (!strcmp(p->name, name))
+                return p;
+    return NULL;
+}
+
+static bool
+port_is_on(const struct vswitch_lsi *lsi, const struct vswitch_port *port)
+{
+    for (const struct vswitch_port *p = lsi->ports; p; p = p->next)
+        if (p == port)
+            return true;
+    return false;
+}
+
+static void
+rule_free_actions(struct vswitch_rule *r)
+{
+    free(r->actions);
+    r->actions = NULL;
+    r->n_actions = 0;
+}
+
+static void
+rule_copy(struct vswitch_rule *dst, const struct vswitch_rule *src)
+{
+    *dst = *src;
+    dst->actions = NULL;
+    if (src->n_actions) {
+        dst->actions = xcalloc(src->n_actions, sizeof *dst->actions);
+        memcpy(dst->actions, src->actions,
+               src->n_actions * sizeof *dst->actions);
+    }
+}
+
+static bool
+rule_same(const struct vswitch_rule *a, const struct vswitch_rule *b)
+{
+    return a->priority == b->priority && a->in_port == b->in_port
+           && flow_match_equal(&a->match, &b->match);
+}
+
+static bool
+rule_uses(const struct vswitch_rule *r, const struct vswitch_port *port)
+{
+    if (r->in_port == port)
+        return true;
+    for (size_t i = 0; i < r->n_actions; i++)
+        if (r->actions[i].type == VSWITCH_ACT_OUTPUT
+            && r->actions[i].u.port == port)
+            return true;
+    return false;
+}
+
+/* Removes the rules of every LSI that name 'port': a real switch drops the
+ * flows of a deleted port, and the dummy must not keep dangling pointers. */
+static void
+purge_rules_of(const struct vswitch_port *port)
+{
+    for (struct vswitch_lsi *l = lsis; l; l = l->next) {
+        size_t j = 0;
+        for (size_t i = 0; i < l->n_rules; i++) {
+            if (rule_uses(&l->rules[i], port))
+                rule_free_actions(&l->rules[i]);
+            else
+                l->rules[j++] = l->rules[i];
+        }
+        l->n_rules = j;
+    }
+}
+
+static struct vswitch_port *
+port_add(struct vswitch_lsi *lsi, const char *name)
+{
+    struct vswitch_port *p = xcalloc(1, sizeof *p);
+    snprintf(p->name, sizeof p->name, "%s", name);
+    p->lsi = lsi;
+    p->next = lsi->ports;
+    lsi->ports = p;
+    return p;
+}
+
+/* Unlinks and frees one port (not its peer).  Mutex held. */
+static void
+port_unlink(struct vswitch_port *port)
+{
+    purge_rules_of(port);
+    for (struct vswitch_port **pp = &port->lsi->ports; *pp;
+         pp = &(*pp)->next) {
+        if (*pp == port) {
+            *pp = port->next;
+            break;
+        }
+    }
+    free(port);
+}
+
+static void
+port_destroy_locked(struct vswitch_port *port)
+{
+    if (port->phys)
+        return;
+    struct vswitch_port *peer = port->peer;
+    port_unlink(port);
+    if (peer)
+        port_unlink(peer);
+}
+
+static void
+lsi_destroy_locked(struct vswitch_lsi *lsi)
+{
+    while (lsi->ports) {
+        struct vswitch_port *p = lsi->ports;
+        p->phys = false;
+        port_destroy_locked(p);
+    }
+    for (size_t i = 0; i < lsi->n_rules; i++)
+        rule_free_actions(&lsi->rules[i]);
+    free(lsi->rules);
+    for (struct vswitch_lsi **pp = &lsis; *pp; pp = &(*pp)->next) {
+        if (*pp == lsi) {
+            *pp = lsi->next;
+            break;
+        }
+    }
+    free(lsi->graph_id);
+    free(lsi);
+}
+
+static struct vswitch_lsi *
+lsi_new(const char *name, const char *graph_id, bool learning, bool is_lsi0)
+{
+    struct vswitch_lsi *l = xcalloc(1, sizeof *l);
+    snprintf(l->name, sizeof l->name, "%s", name);
+    l->graph_id = xstrdup(graph_id);
+    l->learning = learning;
+    l->is_lsi0 = is_lsi0;
+    l->next = lsis;
+    lsis = l;
+    return l;
+}
+
+static int
+dummy_init(const struct corch_config *cfg, struct corch_err *err)
+{
+    apply_env_failures();
+    pthread_mutex_lock(&mutex);
+    int error = hook_enter("init", err);
+    pthread_mutex_unlock(&mutex);
+    return error;
+}
+
+static int
+dummy_lsi0_open(const char *const *ifnames, size_t n,
+                struct vswitch_lsi **ret_lsi0, struct corch_err *err)
+{
+    pthread_mutex_lock(&mutex);
+    int error = hook_enter("lsi0_open", err);
+    if (!error) {
+        struct vswitch_lsi *l = find_lsi("lsi0");
+        if (!l)
+            l = lsi_new("lsi0", NULL, false, true);
+        for (size_t i = 0; i < n; i++) {
+            bool have = false;
+            for (struct vswitch_port *p = l->ports; p; p = p->next)
+                have |= p->phys && !strcmp(p->name, ifnames[i]);
+            if (!have)
+                port_add(l, ifnames[i])->phys = true;
+        }
+        *ret_lsi0 = l;
+    }
+    pthread_mutex_unlock(&mutex);
+    return error;
+}
+
+static int
+dummy_lsi0_port(struct vswitch_lsi *lsi0, const char *ifname,
+                struct vswitch_port **ret_port)
+{
+    int error = -ENODEV;
+    pthread_mutex_lock(&mutex);
+    for (struct vswitch_port *p = lsi0->ports; p; p = p->next) {
+        if (p->phys && !strcmp(p->name, ifname)) {
+            *ret_port = p;
+            error = 0;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&mutex);
+    return error;
+}
+
+static int
+dummy_lsi_create(const struct vswitch_lsi_spec *spec,
+                 struct vswitch_lsi **ret_lsi, struct corch_err *err)
+{
+    pthread_mutex_lock(&mutex);
+    int error = hook_enter("lsi_create", err);
+    if (!error) {
+        struct vswitch_lsi *old = find_lsi(spec->name);
+        if (old && old->is_lsi0) {
+            error = corch_err_set(err, -EEXIST, NULL,
+                                  "dummy vswitch: \"%s\" is LSI-0",
+                                  spec->name);
+        } else {
+            if (old)                    /* Left by a previous run. */
+                lsi_destroy_locked(old);
+            *ret_lsi = lsi_new(spec->name, spec->graph_id, spec->learning,
+                               false);
+        }
+    }
+    pthread_mutex_unlock(&mutex);
+    return error;
+}
+
+static void
+dummy_lsi_destroy(struct vswitch_lsi *lsi)
+{
+    if (!lsi)
+        return;
+    pthread_mutex_lock(&mutex);
+    lsi_destroy_locked(lsi);
+    pthread_mutex_unlock(&mutex);
+}
+
+/* Checks a port name a caller chose.  Mutex held. */
+static int
+check_new_port_name(const char *name, struct corch_err *err)
+{
+    if (!name_is_valid_ifname(name))
+        return corch_err_set(err, -EINVAL, NULL,
+                             "dummy vswitch: bad port name \"%s\"", name);
+    if (find_port(name))
+        return corch_err_set(err, -EEXIST, NULL,
+                             "dummy vswitch: port \"%s\" exists", name);
+    return 0;
+}
+
+static int
+dummy_vlinks_create(struct vswitch_lsi *a, struct vswitch_lsi *b, size_t n,
+                    const char *name_prefix, struct vswitch_port **ret_a,
+                    struct vswitch_port **ret_b, struct corch_err *err)
+{
+    pthread_mutex_lock(&mutex);
+    int error = hook_enter("vlinks_create", err);
+    for (size_t i = 0; !error && i < n; i++) {
+        char an[32], bn[32];
+        snprintf(an, sizeof an, "%s%zua", name_prefix, i);
+        snprintf(bn, sizeof bn, "%s%zub", name_prefix, i);
+        error = check_new_port_name(an, err);
+        if (!error)
+            error = check_new_port_name(bn, err);
+        if (error) {
+            for (size_t j = 0; j < i; j++)
+                port_destroy_locked(ret_a[j]);
+            break;
+        }
+        ret_a[i] = port_add(a, an);
+        ret_b[i] = port_add(b, bn);
+        ret_a[i]->peer = ret_b[i];
+        ret_b[i]->peer = ret_a[i];
+    }
+    pthread_mutex_unlock(&mutex);
+    return error;
+}
+
+static int
+dummy_port_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *spec,
+                  struct vswitch_port **ret_port,
+                  struct vswitch_port_info *ret_info, struct corch_err *err)
+{
+    pthread_mutex_lock(&mutex);
+    int error = hook_enter("port_create", err);
+    if (!error)
+        error = check_new_port_name(spec->name, err);
+    if (!error) {
+        struct vswitch_port *p = port_add(lsi, spec->name);
+        memset(ret_info, 0, sizeof *ret_info);
+        if (spec->tech == VSWITCH_PORT_VHOST_USER)
+            snprintf(ret_info->socket_path, sizeof ret_info->socket_path,
+                     "/dummy/%s.sock", spec->name);
+        else
+            snprintf(ret_info->sf_ifname, sizeof ret_info->sf_ifname, "%s",
+                     spec->name);
+        static uint32_t ofport = 100;
+        ret_info->ofport = ofport++;
+        *ret_port = p;
+    }
+    pthread_mutex_unlock(&mutex);
+    return error;
+}
+
+static int
+dummy_sap_create(struct vswitch_lsi *lsi, const struct graph_sap *sap,
+                 const char *name, const char *graph_id,
+                 struct vswitch_port **ret_port, struct corch_err *err)
+{
+    pthread_mutex_lock(&mutex);
+    int error = hook_enter("sap_create", err);
+    if (!error && sap->type != GRAPH_SAP_GRE
+        && sap->type != GRAPH_SAP_HOST_STACK)
+        error = corch_err_set(err, -EOPNOTSUPP, NULL,
+                              "dummy vswitch: sap_create for a %s SAP",
+                              graph_sap_type_name(sap->type));
+    if (!error)
+        error = check_new_port_name(name, err);
+    if (!error)
+        *ret_port = port_add(lsi, name);
+    pthread_mutex_unlock(&mutex);
+    return error;
+}
+
+static void
+dummy_port_destroy(struct vswitch_port *port)
+{
+    if (!port)
+        return;
+    pthread_mutex_lock(&mutex);
+    port_destroy_locked(port);
+    pthread_mutex_unlock(&mutex);
+}
+
+/* Checks that a rule only names ports of 'lsi', as a switch would. */
+static int
+check_rule(const struct vswitch_lsi *lsi, const struct vswitch_rule *r,
+           struct corch_err *err)
+{
+    if (!r->in_port || !port_is_on(lsi, r->in_port))
+        return corch_err_set(err, -EINVAL, NULL,
+                             "dummy vswitch: rule %#llx on %s: in_port is "
+                             "not a port of that LSI",
+                             (unsigned long long) r->cookie, lsi->name);
+    for (size_t i = 0; i < r->n_actions; i++)
+        if (r->actions[i].type == VSWITCH_ACT_OUTPUT
+            && !port_is_on(lsi, r->actions[i].u.port))
+            return corch_err_set(err, -EINVAL, NULL,
+                                 "dummy vswitch: rule %#llx on %s: output "
+                                 "to a port of another LSI",
+                                 (unsigned long long) r->cookie, lsi->name);
+    return 0;
+}
+
+static int
+dummy_rules_apply(struct vswitch_lsi *lsi, const struct vswitch_rule_batch *b,
+                  struct corch_err *err)
+{
+    pthread_mutex_lock(&mutex);
+    int error = hook_enter("rules_apply", err);
+    if (lsi->learning && !error)
+        error = corch_err_set(err, -EINVAL, NULL,
+                              "dummy vswitch: %s is a learning LSI",
+                              lsi->name);
+    for (size_t i = 0; !error && i < b->n_add; i++)
+        error = check_rule(lsi, &b->add[i], err);
+    if (!error) {
+        /* Validated: now apply, deletions first. */
+        for (size_t i = 0; i < b->n_del; i++) {
+            for (size_t j = 0; j < lsi->n_rules; j++) {
+                if (rule_same(&lsi->rules[j], &b->del[i])) {
+                    rule_free_actions(&lsi->rules[j]);
+                    lsi->rules[j] = lsi->rules[--lsi->n_rules];
+                    break;
+                }
+            }
+        }
+        lsi->deleted += b->n_del;
+        for (size_t i = 0; i < b->n_add; i++) {
+            struct vswitch_rule *slot = NULL;
+            for (size_t j = 0; j < lsi->n_rules && !slot; j++)
+                if (rule_same(&lsi->rules[j], &b->add[i]))
+                    slot = &lsi->rules[j];
+            if (slot) {
+                rule_free_actions(slot);
+            } else {
+                lsi->rules = xrealloc(lsi->rules, (lsi->n_rules + 1)
+                                                  * sizeof *lsi->rules);
+                slot = &lsi->rules[lsi->n_rules++];
+            }
+            rule_copy(slot, &b->add[i]);
+        }
+        lsi->added += b->n_add;
+    }
+    pthread_mutex_unlock(&mutex);
+    return error;
+}
+
+size_t
+vswitch_dummy_count_lsis(void)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&mutex);
+    for (struct vswitch_lsi *l = lsis; l; l = l->next)
+        n += !l->is_lsi0;
+    pthread_mutex_unlock(&mutex);
+    return n;
+}
+
+size_t
+vswitch_dummy_count_ports(void)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&mutex);
+    for (struct vswitch_lsi *l = lsis; l; l = l->next)
+        for (struct vswitch_port *p = l->ports; p; p = p->next)
+            n += !p->phys;
+    pthread_mutex_unlock(&mutex);
+    return n;
+}
+
+size_t
+vswitch_dummy_count_rules(const char *name)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&mutex);
+    if (name) {
+        struct vswitch_lsi *l = find_lsi(name);
+        n = l ? l->n_rules : SIZE_MAX;
+    } else {
+        for (struct vswitch_lsi *l = lsis; l; l = l->next)
+            n += l->n_rules;
+    }
+    pthread_mutex_unlock(&mutex);
+    return n;
+}
+
+bool
+vswitch_dummy_has_port(const char *name)
+{
+    pthread_mutex_lock(&mutex);
+    bool has = find_port(name) != NULL;
+    pthread_mutex_unlock(&mutex);
+    return has;
+}
+
+bool
+vswitch_dummy_has_lsi(const char *name)
+{
+    pthread_mutex_lock(&mutex);
+    bool has = find_lsi(name) != NULL;
+    pthread_mutex_unlock(&mutex);
+    return has;
+}
+
+static size_t
+lsi_counter(const char *name, bool added)
+{
+    pthread_mutex_lock(&mutex);
+    struct vswitch_lsi *l = find_lsi(name);
+    size_t n = !l ? 0 : added ? l->added : l->deleted;
+    pthread_mutex_unlock(&mutex);
+    return n;
+}
+
+size_t
+vswitch_dummy_rules_added(const char *lsi)
+{
+    return lsi_counter(lsi, true);
+}
+
+size_t
+vswitch_dummy_rules_deleted(const char *lsi)
+{
+    return lsi_counter(lsi, false);
+}
+
+size_t
+vswitch_dummy_rules(const char *name, struct vswitch_rule **ret)
+{
+    pthread_mutex_lock(&mutex);
+    struct vswitch_lsi *l = find_lsi(name);
+    size_t n = l ? l->n_rules : 0;
+    struct vswitch_rule *copy = xcalloc(n, sizeof *copy);
+    for (size_t i = 0; i < n; i++)
+        rule_copy(&copy[i], &l->rules[i]);
+    pthread_mutex_unlock(&mutex);
+    *ret = copy;
+    return n;
+}
+
+void
+vswitch_dummy_rules_free(struct vswitch_rule *rules, size_t n)
+{
+    for (size_t i = 0; rules && i < n; i++)
+        rule_free_actions(&rules[i]);
+    free(rules);
+}
+
+const char *
+vswitch_dummy_port_name(const struct vswitch_port *port)
+{
+    return port ? port->name : "(null)";
+}
+
+void
+vswitch_dummy_reset(void)
+{
+    pthread_mutex_lock(&mutex);
+    while (lsis)
+        lsi_destroy_locked(lsis);
+    memset(calls, 0, sizeof calls);
+    memset(fail_at, 0, sizeof fail_at);
+    pthread_mutex_unlock(&mutex);
+}
+
+const struct vswitch_class vswitch_dummy_class = {
+    .type = "dummy",
+    .init = dummy_init,
+    .fini = NULL,
+    .lsi0_open = dummy_lsi0_open,
+    .lsi0_port = dummy_lsi0_port,
+    .lsi_create = dummy_lsi_create,
+    .lsi_destroy = dummy_lsi_destroy,
+    .vlinks_create = dummy_vlinks_create,
+    .port_create = dummy_port_create,
+    .sap_create = dummy_sap_create,
+    .port_destroy = dummy_port_destroy,
+    .rules_apply = dummy_rules_apply,
+    .sap_supported = NULL,
+};
