@@ -1,1 +1,70 @@
-/* To be written. */
+/* The SF resolver (paper 5.3): picks a template for every SF of a graph.
+ *
+ * For an SF naming a template, that template (it must exist and fit).
+ * Otherwise the candidates are the templates whose functional capability
+ * equals the SF's name; a candidate fits when
+ *   - it has at least as many ports as the SF declares,
+ *   - its engine is enabled (compute.drivers) and usable (probe()),
+ *   - its memory fits the node's free memory (after the SFs of the same
+ *     graph resolved before it) and its cores do not exceed the node's,
+ *   - its dependencies are present: every "executables" item is found on
+ *     PATH, every "kernel" item is a module that is loaded
+ *     (/sys/module/NAME) or known to the running kernel (a line of
+ *     /lib/modules/RELEASE/modules.builtin or modules.dep naming NAME.ko).
+ * Among those that fit, the best is the smallest footprint (memory, then
+ * cores), then by engine: native < dpdk < docker < kvm < others, then by
+ * id.
+ *
+ * The dummy engine: when "dummy" is an enabled, usable engine and no
+ * template fits, the SF gets a synthetic template (id "dummy:<capability>",
+ * engine "dummy", one port per SF port, no image, no resources).  That
+ * lets the whole core run with the dummy drivers and no repository.
+ *
+ * Subgraph templates (recursive decomposition) are not supported yet: an
+ * SF naming one fails with -EOPNOTSUPP, and as a candidate it is rejected
+ * with that reason.  resolve_one() is where the expansion will slot in. */
+#ifndef CORCH_RESOLVER_H
+#define CORCH_RESOLVER_H 1
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "graph.h"
+#include "repository.h"
+#include "util.h"
+
+/* What the node has free for this graph. */
+struct resolver_env {
+    const struct repository *repo;  /* May be NULL (no templates). */
+    unsigned int cores_total;       /* Online CPUs. */
+    uint64_t memory_mb_free;        /* Not reserved by other SFs. */
+};
+
+/* The choice for one SF. */
+struct resolver_choice {
+    const struct sf_template *tmpl; /* Into the repository or 'own'. */
+    struct sf_template *own;        /* A synthetic template owned here,
+                                     * or NULL. */
+};
+
+/* Resolves every SF of 'g' whose 'fixed[i]' is NULL ('fixed' may be NULL);
+ * an SF with fixed[i] keeps that template (an update keeps the choice of
+ * unchanged SFs) and its memory is not counted again.  On success
+ * '*ret_choices' is an array of g->n_sfs choices (free with
+ * resolver_choices_free).  Errors: -ENOPKG (err->msg lists each candidate
+ * and why it was rejected; err->path names the SF), -EOPNOTSUPP (a
+ * subgraph template named explicitly). */
+int resolver_resolve(const struct resolver_env *, const struct graph *g,
+                     const struct sf_template *const *fixed,
+                     struct resolver_choice **ret_choices,
+                     struct corch_err *err);
+void resolver_choices_free(struct resolver_choice *, size_t n);
+
+/* The rank of an engine in the default order (lower is preferred). */
+int resolver_engine_rank(const char *engine);
+/* Whether 'name' is an executable on PATH (or a path to one). */
+bool resolver_have_executable(const char *name);
+/* Whether kernel feature 'name' is present (see above). */
+bool resolver_have_kernel_feature(const char *name);
+
+#endif
