@@ -15,6 +15,9 @@ struct proc_options {
                                  * after this; 0 = no limit. */
     size_t max_output;          /* Bytes of stdout / stderr kept (the tail);
                                  * 0 = 64 KiB. */
+    const unsigned int *cpus;   /* CPU affinity of the program (inherited
+                                 * by its children), or NULL: inherit. */
+    size_t n_cpus;              /* Entries in 'cpus'. */
 };
 
 struct proc_result {
