@@ -294,6 +294,11 @@ security_create(const struct corch_config *cfg, struct store *store,
             goto fail;
         }
         LOG_INFO("created user \"admin\" from security.admin_password");
+    } else if (n > 0 && cfg->security_admin_password) {
+        /* Said out loud: an operator may think this rotates the password. */
+        LOG_INFO("users exist: security.admin_password is ignored (change "
+                 "a password with PUT /v1/users/{name}, see "
+                 "docs/security.md)");
     } else if (n == 0 && cfg->security_auth) {
         LOG_WARN("no user exists, so every authenticated call will be "
                  "refused: set security.admin_password (or the environment "
@@ -362,10 +367,14 @@ security_login(struct security *sec, const char *user, const char *password,
         char fresh[crypto_pwhash_STRBYTES];
         if (security_hash(sec, password, fresh) == 0) {
             pthread_mutex_lock(&sec->user_lock);
-            _cleanup_free_ char *cur_role = NULL;
-            /* Only if the user still exists, with the role we read. */
-            if (store_user_get(sec->store, user, NULL, &cur_role) == 0)
-                store_user_put(sec->store, user, fresh, cur_role);
+            _cleanup_free_ char *cur_hash = NULL, *cur_role = NULL;
+            /* Only if the hash is still the one we verified: a password
+             * changed meanwhile must not be overwritten by the old one. */
+            if (store_user_get(sec->store, user, &cur_hash, &cur_role) == 0
+                && !strcmp(cur_hash, hash)
+                && store_user_put(sec->store, user, fresh, cur_role) == 0)
+                LOG_INFO("password hash of \"%s\" upgraded to the current "
+                         "cost", user);
             pthread_mutex_unlock(&sec->user_lock);
         }
         sodium_memzero(fresh, sizeof fresh);

@@ -62,7 +62,7 @@ int security_user_put(struct security *, const char *name,
 /* Deletes a user and revokes its tokens.  -ENOENT if unknown, -EPERM for
  * the last admin (security_user_delete_err() says why). */
 int security_user_delete(struct security *, const char *name);
-/* {"users":[{"name","role"}]}; caller owns it. */
+/* {"users":[{"name","role"}]}; caller owns it.  NULL on a store error. */
 json_object *security_user_list(struct security *);
 
 /* The authorisation matrix: whether 'user' with 'role' may do 'action' on
