@@ -3,6 +3,7 @@
 #include "security.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -623,6 +624,73 @@ test_last_admin(void **state)
     assert_int_equal(security_user_delete(f->sec, "admin"), -EPERM);
 }
 
+/* Logins, token checks and user changes from several threads at once, as
+ * the REST worker threads do. */
+#define N_THREADS 4
+#define N_ROUNDS 25
+
+struct worker {
+    struct security *sec;       /* Shared. */
+    int index;                  /* Which thread. */
+    int failures;               /* Unexpected results. */
+};
+
+static void *
+worker_main(void *arg)
+{
+    struct worker *w = arg;
+    char name[32], pw[32];
+    snprintf(name, sizeof name, "worker%d", w->index);
+    snprintf(pw, sizeof pw, "password-%d", w->index);
+    if (security_user_put(w->sec, name, pw, "operator", NULL, NULL) != 0)
+        w->failures++;
+    for (int i = 0; i < N_ROUNDS; i++) {
+        char *token, *user;
+        int64_t e;
+        enum security_role role;
+        if (security_login(w->sec, name, pw, &token, &e) != 0) {
+            w->failures++;
+            continue;
+        }
+        if (security_authenticate(w->sec, token, &user, &role) != 0)
+            w->failures++;
+        else {
+            if (strcmp(user, name) || role != SECURITY_ROLE_OPERATOR)
+                w->failures++;
+            free(user);
+        }
+        if (security_login(w->sec, name, "not-the-password", &user, &e)
+            != -EACCES)
+            w->failures++;
+        if (security_logout(w->sec, token) != 0)
+            w->failures++;
+        free(token);
+    }
+    if (security_user_delete(w->sec, name) != 0)
+        w->failures++;
+    return NULL;
+}
+
+static void
+test_concurrent(void **state)
+{
+    struct fixture *f = *state;
+    pthread_t threads[N_THREADS];
+    struct worker workers[N_THREADS];
+    for (int i = 0; i < N_THREADS; i++) {
+        workers[i] = (struct worker) { f->sec, i, 0 };
+        assert_int_equal(pthread_create(&threads[i], NULL, worker_main,
+                                        &workers[i]), 0);
+    }
+    for (int i = 0; i < N_THREADS; i++) {
+        pthread_join(threads[i], NULL);
+        assert_int_equal(workers[i].failures, 0);
+    }
+    size_t n;
+    assert_int_equal(store_user_count(f->store, &n), 0);
+    assert_int_equal(n, 1);
+}
+
 /* With the real cost: an unknown user costs what a wrong password costs,
  * an old cheap hash is upgraded on login, and the 64 MiB argon2id works
  * in does not stay resident. */
@@ -712,6 +780,7 @@ main(void)
         T(test_user_put),
         T(test_user_delete),
         T(test_last_admin),
+        T(test_concurrent),
         T(test_real_cost),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
