@@ -130,6 +130,10 @@ bool graph_sap_equal(const struct graph_sap *, const struct graph_sap *);
 bool graph_flowrule_equal(const struct graph *a, const struct graph_flowrule *,
                           const struct graph *b, const struct graph_flowrule *);
 
+/* Whole-graph equality: ids, names, and every SF, SAP and flowrule equal
+ * (as above) and in the same order.  What "means the same" is tested by. */
+bool graph_equal(const struct graph *, const struct graph *);
+
 /* Writes "service-access-point:<id>" or "sf:<sf>:<port>" into 'buf'. */
 void graph_port_ref_format(const struct graph *, const struct graph_port_ref *,
                            char *buf, size_t size);

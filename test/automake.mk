@@ -5,3 +5,4 @@ TEST_LDADD = orchestrator/liborch.a $(CORCH_LIBS) $(CMOCKA_LIBS)
 TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
 include test/unit/automake.mk
 endif
+include test/bench/automake.mk
