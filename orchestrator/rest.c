@@ -346,11 +346,10 @@ rest_authorize_graph(struct rest_request *rq, const char *id,
     _cleanup_free_ char *owner = NULL;
     int r = nrm_graph_owner(rq->srv->nrm, id, &owner);
     if (r == -ENOENT) {
-        /* A role that may not read graphs learns nothing from a 404. */
-        if (!security_authorize(rq->role, rq->user, SECURITY_GRAPH_LIST, NULL)) {
-            rest_authorize(rq, action, NULL);
+        /* A user who could not do this even to a graph of its own gets 403
+         * (a viewer deleting): the answer does not depend on what exists. */
+        if (!rest_authorize(rq, action, rq->user))
             return false;
-        }
         rest_reply_error(rq, MHD_HTTP_NOT_FOUND, "not-found", "",
                          "no graph \"%s\"", id);
         return false;
@@ -1335,7 +1334,6 @@ rest_start(const struct corch_config *cfg, struct security *sec,
     struct MHD_OptionItem opts[] = {
         { MHD_OPTION_SOCK_ADDR, 0, &ss },
         { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t) rest_completed, srv },
-        { MHD_OPTION_EXTERNAL_LOGGER, (intptr_t) rest_mhd_log, srv },
         { MHD_OPTION_CONNECTION_LIMIT, threads * REST_CONNECTIONS_PER_THREAD, NULL },
         { MHD_OPTION_CONNECTION_TIMEOUT, 60, NULL },
         /* Headers and the URL must fit in this; MHD answers 414 / 431. */
@@ -1344,7 +1342,9 @@ rest_start(const struct corch_config *cfg, struct security *sec,
         { tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, srv->tls_key },
         { MHD_OPTION_END, 0, NULL },
     };
+    /* The logger first, so that MHD's own start-up errors go through it. */
     srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, rest_access, srv,
+                                MHD_OPTION_EXTERNAL_LOGGER, rest_mhd_log, srv,
                                 MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (!srv->mhd) {
         int e = errno ? errno : EIO;
