@@ -1,2 +1,1265 @@
-/* To be written. */
+/* The network manager: see netmgr.h. */
 #include <config.h>
+#include "netmgr.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+
+LOG_MODULE(netmgr);
+
+enum netmgr_side
+netmgr_port_side(const struct graph *g, const struct graph_port_ref *ref)
+{
+    if (ref->kind == GRAPH_PORT_SF)
+        return NETMGR_GRAPH_LSI;
+    enum graph_sap_type t = g->saps[ref->sap].type;
+    return t == GRAPH_SAP_INTERFACE || t == GRAPH_SAP_VLAN
+           ? NETMGR_LSI0 : NETMGR_GRAPH_LSI;
+}
+
+char *
+netmgr_endpoint_key(const struct graph *g, const struct graph_port_ref *ref)
+{
+    if (ref->kind == GRAPH_PORT_SAP)
+        return xasprintf("sap:%s", g->saps[ref->sap].id);
+    const struct graph_sf *sf = &g->sfs[ref->sf];
+    return xasprintf("sf:%s:%s", sf->id, sf->ports[ref->port].id);
+}
+
+static uint32_t
+fnv1a(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (uint8_t) *s) * 16777619u;
+    return h;
+}
+
+/* The VLAN id of an endpoint that is a vlan SAP, else 0. */
+static uint16_t
+endpoint_vlan(const struct graph *g, const struct graph_port_ref *ref)
+{
+    if (ref->kind == GRAPH_PORT_SAP && g->saps[ref->sap].type == GRAPH_SAP_VLAN)
+        return g->saps[ref->sap].vlan_id;
+    return 0;
+}
+
+/* --- The pure split. --- */
+
+void
+netmgr_vlink_plan_clear(struct netmgr_vlink_plan *p)
+{
+    for (size_t k = 0; k < p->n; k++) {
+        free(p->to_graph[k]);
+        free(p->to_lsi0[k]);
+    }
+    free(p->to_graph);
+    free(p->to_lsi0);
+    memset(p, 0, sizeof *p);
+}
+
+static size_t
+slot_find(char *const *slots, size_t n, const char *key)
+{
+    for (size_t k = 0; k < n; k++)
+        if (slots[k] && !strcmp(slots[k], key))
+            return k;
+    return SIZE_MAX;
+}
+
+static bool
+strv_has(char *const *v, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(v[i], key))
+            return true;
+    return false;
+}
+
+/* Algorithm 1 (createVlinks), incremental when 'prev' is given. */
+static void
+plan_vlinks(const struct graph *g, const struct netmgr_vlink_plan *prev,
+            struct netmgr_vlink_plan *plan)
+{
+    char **need[2] = { NULL, NULL };    /* [side of the target]. */
+    size_t n_need[2] = { 0, 0 };
+
+    for (size_t r = 0; r < g->n_flowrules; r++) {
+        const struct graph_flowrule *fr = &g->flowrules[r];
+        enum netmgr_side in = netmgr_port_side(g, &fr->port_in);
+        for (size_t o = 0; o < fr->n_outputs; o++) {
+            enum netmgr_side out = netmgr_port_side(g, &fr->outputs[o]);
+            if (out == in)
+                continue;           /* Table 4: no vlink needed. */
+            char *key = netmgr_endpoint_key(g, &fr->outputs[o]);
+            if (strv_has(need[out], n_need[out], key)) {
+                free(key);
+                continue;
+            }
+            need[out] = xrealloc(need[out], (n_need[out] + 1) * sizeof (char *));
+            need[out][n_need[out]++] = key;
+        }
+    }
+
+    memset(plan, 0, sizeof *plan);
+    if (prev && prev->n) {
+        plan->n = prev->n;
+        plan->to_graph = xcalloc(prev->n, sizeof (char *));
+        plan->to_lsi0 = xcalloc(prev->n, sizeof (char *));
+        for (size_t k = 0; k < prev->n; k++) {
+            /* Keep the vlink of every endpoint still reached through one. */
+            if (prev->to_graph[k]
+                && strv_has(need[NETMGR_GRAPH_LSI], n_need[NETMGR_GRAPH_LSI],
+                            prev->to_graph[k]))
+                plan->to_graph[k] = xstrdup(prev->to_graph[k]);
+            if (prev->to_lsi0[k]
+                && strv_has(need[NETMGR_LSI0], n_need[NETMGR_LSI0],
+                            prev->to_lsi0[k]))
+                plan->to_lsi0[k] = xstrdup(prev->to_lsi0[k]);
+        }
+    }
+    for (int side = 0; side < 2; side++) {
+        for (size_t i = 0; i < n_need[side]; i++) {
+            char ***slots = side == NETMGR_GRAPH_LSI ? &plan->to_graph
+                                                     : &plan->to_lsi0;
+            if (slot_find(*slots, plan->n, need[side][i]) != SIZE_MAX) {
+                free(need[side][i]);
+                continue;
+            }
+            size_t k = 0;
+            while (k < plan->n && (*slots)[k])
+                k++;
+            if (k == plan->n) {
+                plan->to_graph = xrealloc(plan->to_graph,
+                                          (k + 1) * sizeof (char *));
+                plan->to_lsi0 = xrealloc(plan->to_lsi0,
+                                         (k + 1) * sizeof (char *));
+                plan->to_graph[k] = plan->to_lsi0[k] = NULL;
+                plan->n++;
+            }
+            (*slots)[k] = need[side][i];
+        }
+        free(need[side]);
+    }
+    while (plan->n && !plan->to_graph[plan->n - 1]
+           && !plan->to_lsi0[plan->n - 1])
+        plan->n--;
+}
+
+static struct netmgr_action *
+add_action(struct netmgr_rule *r, enum vswitch_action_type type)
+{
+    r->actions = xrealloc(r->actions, (r->n_actions + 1) * sizeof *r->actions);
+    struct netmgr_action *a = &r->actions[r->n_actions++];
+    memset(a, 0, sizeof *a);
+    a->type = type;
+    return a;
+}
+
+static void
+add_output(struct netmgr_rule *r, struct netmgr_pref port)
+{
+    add_action(r, VSWITCH_ACT_OUTPUT)->port = port;
+}
+
+static void
+add_mods(struct netmgr_rule *r, const struct flow_mods *m)
+{
+    if (m->fields & FLOW_A_POP_VLAN)
+        add_action(r, VSWITCH_ACT_POP_VLAN);
+    if (m->fields & FLOW_A_PUSH_VLAN)
+        add_action(r, VSWITCH_ACT_PUSH_VLAN)->vlan_id = m->push_vlan;
+    if (m->fields & FLOW_A_SET_SOURCE_MAC)
+        memcpy(add_action(r, VSWITCH_ACT_SET_ETH_SRC)->mac, m->set_source_mac, 6);
+    if (m->fields & FLOW_A_SET_DEST_MAC)
+        memcpy(add_action(r, VSWITCH_ACT_SET_ETH_DST)->mac, m->set_dest_mac, 6);
+    if (m->fields & FLOW_A_SET_SOURCE_IP)
+        add_action(r, VSWITCH_ACT_SET_IP_SRC)->ip = m->set_source_ip;
+    if (m->fields & FLOW_A_SET_DEST_IP)
+        add_action(r, VSWITCH_ACT_SET_IP_DST)->ip = m->set_dest_ip;
+}
+
+static struct netmgr_rule *
+rule_append(struct netmgr_rule **rules, size_t *n)
+{
+    *rules = xrealloc(*rules, (*n + 1) * sizeof **rules);
+    struct netmgr_rule *r = &(*rules)[(*n)++];
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+static struct netmgr_pref
+pref_endpoint(const struct graph_port_ref *ref)
+{
+    return (struct netmgr_pref) { .kind = NETMGR_P_ENDPOINT, .ep = *ref };
+}
+
+static struct netmgr_pref
+pref_vlink(size_t k)
+{
+    return (struct netmgr_pref) { .kind = NETMGR_P_VLINK, .vlink = k };
+}
+
+/* Algorithm 2 (splitRules), generalised to several outputs per rule. */
+struct netmgr_split *
+netmgr_split(const struct graph *g, const struct netmgr_vlink_plan *prev)
+{
+    struct netmgr_split *s = xcalloc(1, sizeof *s);
+    plan_vlinks(g, prev, &s->plan);
+    /* One forwarding rule per vlink end: [side][k]. */
+    bool *fwd[2] = { xcalloc(s->plan.n + 1, sizeof (bool)),
+                     xcalloc(s->plan.n + 1, sizeof (bool)) };
+
+    for (size_t i = 0; i < g->n_flowrules; i++) {
+        const struct graph_flowrule *fr = &g->flowrules[i];
+        enum netmgr_side in = netmgr_port_side(g, &fr->port_in);
+        struct netmgr_rule *r = in == NETMGR_LSI0
+                                ? rule_append(&s->lsi0, &s->n_lsi0)
+                                : rule_append(&s->glsi, &s->n_glsi);
+        r->id = fnv1a(fr->id) & 0x7fffffffu;
+        r->flowrule = i;
+        r->priority = fr->priority;
+        r->in = pref_endpoint(&fr->port_in);
+        r->match = fr->match;
+        uint16_t in_vlan = endpoint_vlan(g, &fr->port_in);
+        if (in_vlan) {
+            /* A vlan SAP: only its tag, removed before anything else. */
+            r->match.fields |= FLOW_M_VLAN_ID;
+            r->match.vlan_id = in_vlan;
+        }
+        if (fr->drop || !fr->n_outputs)
+            continue;                   /* No action: drop. */
+        if (in_vlan)
+            add_action(r, VSWITCH_ACT_POP_VLAN);
+        add_mods(r, &fr->mods);
+
+        /* Untagged outputs first, then the vlan SAPs, each tag pushed just
+         * before its output and popped again if more actions follow. */
+        size_t n_tagged = 0;
+        for (size_t o = 0; o < fr->n_outputs; o++) {
+            const struct graph_port_ref *out = &fr->outputs[o];
+            enum netmgr_side side = netmgr_port_side(g, out);
+            if (side == in) {
+                if (endpoint_vlan(g, out))
+                    n_tagged++;
+                else
+                    add_output(r, pref_endpoint(out));
+                continue;
+            }
+            /* Crosses LSIs: through the vlink of that endpoint. */
+            _cleanup_free_ char *key = netmgr_endpoint_key(g, out);
+            size_t k = slot_find(side == NETMGR_GRAPH_LSI ? s->plan.to_graph
+                                                         : s->plan.to_lsi0,
+                                 s->plan.n, key);
+            add_output(r, pref_vlink(k));
+            if (fwd[side][k])
+                continue;
+            fwd[side][k] = true;
+            struct netmgr_rule *f = side == NETMGR_LSI0
+                                    ? rule_append(&s->lsi0, &s->n_lsi0)
+                                    : rule_append(&s->glsi, &s->n_glsi);
+            f->id = 0x80000000u | (uint32_t) k;
+            f->flowrule = SIZE_MAX;
+            f->priority = NETMGR_VLINK_PRIORITY;
+            f->in = pref_vlink(k);
+            uint16_t vid = endpoint_vlan(g, out);
+            if (vid)
+                add_action(f, VSWITCH_ACT_PUSH_VLAN)->vlan_id = vid;
+            add_output(f, pref_endpoint(out));
+        }
+        for (size_t o = 0; o < fr->n_outputs && n_tagged; o++) {
+            const struct graph_port_ref *out = &fr->outputs[o];
+            uint16_t vid = endpoint_vlan(g, out);
+            if (netmgr_port_side(g, out) != in || !vid)
+                continue;
+            add_action(r, VSWITCH_ACT_PUSH_VLAN)->vlan_id = vid;
+            add_output(r, pref_endpoint(out));
+            if (--n_tagged)
+                add_action(r, VSWITCH_ACT_POP_VLAN);
+        }
+    }
+    free(fwd[0]);
+    free(fwd[1]);
+    return s;
+}
+
+static void
+netmgr_rules_free(struct netmgr_rule *rules, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(rules[i].actions);
+    free(rules);
+}
+
+void
+netmgr_split_free(struct netmgr_split *s)
+{
+    if (!s)
+        return;
+    netmgr_vlink_plan_clear(&s->plan);
+    netmgr_rules_free(s->lsi0, s->n_lsi0);
+    netmgr_rules_free(s->glsi, s->n_glsi);
+    free(s);
+}
+
+/* --- Claims. --- */
+
+size_t
+netmgr_claims(const struct graph *g, struct netmgr_claim **ret)
+{
+    struct netmgr_claim *c = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < g->n_saps; i++) {
+        if (g->saps[i].type != GRAPH_SAP_VLAN)
+            continue;
+        c = xrealloc(c, (n + 1) * sizeof *c);
+        memset(&c[n], 0, sizeof c[n]);
+        c[n].ifname = g->saps[i].if_name;
+        c[n].match.fields = FLOW_M_VLAN_ID;
+        c[n].match.vlan_id = g->saps[i].vlan_id;
+        c[n].sap = i;
+        n++;
+    }
+    for (size_t r = 0; r < g->n_flowrules; r++) {
+        const struct graph_port_ref *in = &g->flowrules[r].port_in;
+        if (in->kind != GRAPH_PORT_SAP
+            || g->saps[in->sap].type != GRAPH_SAP_INTERFACE)
+            continue;
+        c = xrealloc(c, (n + 1) * sizeof *c);
+        c[n].ifname = g->saps[in->sap].if_name;
+        c[n].match = g->flowrules[r].match;
+        c[n].sap = in->sap;
+        n++;
+    }
+    *ret = c;
+    return n;
+}
+
+static bool
+ip_disjoint(const struct flow_ip *a, const struct flow_ip *b)
+{
+    if (a->family != b->family)
+        return true;
+    unsigned int plen = a->plen < b->plen ? a->plen : b->plen;
+    for (unsigned int bit = 0; bit < plen; bit++) {
+        uint8_t mask = (uint8_t) (0x80u >> (bit % 8));
+        if ((a->addr[bit / 8] & mask) != (b->addr[bit / 8] & mask))
+            return true;
+    }
+    return false;
+}
+
+bool
+netmgr_matches_overlap(const struct flow_match *a, const struct flow_match *b)
+{
+    uint32_t both = a->fields & b->fields;
+#define DIFF(BIT, EXPR) if ((both & (BIT)) && (EXPR)) return false
+    DIFF(FLOW_M_ETHER_TYPE, a->ether_type != b->ether_type);
+    DIFF(FLOW_M_VLAN_ID, a->vlan_id != b->vlan_id);
+    DIFF(FLOW_M_VLAN_PCP, a->vlan_pcp != b->vlan_pcp);
+    DIFF(FLOW_M_SOURCE_MAC, memcmp(a->source_mac, b->source_mac, 6));
+    DIFF(FLOW_M_DEST_MAC, memcmp(a->dest_mac, b->dest_mac, 6));
+    DIFF(FLOW_M_SOURCE_IP, ip_disjoint(&a->source_ip, &b->source_ip));
+    DIFF(FLOW_M_DEST_IP, ip_disjoint(&a->dest_ip, &b->dest_ip));
+    DIFF(FLOW_M_PROTOCOL, a->protocol != b->protocol);
+    DIFF(FLOW_M_SOURCE_PORT, a->source_port != b->source_port);
+    DIFF(FLOW_M_DEST_PORT, a->dest_port != b->dest_port);
+    DIFF(FLOW_M_IP_DSCP, a->ip_dscp != b->ip_dscp);
+    DIFF(FLOW_M_ICMP_TYPE, a->icmp_type != b->icmp_type);
+    DIFF(FLOW_M_ICMP_CODE, a->icmp_code != b->icmp_code);
+#undef DIFF
+    return true;
+}
+
+int
+netmgr_claims_check(const struct graph *g, const struct graph *other,
+                    const char *other_id, struct corch_err *err)
+{
+    struct netmgr_claim *mine, *theirs;
+    size_t n_mine = netmgr_claims(g, &mine);
+    size_t n_theirs = netmgr_claims(other, &theirs);
+    int error = 0;
+    for (size_t i = 0; i < n_mine && !error; i++) {
+        for (size_t j = 0; j < n_theirs && !error; j++) {
+            if (strcmp(mine[i].ifname, theirs[j].ifname)
+                || !netmgr_matches_overlap(&mine[i].match, &theirs[j].match))
+                continue;
+            char path[64], what[32] = "traffic";
+            snprintf(path, sizeof path, "sffg.saps[%zu]", mine[i].sap);
+            if (mine[i].match.fields & FLOW_M_VLAN_ID)
+                snprintf(what, sizeof what, "VLAN %u",
+                         (unsigned int) mine[i].match.vlan_id);
+            error = corch_err_set(err, -EADDRINUSE, path,
+                                  "sap '%s': interface %s: %s overlaps what "
+                                  "graph '%s' already takes from it",
+                                  g->saps[mine[i].sap].id, mine[i].ifname,
+                                  what, other_id);
+        }
+    }
+    free(mine);
+    free(theirs);
+    return error;
+}
+
+/* --- The manager. --- */
+
+/* A shared internal-group LSI. */
+struct nm_group {
+    char *name;                 /* The group's name from the graphs. */
+    char lsi_name[16];          /* "cgi<hash>". */
+    struct vswitch_lsi *lsi;
+    unsigned int refs;          /* Internal SAPs linked to it. */
+    struct nm_group *next;
+};
+
+struct netmgr {
+    const struct vswitch_class *vs;
+    struct vswitch_lsi *lsi0;
+    pthread_mutex_t mutex;      /* Protects 'groups'. */
+    struct nm_group *groups;
+};
+
+/* The ports of one deployed SF. */
+struct nm_sf {
+    char *id;                   /* SF id. */
+    unsigned int slot;          /* Number in port / instance names. */
+    size_t n_ports;
+    struct vswitch_port **ports;
+    struct vswitch_port_info *info;
+};
+
+/* The port of one deployed SAP. */
+struct nm_sap {
+    char *id;                   /* SAP id. */
+    char *sig;                  /* Everything that defines it, as text. */
+    unsigned int slot;          /* Number in its port name. */
+    struct vswitch_port *port;  /* On LSI-0 (not owned) or the graph-LSI. */
+    bool owned;                 /* Made by sap_create() or a group vlink. */
+    struct nm_group *group;     /* internal: its group. */
+};
+
+struct nm_vlink {
+    struct vswitch_port *a;     /* End on LSI-0. */
+    struct vswitch_port *b;     /* End on the graph-LSI. */
+};
+
+struct netmgr_graph {
+    struct netmgr *nm;
+    char *graph_id;
+    unsigned int number;
+    struct vswitch_lsi *lsi;    /* The graph-LSI, NULL before a deploy. */
+    struct nm_sf **sfs;
+    size_t n_sfs;
+    struct nm_sap **saps;
+    size_t n_saps;
+    struct nm_vlink *vlinks;
+    size_t n_vlinks;
+    struct netmgr_vlink_plan plan;
+    struct vswitch_rule *rules[2]; /* Installed: [NETMGR_LSI0], [GRAPH]. */
+    size_t n_rules[2];
+};
+
+struct netmgr_txn {
+    struct netmgr_graph *ng;
+    const struct graph *g;
+    bool lsi_created;           /* The graph-LSI was made by this txn. */
+    struct nm_sf **sfs;         /* Per SF of 'g'. */
+    bool *sf_fresh;             /* Made by this txn. */
+    struct nm_sap **saps;       /* Per SAP of 'g'. */
+    bool *sap_fresh;
+    struct nm_vlink *vlinks;    /* split->plan.n or more (old ones). */
+    size_t n_vlinks;            /* Entries in 'vlinks'. */
+    size_t n_vlinks_old;        /* Of those, made before this txn. */
+    struct netmgr_split *split;
+    struct vswitch_rule *rules[2]; /* Wanted, once rules() ran. */
+    size_t n_rules[2];
+    bool applied[2];            /* Batch applied on that LSI. */
+    struct vswitch_rule_batch batch[2]; /* What was applied. */
+};
+
+struct netmgr *
+netmgr_create(const struct vswitch_class *vs, struct vswitch_lsi *lsi0)
+{
+    struct netmgr *nm = xcalloc(1, sizeof *nm);
+    nm->vs = vs;
+    nm->lsi0 = lsi0;
+    pthread_mutex_init(&nm->mutex, NULL);
+    return nm;
+}
+
+void
+netmgr_destroy(struct netmgr *nm)
+{
+    if (!nm)
+        return;
+    while (nm->groups) {
+        struct nm_group *grp = nm->groups;
+        nm->groups = grp->next;
+        free(grp->name);
+        free(grp);
+    }
+    pthread_mutex_destroy(&nm->mutex);
+    free(nm);
+}
+
+static int
+group_acquire(struct netmgr *nm, const char *name, struct nm_group **ret,
+              struct corch_err *err)
+{
+    int error = 0;
+    pthread_mutex_lock(&nm->mutex);
+    struct nm_group *grp;
+    for (grp = nm->groups; grp; grp = grp->next)
+        if (!strcmp(grp->name, name))
+            break;
+    if (!grp) {
+        grp = xcalloc(1, sizeof *grp);
+        grp->name = xstrdup(name);
+        snprintf(grp->lsi_name, sizeof grp->lsi_name, "cgi%08x", fnv1a(name));
+        struct vswitch_lsi_spec spec = {
+            .graph_id = NULL, .name = grp->lsi_name, .learning = true,
+        };
+        error = nm->vs->lsi_create(&spec, &grp->lsi, err);
+        if (error) {
+            free(grp->name);
+            free(grp);
+        } else {
+            grp->next = nm->groups;
+            nm->groups = grp;
+            LOG_INFO("internal group %s: LSI %s created", name, grp->lsi_name);
+        }
+    }
+    if (!error) {
+        grp->refs++;
+        *ret = grp;
+    }
+    pthread_mutex_unlock(&nm->mutex);
+    return error;
+}
+
+static void
+group_release(struct netmgr *nm, struct nm_group *grp)
+{
+    pthread_mutex_lock(&nm->mutex);
+    if (--grp->refs == 0) {
+        for (struct nm_group **pp = &nm->groups; *pp; pp = &(*pp)->next) {
+            if (*pp == grp) {
+                *pp = grp->next;
+                break;
+            }
+        }
+        nm->vs->lsi_destroy(grp->lsi);
+        LOG_INFO("internal group %s: LSI %s destroyed", grp->name,
+                 grp->lsi_name);
+        free(grp->name);
+        free(grp);
+    }
+    pthread_mutex_unlock(&nm->mutex);
+}
+
+struct netmgr_graph *
+netmgr_graph_new(struct netmgr *nm, const char *graph_id, unsigned int number)
+{
+    struct netmgr_graph *ng = xcalloc(1, sizeof *ng);
+    ng->nm = nm;
+    ng->graph_id = xstrdup(graph_id);
+    ng->number = number;
+    return ng;
+}
+
+static void
+nm_sf_free(struct nm_sf *s)
+{
+    if (!s)
+        return;
+    free(s->id);
+    free(s->ports);
+    free(s->info);
+    free(s);
+}
+
+static void
+nm_sap_free(struct nm_sap *s)
+{
+    if (!s)
+        return;
+    free(s->id);
+    free(s->sig);
+    free(s);
+}
+
+static void
+vswitch_rules_free(struct vswitch_rule *rules, size_t n)
+{
+    for (size_t i = 0; rules && i < n; i++)
+        free(rules[i].actions);
+    free(rules);
+}
+
+void
+netmgr_graph_free(struct netmgr_graph *ng)
+{
+    if (!ng)
+        return;
+    for (size_t i = 0; i < ng->n_sfs; i++)
+        nm_sf_free(ng->sfs[i]);
+    free(ng->sfs);
+    for (size_t i = 0; i < ng->n_saps; i++) {
+        if (ng->saps[i]->group)         /* Bookkeeping only. */
+            ng->saps[i]->group->refs--;
+        nm_sap_free(ng->saps[i]);
+    }
+    free(ng->saps);
+    free(ng->vlinks);
+    netmgr_vlink_plan_clear(&ng->plan);
+    for (int s = 0; s < 2; s++)
+        vswitch_rules_free(ng->rules[s], ng->n_rules[s]);
+    free(ng->graph_id);
+    free(ng);
+}
+
+void
+netmgr_graph_teardown(struct netmgr_graph *ng)
+{
+    if (!ng)
+        return;
+    const struct vswitch_class *vs = ng->nm->vs;
+    if (ng->n_rules[NETMGR_LSI0]) {
+        struct corch_err err = { .path = "", .msg = "" };
+        struct vswitch_rule_batch b = {
+            .del = ng->rules[NETMGR_LSI0], .n_del = ng->n_rules[NETMGR_LSI0],
+        };
+        if (vs->rules_apply(ng->nm->lsi0, &b, &err) < 0)
+            LOG_WARN("graph %s: cannot remove its rules from LSI-0: %s",
+                     ng->graph_id, err.msg);
+    }
+    for (size_t k = 0; k < ng->n_vlinks; k++)
+        vs->port_destroy(ng->vlinks[k].a);
+    ng->n_vlinks = 0;
+    for (size_t i = 0; i < ng->n_saps; i++) {
+        struct nm_sap *s = ng->saps[i];
+        if (s->group) {
+            vs->port_destroy(s->port);
+            group_release(ng->nm, s->group);
+            s->group = NULL;
+        }
+    }
+    if (ng->lsi)
+        vs->lsi_destroy(ng->lsi);       /* With its ports and rules. */
+    netmgr_graph_free(ng);
+}
+
+/* The text that identifies a SAP's definition, to see whether an update
+ * changed it. */
+static char *
+sap_signature(const struct graph_sap *s)
+{
+    char l[INET6_ADDRSTRLEN * 4] = "", *p = l;
+    const struct flow_ip *ips[] = { &s->local_ip, &s->remote_ip, &s->ipv4 };
+    for (size_t i = 0; i < ARRAY_SIZE(ips); i++) {
+        for (size_t j = 0; j < 16; j++)
+            p += sprintf(p, "%02x", ips[i]->addr[j]);
+        p += sprintf(p, "/%d/%u;", ips[i]->family, ips[i]->plen);
+    }
+    return xasprintf("%d|%s|%u|%s|%u|%d|%s", (int) s->type,
+                     s->if_name ? s->if_name : "", (unsigned int) s->vlan_id,
+                     l, s->gre_key, (int) s->has_gre_key,
+                     s->internal_group ? s->internal_group : "");
+}
+
+static unsigned int
+free_slot(struct nm_sf **a, size_t na, struct nm_sf **b, size_t nb)
+{
+    for (unsigned int slot = 0;; slot++) {
+        bool used = false;
+        for (size_t i = 0; i < na && !used; i++)
+            used = a[i] && a[i]->slot == slot;
+        for (size_t i = 0; i < nb && !used; i++)
+            used = b[i] && b[i]->slot == slot;
+        if (!used)
+            return slot;
+    }
+}
+
+static unsigned int
+free_sap_slot(struct nm_sap **a, size_t na, struct nm_sap **b, size_t nb)
+{
+    for (unsigned int slot = 0;; slot++) {
+        bool used = false;
+        for (size_t i = 0; i < na && !used; i++)
+            used = a[i] && a[i]->slot == slot;
+        for (size_t i = 0; i < nb && !used; i++)
+            used = b[i] && b[i]->slot == slot;
+        if (!used)
+            return slot;
+    }
+}
+
+static struct nm_sf *
+find_old_sf(const struct netmgr_graph *ng, const char *id)
+{
+    for (size_t i = 0; i < ng->n_sfs; i++)
+        if (!strcmp(ng->sfs[i]->id, id))
+            return ng->sfs[i];
+    return NULL;
+}
+
+static struct nm_sap *
+find_old_sap(const struct netmgr_graph *ng, const char *id, const char *sig)
+{
+    for (size_t i = 0; i < ng->n_saps; i++)
+        if (!strcmp(ng->saps[i]->id, id) && !strcmp(ng->saps[i]->sig, sig))
+            return ng->saps[i];
+    return NULL;
+}
+
+static void
+txn_free(struct netmgr_txn *t)
+{
+    free(t->sfs);
+    free(t->sf_fresh);
+    free(t->saps);
+    free(t->sap_fresh);
+    free(t->vlinks);
+    netmgr_split_free(t->split);
+    for (int s = 0; s < 2; s++) {
+        vswitch_rules_free(t->rules[s], t->n_rules[s]);
+        free((void *) t->batch[s].del);
+        free((void *) t->batch[s].add);
+    }
+    free(t);
+}
+
+static int
+create_sap_port(struct netmgr_txn *t, size_t i, struct nm_sap *s,
+                struct corch_err *err)
+{
+    struct netmgr_graph *ng = t->ng;
+    const struct vswitch_class *vs = ng->nm->vs;
+    const struct graph_sap *sap = &t->g->saps[i];
+    char name[32];
+    int error = 0;
+
+    switch (sap->type) {
+    case GRAPH_SAP_INTERFACE:
+    case GRAPH_SAP_VLAN:
+        error = vs->lsi0_port(ng->nm->lsi0, sap->if_name, &s->port);
+        if (error)
+            corch_err_set(err, error, NULL,
+                          "interface %s is not one of vswitch.interfaces",
+                          sap->if_name);
+        break;
+    case GRAPH_SAP_GRE:
+    case GRAPH_SAP_HOST_STACK:
+        snprintf(name, sizeof name, "cg%ua%u", ng->number, s->slot);
+        error = vs->sap_create(ng->lsi, sap, name, ng->graph_id, &s->port,
+                               err);
+        s->owned = !error;
+        break;
+    case GRAPH_SAP_INTERNAL: {
+        struct nm_group *grp;
+        error = group_acquire(ng->nm, sap->internal_group, &grp, err);
+        if (error)
+            break;
+        struct vswitch_port *ga, *gb;
+        snprintf(name, sizeof name, "cg%ui%u", ng->number, s->slot);
+        error = vs->vlinks_create(grp->lsi, ng->lsi, 1, name, &ga, &gb, err);
+        if (error) {
+            group_release(ng->nm, grp);
+            break;
+        }
+        s->port = gb;
+        s->group = grp;
+        s->owned = true;
+        break;
+    }
+    }
+    return error;
+}
+
+static void
+destroy_sap_port(struct netmgr_graph *ng, struct nm_sap *s)
+{
+    if (!s->owned)
+        return;
+    ng->nm->vs->port_destroy(s->port);
+    if (s->group)
+        group_release(ng->nm, s->group);
+    s->group = NULL;
+    s->owned = false;
+}
+
+static void
+destroy_sf_ports(struct netmgr_graph *ng, struct nm_sf *s)
+{
+    for (size_t j = 0; j < s->n_ports; j++)
+        if (s->ports[j])
+            ng->nm->vs->port_destroy(s->ports[j]);
+}
+
+static void
+undo_prepare(struct netmgr_txn *t)
+{
+    struct netmgr_graph *ng = t->ng;
+    const struct vswitch_class *vs = ng->nm->vs;
+    for (size_t k = t->n_vlinks; k-- > t->n_vlinks_old;)
+        vs->port_destroy(t->vlinks[k].a);
+    for (size_t i = t->g->n_sfs; i-- > 0;) {
+        if (t->sf_fresh[i] && t->sfs[i]) {
+            destroy_sf_ports(ng, t->sfs[i]);
+            nm_sf_free(t->sfs[i]);
+        }
+    }
+    for (size_t i = t->g->n_saps; i-- > 0;) {
+        if (t->sap_fresh[i] && t->saps[i]) {
+            destroy_sap_port(ng, t->saps[i]);
+            nm_sap_free(t->saps[i]);
+        }
+    }
+    if (t->lsi_created) {
+        vs->lsi_destroy(ng->lsi);
+        ng->lsi = NULL;
+    }
+}
+
+int
+netmgr_prepare(struct netmgr_graph *ng, const struct graph *g,
+               const bool *sf_new, enum vswitch_port_tech *const *techs,
+               struct netmgr_txn **ret, struct corch_err *err)
+{
+    const struct vswitch_class *vs = ng->nm->vs;
+    struct netmgr_txn *t = xcalloc(1, sizeof *t);
+    int error = 0;
+
+    t->ng = ng;
+    t->g = g;
+    t->sfs = xcalloc(g->n_sfs, sizeof *t->sfs);
+    t->sf_fresh = xcalloc(g->n_sfs, sizeof *t->sf_fresh);
+    t->saps = xcalloc(g->n_saps, sizeof *t->saps);
+    t->sap_fresh = xcalloc(g->n_saps, sizeof *t->sap_fresh);
+
+    if (!ng->lsi) {
+        char name[16];
+        snprintf(name, sizeof name, "cg%u", ng->number);
+        struct vswitch_lsi_spec spec = {
+            .graph_id = ng->graph_id, .name = name, .learning = false,
+        };
+        error = vs->lsi_create(&spec, &ng->lsi, err);
+        if (error) {
+            corch_err_prefix(err, "graph-LSI %s", name);
+            goto fail;
+        }
+        t->lsi_created = true;
+    }
+
+    /* SAPs: the ports of new or changed ones. */
+    for (size_t i = 0; i < g->n_saps; i++) {
+        _cleanup_free_ char *sig = sap_signature(&g->saps[i]);
+        struct nm_sap *old = find_old_sap(ng, g->saps[i].id, sig);
+        if (old) {
+            t->saps[i] = old;
+            continue;
+        }
+        struct nm_sap *s = xcalloc(1, sizeof *s);
+        s->id = xstrdup(g->saps[i].id);
+        s->sig = TAKE_PTR(sig);
+        s->slot = free_sap_slot(ng->saps, ng->n_saps, t->saps, g->n_saps);
+        t->saps[i] = s;
+        t->sap_fresh[i] = true;
+        error = create_sap_port(t, i, s, err);
+        if (error) {
+            char path[64];
+            snprintf(path, sizeof path, "sffg.saps[%zu]", i);
+            snprintf(err->path, sizeof err->path, "%s", path);
+            corch_err_prefix(err, "sap '%s'", g->saps[i].id);
+            goto fail;
+        }
+    }
+
+    /* SFs: the ports of new or changed ones. */
+    for (size_t i = 0; i < g->n_sfs; i++) {
+        const struct graph_sf *gsf = &g->sfs[i];
+        struct nm_sf *old = find_old_sf(ng, gsf->id);
+        if (!sf_new[i] && old && old->n_ports == gsf->n_ports) {
+            t->sfs[i] = old;
+            continue;
+        }
+        struct nm_sf *s = xcalloc(1, sizeof *s);
+        s->id = xstrdup(gsf->id);
+        s->slot = free_slot(ng->sfs, ng->n_sfs, t->sfs, g->n_sfs);
+        s->ports = xcalloc(gsf->n_ports, sizeof *s->ports);
+        s->info = xcalloc(gsf->n_ports, sizeof *s->info);
+        s->n_ports = gsf->n_ports;
+        t->sfs[i] = s;
+        t->sf_fresh[i] = true;
+        if (ng->number > NETMGR_MAX_GRAPH_NUMBER || s->slot > 9999
+            || gsf->n_ports > 99) {
+            error = corch_err_set(err, -E2BIG, NULL,
+                                  "sf '%s': too many SFs or ports to name",
+                                  gsf->id);
+            goto fail;
+        }
+        for (size_t j = 0; j < gsf->n_ports; j++) {
+            char name[32];
+            snprintf(name, sizeof name, "cg%us%up%zu", ng->number, s->slot, j);
+            struct vswitch_port_spec spec = {
+                .tech = techs ? techs[i][j] : VSWITCH_PORT_VETH,
+                .name = name,
+                .graph_id = ng->graph_id,
+                .sf_id = gsf->id,
+                .sf_port_id = gsf->ports[j].id,
+            };
+            error = vs->port_create(ng->lsi, &spec, &s->ports[j], &s->info[j],
+                                    err);
+            if (error) {
+                snprintf(err->path, sizeof err->path,
+                         "sffg.SFs[%zu].ports[%zu]", i, j);
+                corch_err_prefix(err, "sf '%s' port '%s'", gsf->id,
+                                 gsf->ports[j].id);
+                goto fail;
+            }
+        }
+    }
+
+    /* Virtual links (Algorithm 1). */
+    t->split = netmgr_split(g, &ng->plan);
+    t->n_vlinks_old = ng->n_vlinks;
+    t->n_vlinks = ng->n_vlinks;
+    size_t want = t->split->plan.n > ng->n_vlinks ? t->split->plan.n
+                                                  : ng->n_vlinks;
+    t->vlinks = xcalloc(want + 1, sizeof *t->vlinks);
+    if (ng->n_vlinks)
+        memcpy(t->vlinks, ng->vlinks, ng->n_vlinks * sizeof *t->vlinks);
+    if (t->split->plan.n > ng->n_vlinks) {
+        size_t n = t->split->plan.n - ng->n_vlinks;
+        struct vswitch_port **a = xcalloc(n, sizeof *a);
+        struct vswitch_port **b = xcalloc(n, sizeof *b);
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "cg%uv%zu", ng->number,
+                 ng->n_vlinks);
+        error = vs->vlinks_create(ng->nm->lsi0, ng->lsi, n, prefix, a, b, err);
+        if (!error) {
+            for (size_t k = 0; k < n; k++) {
+                t->vlinks[ng->n_vlinks + k].a = a[k];
+                t->vlinks[ng->n_vlinks + k].b = b[k];
+            }
+            t->n_vlinks = want;
+        }
+        free(a);
+        free(b);
+        if (error) {
+            corch_err_prefix(err, "%zu virtual links", n);
+            goto fail;
+        }
+    }
+    *ret = t;
+    return 0;
+
+fail:
+    undo_prepare(t);
+    txn_free(t);
+    return error;
+}
+
+const struct vswitch_port_info *
+netmgr_txn_port_info(const struct netmgr_txn *t, size_t sf, size_t port)
+{
+    return &t->sfs[sf]->info[port];
+}
+
+unsigned int
+netmgr_txn_sf_slot(const struct netmgr_txn *t, size_t sf)
+{
+    return t->sfs[sf]->slot;
+}
+
+/* The switch port a split rule names, on the LSI of 'side'. */
+static struct vswitch_port *
+resolve_pref(const struct netmgr_txn *t, enum netmgr_side side,
+             const struct netmgr_pref *p)
+{
+    if (p->kind == NETMGR_P_VLINK)
+        return side == NETMGR_LSI0 ? t->vlinks[p->vlink].a
+                                   : t->vlinks[p->vlink].b;
+    if (p->ep.kind == GRAPH_PORT_SAP)
+        return t->saps[p->ep.sap]->port;
+    return t->sfs[p->ep.sf]->ports[p->ep.port];
+}
+
+static void
+concretise(const struct netmgr_txn *t, enum netmgr_side side,
+           const struct netmgr_rule *in, size_t n, struct vswitch_rule **ret)
+{
+    struct vswitch_rule *out = xcalloc(n, sizeof *out);
+    uint64_t graph_bits = (uint64_t) t->ng->number << 32;
+    for (size_t i = 0; i < n; i++) {
+        out[i].cookie = graph_bits | in[i].id;
+        out[i].priority = in[i].priority;
+        out[i].in_port = resolve_pref(t, side, &in[i].in);
+        out[i].match = in[i].match;
+        out[i].n_actions = in[i].n_actions;
+        out[i].actions = xcalloc(in[i].n_actions, sizeof *out[i].actions);
+        for (size_t j = 0; j < in[i].n_actions; j++) {
+            const struct netmgr_action *a = &in[i].actions[j];
+            struct vswitch_action *b = &out[i].actions[j];
+            b->type = a->type;
+            switch (a->type) {
+            case VSWITCH_ACT_OUTPUT:
+                b->u.port = resolve_pref(t, side, &a->port);
+                break;
+            case VSWITCH_ACT_PUSH_VLAN:
+                b->u.vlan_id = a->vlan_id;
+                break;
+            case VSWITCH_ACT_POP_VLAN:
+                break;
+            case VSWITCH_ACT_SET_ETH_SRC:
+            case VSWITCH_ACT_SET_ETH_DST:
+                memcpy(b->u.mac, a->mac, 6);
+                break;
+            case VSWITCH_ACT_SET_IP_SRC:
+            case VSWITCH_ACT_SET_IP_DST:
+                b->u.ip = a->ip;
+                break;
+            }
+        }
+    }
+    *ret = out;
+}
+
+static bool
+action_equal(const struct vswitch_action *a, const struct vswitch_action *b)
+{
+    if (a->type != b->type)
+        return false;
+    switch (a->type) {
+    case VSWITCH_ACT_OUTPUT:
+        return a->u.port == b->u.port;
+    case VSWITCH_ACT_PUSH_VLAN:
+        return a->u.vlan_id == b->u.vlan_id;
+    case VSWITCH_ACT_POP_VLAN:
+        return true;
+    case VSWITCH_ACT_SET_ETH_SRC:
+    case VSWITCH_ACT_SET_ETH_DST:
+        return !memcmp(a->u.mac, b->u.mac, 6);
+    case VSWITCH_ACT_SET_IP_SRC:
+    case VSWITCH_ACT_SET_IP_DST:
+        return a->u.ip.family == b->u.ip.family && a->u.ip.plen == b->u.ip.plen
+               && !memcmp(a->u.ip.addr, b->u.ip.addr, 16);
+    }
+    return false;
+}
+
+static bool
+rule_equal(const struct vswitch_rule *a, const struct vswitch_rule *b)
+{
+    if (a->cookie != b->cookie || a->priority != b->priority
+        || a->in_port != b->in_port || a->n_actions != b->n_actions
+        || !flow_match_equal(&a->match, &b->match))
+        return false;
+    for (size_t i = 0; i < a->n_actions; i++)
+        if (!action_equal(&a->actions[i], &b->actions[i]))
+            return false;
+    return true;
+}
+
+static size_t
+rule_hash(const struct vswitch_rule *r)
+{
+    uint64_t h = r->cookie * 0x9e3779b97f4a7c15ull;
+    h ^= (uint64_t) r->priority * 0xff51afd7ed558ccdull;
+    h ^= (uint64_t) (uintptr_t) r->in_port;
+    h ^= h >> 29;
+    return (size_t) h;
+}
+
+/* The batch turning 'old' into 'new': rules of 'old' not in 'new' are
+ * deleted, rules of 'new' not in 'old' added.  The arrays hold shallow
+ * copies. */
+static void
+diff_rules(const struct vswitch_rule *old, size_t n_old,
+           const struct vswitch_rule *new, size_t n_new,
+           struct vswitch_rule_batch *b)
+{
+    size_t size = 16;
+    while (size < 2 * n_old)
+        size *= 2;
+    size_t *table = xmalloc(size * sizeof *table);
+    for (size_t i = 0; i < size; i++)
+        table[i] = SIZE_MAX;
+    bool *kept = xcalloc(n_old + 1, sizeof *kept);
+    for (size_t i = 0; i < n_old; i++) {
+        size_t h = rule_hash(&old[i]) & (size - 1);
+        while (table[h] != SIZE_MAX)
+            h = (h + 1) & (size - 1);
+        table[h] = i;
+    }
+    struct vswitch_rule *add = xcalloc(n_new + 1, sizeof *add);
+    struct vswitch_rule *del = xcalloc(n_old + 1, sizeof *del);
+    size_t n_add = 0, n_del = 0;
+    for (size_t i = 0; i < n_new; i++) {
+        bool found = false;
+        for (size_t h = rule_hash(&new[i]) & (size - 1);
+             table[h] != SIZE_MAX && !found; h = (h + 1) & (size - 1)) {
+            size_t j = table[h];
+            if (!kept[j] && rule_equal(&old[j], &new[i]))
+                kept[j] = found = true;
+        }
+        if (!found)
+            add[n_add++] = new[i];
+    }
+    for (size_t j = 0; j < n_old; j++)
+        if (!kept[j])
+            del[n_del++] = old[j];
+    free(kept);
+    free(table);
+    b->add = add;
+    b->n_add = n_add;
+    b->del = del;
+    b->n_del = n_del;
+}
+
+static struct vswitch_lsi *
+side_lsi(const struct netmgr_txn *t, int side)
+{
+    return side == NETMGR_LSI0 ? t->ng->nm->lsi0 : t->ng->lsi;
+}
+
+static void
+undo_rules(struct netmgr_txn *t)
+{
+    for (int side = 0; side < 2; side++) {
+        if (!t->applied[side])
+            continue;
+        struct vswitch_rule_batch inv = {
+            .del = t->batch[side].add, .n_del = t->batch[side].n_add,
+            .add = t->batch[side].del, .n_add = t->batch[side].n_del,
+        };
+        struct corch_err err = { .path = "", .msg = "" };
+        if (t->ng->nm->vs->rules_apply(side_lsi(t, side), &inv, &err) < 0)
+            LOG_ERR("graph %s: cannot restore the rules of %s: %s",
+                    t->ng->graph_id, side == NETMGR_LSI0 ? "LSI-0"
+                                                         : "the graph-LSI",
+                    err.msg);
+        t->applied[side] = false;
+    }
+}
+
+int
+netmgr_txn_rules(struct netmgr_txn *t, struct corch_err *err)
+{
+    struct netmgr_graph *ng = t->ng;
+    concretise(t, NETMGR_LSI0, t->split->lsi0, t->split->n_lsi0,
+               &t->rules[NETMGR_LSI0]);
+    t->n_rules[NETMGR_LSI0] = t->split->n_lsi0;
+    concretise(t, NETMGR_GRAPH_LSI, t->split->glsi, t->split->n_glsi,
+               &t->rules[NETMGR_GRAPH_LSI]);
+    t->n_rules[NETMGR_GRAPH_LSI] = t->split->n_glsi;
+
+    /* The graph-LSI first, so that traffic LSI-0 lets in finds its way. */
+    static const int order[] = { NETMGR_GRAPH_LSI, NETMGR_LSI0 };
+    for (size_t o = 0; o < 2; o++) {
+        int side = order[o];
+        diff_rules(ng->rules[side], ng->n_rules[side], t->rules[side],
+                   t->n_rules[side], &t->batch[side]);
+        if (!t->batch[side].n_add && !t->batch[side].n_del)
+            continue;
+        int error = ng->nm->vs->rules_apply(side_lsi(t, side), &t->batch[side],
+                                            err);
+        if (error) {
+            corch_err_prefix(err, "%s", side == NETMGR_LSI0
+                                        ? "LSI-0" : "graph-LSI");
+            undo_rules(t);
+            return error;
+        }
+        t->applied[side] = true;
+    }
+    return 0;
+}
+
+void
+netmgr_txn_abort(struct netmgr_txn *t)
+{
+    if (!t)
+        return;
+    undo_rules(t);
+    undo_prepare(t);
+    txn_free(t);
+}
+
+static bool
+txn_has_sf(const struct netmgr_txn *t, const struct nm_sf *s)
+{
+    for (size_t i = 0; i < t->g->n_sfs; i++)
+        if (t->sfs[i] == s)
+            return true;
+    return false;
+}
+
+static bool
+txn_has_sap(const struct netmgr_txn *t, const struct nm_sap *s)
+{
+    for (size_t i = 0; i < t->g->n_saps; i++)
+        if (t->saps[i] == s)
+            return true;
+    return false;
+}
+
+void
+netmgr_txn_commit(struct netmgr_txn *t)
+{
+    struct netmgr_graph *ng = t->ng;
+    const struct vswitch_class *vs = ng->nm->vs;
+
+    /* What the new graph no longer has. */
+    for (size_t i = 0; i < ng->n_sfs; i++) {
+        if (!txn_has_sf(t, ng->sfs[i])) {
+            destroy_sf_ports(ng, ng->sfs[i]);
+            nm_sf_free(ng->sfs[i]);
+        }
+    }
+    for (size_t i = 0; i < ng->n_saps; i++) {
+        if (!txn_has_sap(t, ng->saps[i])) {
+            destroy_sap_port(ng, ng->saps[i]);
+            nm_sap_free(ng->saps[i]);
+        }
+    }
+    size_t keep = t->split->plan.n;
+    for (size_t k = keep; k < t->n_vlinks; k++)
+        vs->port_destroy(t->vlinks[k].a);
+
+    /* The new state. */
+    free(ng->sfs);
+    ng->sfs = t->sfs;
+    ng->n_sfs = t->g->n_sfs;
+    t->sfs = NULL;
+    free(ng->saps);
+    ng->saps = t->saps;
+    ng->n_saps = t->g->n_saps;
+    t->saps = NULL;
+    free(ng->vlinks);
+    ng->vlinks = t->vlinks;
+    ng->n_vlinks = keep;
+    t->vlinks = NULL;
+    netmgr_vlink_plan_clear(&ng->plan);
+    ng->plan = t->split->plan;
+    memset(&t->split->plan, 0, sizeof t->split->plan);
+    for (int side = 0; side < 2; side++) {
+        vswitch_rules_free(ng->rules[side], ng->n_rules[side]);
+        ng->rules[side] = t->rules[side];
+        ng->n_rules[side] = t->n_rules[side];
+        t->rules[side] = NULL;
+        t->n_rules[side] = 0;
+    }
+    txn_free(t);
+}
+
+size_t
+netmgr_graph_rule_count(const struct netmgr_graph *ng, bool lsi0)
+{
+    return ng->n_rules[lsi0 ? NETMGR_LSI0 : NETMGR_GRAPH_LSI];
+}

@@ -1,1 +1,176 @@
-/* To be written. */
+/* The network manager (paper 5.2, 5.4): turns a graph into LSIs, ports,
+ * virtual links and traffic-steering rules on the vSwitch.
+ *
+ * Model.  LSI-0 (made at start-up) owns the physical interfaces, hence the
+ * interface and vlan SAPs.  Each graph has a graph-LSI "cg<N>" (N: the
+ * graph's number on this node) holding its SF ports "cg<N>s<I>p<J>", its
+ * gre / host-stack SAP ports "cg<N>a<K>" and, for each internal SAP, one
+ * end of a virtual link to the shared learning LSI of its internal group
+ * ("cgi<hash of the group name>", created by the first graph that names
+ * the group and destroyed with the last one).  Virtual links between LSI-0
+ * and the graph-LSI are minimised as in Algorithm 1, and every flowrule
+ * becomes one rule on one LSI or, when it crosses LSIs (Table 4), an LSI-0
+ * rule plus a graph-LSI rule through a vlink (Algorithm 2):
+ *   - the rule on the LSI of the flowrule's port_in keeps the match, the
+ *     priority and the packet modifications, and outputs on the local
+ *     ports or on the vlink towards each remote output;
+ *   - the other LSI gets one forwarding rule per used vlink end ("in_port =
+ *     vlink, output to its target", priority NETMGR_VLINK_PRIORITY), shared
+ *     by every flowrule going to that target.
+ * vlan SAPs: the LSI-0 rule matches in_port = interface and vlan_id = the
+ * SAP's id, and pops the tag first; whatever outputs to a vlan SAP pushes
+ * the tag just before that output.  So SFs never see the tag.
+ * Cookies: the graph number in the upper 32 bits; in the lower 32 bits a
+ * hash of the flowrule id (bit 31 clear) or, for vlink forwarding rules,
+ * bit 31 set and the vlink number.  (A hash, not the flowrule's index, so
+ * that an update keeps the cookie of every unchanged rule.)
+ *
+ * SAP sharing: several graphs may use one interface when their claims on
+ * it are disjoint.  A vlan SAP claims its VLAN id; an interface SAP claims
+ * the match of every flowrule entering through it.  Two claims are
+ * disjoint when some field is present in both and the values cannot both
+ * match (different VLAN ids, MACs, ethertypes, protocols, ports, or
+ * non-overlapping IP prefixes).  A match without vlan_id also matches
+ * tagged frames, so it overlaps every vlan SAP of that interface. */
+#ifndef CORCH_NETMGR_H
+#define CORCH_NETMGR_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "graph.h"
+#include "util.h"
+#include "vswitch/vswitch-provider.h"
+
+#define NETMGR_VLINK_PRIORITY 1
+#define NETMGR_MAX_GRAPH_NUMBER 99999   /* Keeps names within 15 chars. */
+
+/* Which LSI an SF port or SAP lives on. */
+enum netmgr_side { NETMGR_LSI0, NETMGR_GRAPH_LSI };
+enum netmgr_side netmgr_port_side(const struct graph *,
+                                  const struct graph_port_ref *);
+
+/* --- The pure split (Algorithms 1 and 2), no driver involved. --- */
+
+/* Virtual links: vlink k carries to the graph-LSI the traffic for endpoint
+ * to_graph[k] and to LSI-0 the traffic for endpoint to_lsi0[k].  Endpoints
+ * are named by key: "sap:<id>" or "sf:<sf id>:<port id>"; NULL = unused. */
+struct netmgr_vlink_plan {
+    char **to_graph;            /* n entries. */
+    char **to_lsi0;             /* n entries. */
+    size_t n;                   /* Number of vlinks. */
+};
+
+/* A port in a split rule. */
+enum netmgr_pref_kind { NETMGR_P_ENDPOINT, NETMGR_P_VLINK };
+struct netmgr_pref {
+    enum netmgr_pref_kind kind;
+    struct graph_port_ref ep;   /* NETMGR_P_ENDPOINT: the SAP or SF port. */
+    size_t vlink;               /* NETMGR_P_VLINK: its end on the rule's
+                                 * LSI. */
+};
+
+struct netmgr_action {
+    enum vswitch_action_type type;
+    struct netmgr_pref port;    /* VSWITCH_ACT_OUTPUT. */
+    uint16_t vlan_id;           /* VSWITCH_ACT_PUSH_VLAN. */
+    uint8_t mac[6];             /* VSWITCH_ACT_SET_ETH_*. */
+    struct flow_ip ip;          /* VSWITCH_ACT_SET_IP_*. */
+};
+
+struct netmgr_rule {
+    uint32_t id;                /* Lower 32 bits of the cookie. */
+    size_t flowrule;            /* Index of its flowrule; SIZE_MAX for a
+                                 * vlink forwarding rule. */
+    uint16_t priority;
+    struct netmgr_pref in;      /* in_port. */
+    struct flow_match match;
+    struct netmgr_action *actions; /* Owned; none: drop. */
+    size_t n_actions;
+};
+
+struct netmgr_split {
+    struct netmgr_vlink_plan plan;
+    struct netmgr_rule *lsi0;   /* Rules for LSI-0. */
+    size_t n_lsi0;
+    struct netmgr_rule *glsi;   /* Rules for the graph-LSI. */
+    size_t n_glsi;
+};
+
+/* Splits the flowrules of 'g'.  With 'prev' (the plan of the deployed
+ * version of the graph, or NULL), endpoints keep their vlinks and new ones
+ * take free slots, so that an update changes as little as possible;
+ * without, the plan is exactly Algorithm 1's.  Never fails. */
+struct netmgr_split *netmgr_split(const struct graph *g,
+                                  const struct netmgr_vlink_plan *prev);
+void netmgr_split_free(struct netmgr_split *);
+void netmgr_vlink_plan_clear(struct netmgr_vlink_plan *);
+/* The key of an endpoint ("sap:<id>" / "sf:<sf>:<port>"); caller frees. */
+char *netmgr_endpoint_key(const struct graph *, const struct graph_port_ref *);
+
+/* --- SAP claims on LSI-0's interfaces. --- */
+struct netmgr_claim {
+    const char *ifname;         /* Into the graph. */
+    struct flow_match match;    /* What the graph takes from it. */
+    size_t sap;                 /* Index of the SAP claiming. */
+};
+/* The claims of 'g' (caller frees the array). */
+size_t netmgr_claims(const struct graph *g, struct netmgr_claim **ret);
+/* Whether some packet can match both. */
+bool netmgr_matches_overlap(const struct flow_match *,
+                            const struct flow_match *);
+/* -EADDRINUSE if 'g' claims something 'other' (graph 'other_id') claims,
+ * with a message naming the other graph and a path naming the SAP. */
+int netmgr_claims_check(const struct graph *g, const struct graph *other,
+                        const char *other_id, struct corch_err *err);
+
+/* --- The manager, driving a vSwitch. --- */
+struct netmgr;
+struct netmgr_graph;
+struct netmgr_txn;
+
+/* 'vs' and 'lsi0' outlive the manager. */
+struct netmgr *netmgr_create(const struct vswitch_class *vs,
+                             struct vswitch_lsi *lsi0);
+/* Frees the bookkeeping; whatever is deployed stays. */
+void netmgr_destroy(struct netmgr *);           /* Accepts NULL. */
+
+/* The network state of one graph (nothing on the switch yet). */
+struct netmgr_graph *netmgr_graph_new(struct netmgr *, const char *graph_id,
+                                      unsigned int number);
+/* Frees the bookkeeping; what is deployed stays (daemon shutdown). */
+void netmgr_graph_free(struct netmgr_graph *);  /* Accepts NULL. */
+/* Removes everything of the graph from the switch (its LSI-0 rules, vlinks,
+ * internal-group links, ports, graph-LSI) and frees it.  Never fails:
+ * what cannot be removed is logged. */
+void netmgr_graph_teardown(struct netmgr_graph *); /* Accepts NULL. */
+
+/* Step 3 of a deploy or update to 'g': creates the graph-LSI if needed,
+ * the ports of the SFs with sf_new[i] (techs[i][j]: technology of port j),
+ * the ports of SAPs that are new or changed, and the vlinks the new split
+ * needs.  Ports of SFs without sf_new[i] are those of the deployed SF with
+ * the same id.  'g' must stay valid until commit/abort.  On failure
+ * nothing is left (err names the SF or SAP). */
+int netmgr_prepare(struct netmgr_graph *, const struct graph *g,
+                   const bool *sf_new, enum vswitch_port_tech *const *techs,
+                   struct netmgr_txn **ret, struct corch_err *err);
+/* What the SF side of port j of SF i got. */
+const struct vswitch_port_info *netmgr_txn_port_info(const struct netmgr_txn *,
+                                                     size_t sf, size_t port);
+/* The slot of SF i ("cg<N>s<slot>...", also used for instance names). */
+unsigned int netmgr_txn_sf_slot(const struct netmgr_txn *, size_t sf);
+/* Step 5: installs the rules, by diff against what is installed: one
+ * rules_apply() batch (deletions + additions) per LSI that changes. */
+int netmgr_txn_rules(struct netmgr_txn *, struct corch_err *err);
+/* Success: removes what the new graph no longer has (old SF ports, SAP
+ * ports, surplus vlinks) and frees the transaction. */
+void netmgr_txn_commit(struct netmgr_txn *);
+/* Failure: undoes every step of the transaction in reverse order, and
+ * frees it. */
+void netmgr_txn_abort(struct netmgr_txn *);
+
+/* Rules installed (for status and tests). */
+size_t netmgr_graph_rule_count(const struct netmgr_graph *, bool lsi0);
+
+#endif
