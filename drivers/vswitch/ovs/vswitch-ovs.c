@@ -1,5 +1,1359 @@
-/* To be written: placeholder so that the tree builds. */
+/* The Open vSwitch driver: OVSDB (RFC 7047) for bridges and ports,
+ * OpenFlow 1.3 + ONF bundles on each bridge's management socket for rules.
+ * No ovs-vsctl / ovs-ofctl.  See docs/vswitch-ovs.md. */
 #include <config.h>
 #include "vswitch-ovs.h"
 
-const struct vswitch_class vswitch_ovs_class = { .type = "ovs" };
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The daemon's config.h, not autoconf's (which -I. finds first). */
+#include "../../../orchestrator/config.h"
+#include "log.h"
+#include "netlink.h"
+#include "ofconn.h"
+#include "ofp.h"
+#include "ovsdb.h"
+
+LOG_MODULE(vswitch_ovs);
+
+/* How long OVS may take to apply a configuration or a batch of rules. */
+#define OVS_TIMEOUT_MS 15000
+
+enum ovs_port_kind {
+    OVS_PORT_PHYS,              /* A physical interface of LSI-0. */
+    OVS_PORT_VLINK,             /* One end of a patch-port pair. */
+    OVS_PORT_VETH,              /* Switch end of an SF's veth pair. */
+    OVS_PORT_INTERNAL,          /* Internal port handed to an SF. */
+    OVS_PORT_GRE,               /* GRE SAP tunnel port. */
+    OVS_PORT_HOST_STACK,        /* Host-stack SAP internal port. */
+};
+
+struct vswitch_port {
+    struct vswitch_lsi *lsi;    /* The bridge it is on. */
+    char name[16];              /* Port and interface name. */
+    char uuid[40];              /* Its Port row. */
+    uint32_t ofport;            /* OpenFlow port number. */
+    enum ovs_port_kind kind;    /* What it is, for destroy. */
+    char veth_peer[16];         /* VETH: the SF end, deleted with it. */
+    struct vswitch_port *peer;  /* VLINK: the other end. */
+    struct vswitch_port *next;  /* Next port of the same LSI. */
+};
+
+struct vswitch_lsi {
+    char name[16];              /* Bridge name. */
+    char uuid[40];              /* Its Bridge row. */
+    char *graph_id;             /* Owner graph, NULL for shared LSIs. */
+    bool is_lsi0;               /* LSI-0. */
+    struct vswitch_port *ports; /* Ports we made or adopted; db_mutex. */
+    pthread_mutex_t of_mutex;   /* Guards 'of' and 'next_bundle'. */
+    struct ofconn *of;          /* OpenFlow channel, opened on first use. */
+    uint32_t next_bundle;       /* Next ONF bundle id. */
+    struct vswitch_lsi *next;   /* Next LSI of the node; db_mutex. */
+};
+
+/* The OVSDB connection and everything reached through it. */
+static pthread_mutex_t db_mutex = PTHREAD_MUTEX_INITIALIZER;
+static struct ovsdb *db;                /* NULL until init / after a break. */
+static char *db_remote;                 /* vswitch.ovsdb. */
+static char rundir[PATH_MAX];           /* Where the *.mgmt sockets are. */
+static char datapath_type[16];          /* "netdev" or "system". */
+static bool have_gre = true;            /* "gre" in iface_types. */
+static struct vswitch_lsi *lsis;        /* All LSIs (keeps them reachable). */
+
+/* ------------------------------------------------------------ OVSDB --- */
+
+/* The connection, reopened if a previous call found it broken.  db_mutex
+ * held. */
+static int
+db_get(struct corch_err *err)
+{
+    if (db)
+        return 0;
+    if (!db_remote)
+        return corch_err_set(err, -ENOTCONN, NULL, "ovs: not initialised");
+    return ovsdb_open(db_remote, OVS_TIMEOUT_MS, &db, err);
+}
+
+/* ovsdb_transact() on the shared connection, dropping it when broken so
+ * that the next call reconnects.  db_mutex held. */
+static int
+db_transact(json_object *ops, bool wait, json_object **ret_result,
+            struct corch_err *err)
+{
+    int error = db_get(err);
+    if (error) {
+        json_object_put(ops);
+        return error;
+    }
+    error = ovsdb_transact(db, ops, wait, OVS_TIMEOUT_MS, ret_result, err);
+    if (error && error != -EIO) {
+        ovsdb_close(db);
+        db = NULL;
+    }
+    return error;
+}
+
+static json_object *
+op_new(const char *op, const char *table)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "op", json_object_new_string(op));
+    json_object_object_add(o, "table", json_object_new_string(table));
+    return o;
+}
+
+/* A mutate of one row's set column: {column} {insert|delete} {uuid}. */
+static json_object *
+op_mutate_set(const char *table, json_object *where, const char *column,
+              const char *mutator, json_object *elems)
+{
+    json_object *o = op_new("mutate", table);
+    json_object_object_add(o, "where", where);
+    json_object *m = json_object_new_array();
+    json_object_array_add(m, json_object_new_string(column));
+    json_object_array_add(m, json_object_new_string(mutator));
+    json_object_array_add(m, ovsdb_set(elems));
+    json_object *ms = json_object_new_array();
+    json_object_array_add(ms, m);
+    json_object_object_add(o, "mutations", ms);
+    return o;
+}
+
+static json_object *
+where_uuid(const char *uuid)
+{
+    return ovsdb_where_eq("_uuid", ovsdb_uuid(uuid));
+}
+
+/* external_ids of everything we create: our identity. */
+static json_object *
+identity(const char *role, const char *graph, const char *sf,
+         const char *sf_port)
+{
+    const char *kv[] = {
+        "corch-role", role, "corch-graph", graph,
+        "corch-sf", sf, "corch-port", sf_port,
+    };
+    return ovsdb_map(kv, 4);
+}
+
+/* Appends the insert of an Interface + Port named 'name' to 'ops'; the
+ * Port row is named "p<tag>" for the bridge's ports mutation.  'options'
+ * (an OVSDB map or NULL) is consumed, so is 'ext' (twice referenced). */
+static void
+ops_add_port(json_object *ops, const char *tag, const char *name,
+             const char *type, json_object *options, json_object *ext)
+{
+    char iname[24], pname[24];
+    snprintf(iname, sizeof iname, "i%s", tag);
+    snprintf(pname, sizeof pname, "p%s", tag);
+
+    json_object *irow = json_object_new_object();
+    json_object_object_add(irow, "name", json_object_new_string(name));
+    if (type)
+        json_object_object_add(irow, "type", json_object_new_string(type));
+    if (options)
+        json_object_object_add(irow, "options", options);
+    json_object_object_add(irow, "external_ids", json_object_get(ext));
+    json_object *ins = op_new("insert", "Interface");
+    json_object_object_add(ins, "row", irow);
+    json_object_object_add(ins, "uuid-name", json_object_new_string(iname));
+    json_object_array_add(ops, ins);
+
+    json_object *prow = json_object_new_object();
+    json_object_object_add(prow, "name", json_object_new_string(name));
+    json_object_object_add(prow, "interfaces", ovsdb_named_uuid(iname));
+    json_object_object_add(prow, "external_ids", ext);
+    ins = op_new("insert", "Port");
+    json_object_object_add(ins, "row", prow);
+    json_object_object_add(ins, "uuid-name", json_object_new_string(pname));
+    json_object_array_add(ops, ins);
+}
+
+/* The uuid an insert at 'index' got. */
+static void
+result_uuid(json_object *result, size_t index, char *buf, size_t size)
+{
+    json_object *r = json_object_array_get_idx(result, index), *u;
+    const char *s = NULL;
+    if (json_object_object_get_ex(r, "uuid", &u))
+        s = ovsdb_uuid_str(u);
+    snprintf(buf, size, "%s", s ? s : "");
+}
+
+/* Reads the ofport of each interface in 'names' once ovs-vswitchd has
+ * assigned it.  -ENODEV with OVS's reason if an interface failed (a device
+ * that does not exist, a bad tunnel option...).  db_mutex held. */
+static int
+fetch_ofports(const char *const *names, size_t n, uint32_t *ret_ofports,
+              struct corch_err *err)
+{
+    for (int attempt = 0;; attempt++) {
+        json_object *ops = json_object_new_array();
+        for (size_t i = 0; i < n; i++) {
+            json_object *sel = op_new("select", "Interface");
+            json_object_object_add(sel, "where",
+                                   ovsdb_where_eq("name",
+                                                  json_object_new_string(names[i])));
+            json_object *cols = json_object_new_array();
+            json_object_array_add(cols, json_object_new_string("ofport"));
+            json_object_array_add(cols, json_object_new_string("error"));
+            json_object_object_add(sel, "columns", cols);
+            json_object_array_add(ops, sel);
+        }
+        json_object *result = NULL;
+        int error = db_transact(ops, false, &result, err);
+        if (error)
+            return error;
+        bool pending = false;
+        for (size_t i = 0; i < n && !error; i++) {
+            json_object *rows, *row, *ofp, *e;
+            json_object_object_get_ex(json_object_array_get_idx(result, i),
+                                      "rows", &rows);
+            row = json_object_array_get_idx(rows, 0);
+            if (!row) {
+                error = corch_err_set(err, -ENODEV, NULL,
+                                      "ovs: interface %s vanished", names[i]);
+                break;
+            }
+            json_object_object_get_ex(row, "ofport", &ofp);
+            if (!json_object_is_type(ofp, json_type_int)) {
+                pending = true;         /* ["set",[]]: not assigned yet. */
+                continue;
+            }
+            int64_t v = json_object_get_int64(ofp);
+            if (v <= 0) {
+                const char *why = "unknown error";
+                if (json_object_object_get_ex(row, "error", &e)
+                    && json_object_is_type(e, json_type_string))
+                    why = json_object_get_string(e);
+                error = corch_err_set(err, -ENODEV, NULL,
+                                      "ovs: interface %s: %s", names[i], why);
+                break;
+            }
+            ret_ofports[i] = (uint32_t) v;
+        }
+        json_object_put(result);
+        if (error || !pending)
+            return error;
+        if (attempt >= 2000)
+            return corch_err_set(err, -ETIMEDOUT, NULL,
+                                 "ovs: no port number assigned to %s",
+                                 names[0]);
+        usleep(1000);
+    }
+}
+
+/* Removes ports (their Port rows from their bridges) in one transaction
+ * and waits for ovs-vswitchd.  db_mutex held.  Best effort. */
+static void
+remove_port_rows(struct vswitch_port *const *ports, size_t n)
+{
+    json_object *ops = json_object_new_array();
+    for (size_t i = 0; i < n; i++) {
+        json_object *elems = json_object_new_array();
+        json_object_array_add(elems, ovsdb_uuid(ports[i]->uuid));
+        json_object_array_add(ops, op_mutate_set("Bridge",
+                                                 where_uuid(ports[i]->lsi->uuid),
+                                                 "ports", "delete", elems));
+    }
+    struct corch_err err = { 0 };
+    if (db_transact(ops, true, NULL, &err))
+        LOG_WARN("could not remove %zu port(s), first %s: %s", n,
+                 n ? ports[0]->name : "", err.msg);
+}
+
+static struct vswitch_port *
+port_new(struct vswitch_lsi *lsi, const char *name, enum ovs_port_kind kind)
+{
+    struct vswitch_port *p = xcalloc(1, sizeof *p);
+    p->lsi = lsi;
+    snprintf(p->name, sizeof p->name, "%s", name);
+    p->kind = kind;
+    p->next = lsi->ports;
+    lsi->ports = p;
+    return p;
+}
+
+/* Unlinks and frees a port struct.  db_mutex held. */
+static void
+port_free(struct vswitch_port *p)
+{
+    for (struct vswitch_port **pp = &p->lsi->ports; *pp; pp = &(*pp)->next) {
+        if (*pp == p) {
+            *pp = p->next;
+            break;
+        }
+    }
+    if (p->peer)
+        p->peer->peer = NULL;
+    free(p);
+}
+
+/* Deletes the devices a port owns outside OVS.  Best effort. */
+static void
+port_release_devices(struct vswitch_port *p)
+{
+    if (p->kind == OVS_PORT_VETH) {
+        int error = netlink_link_delete(p->name);
+        if (error && error != -ENODEV)
+            LOG_WARN("could not delete veth %s: %s", p->name,
+                     strerror(-error));
+    }
+}
+
+/* --------------------------------------------------------- OpenFlow --- */
+
+/* The LSI's OpenFlow channel, opened if needed.  of_mutex held. */
+static int
+of_get(struct vswitch_lsi *lsi, struct corch_err *err)
+{
+    if (lsi->of)
+        return 0;
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/%s.mgmt", rundir, lsi->name);
+    int error = ofconn_open(path, OVS_TIMEOUT_MS, &lsi->of);
+    if (error)
+        return corch_err_set(err, error, NULL,
+                             "ovs: cannot open OpenFlow channel %s: %s", path,
+                             strerror(-error));
+    return 0;
+}
+
+static uint32_t
+port_no(const struct vswitch_port *p)
+{
+    return p ? p->ofport : OFPP_ANY;
+}
+
+/* Encodes a batch of flows into bundle add messages and applies it whole,
+ * reconnecting once if the channel broke (re-applying is harmless: adds
+ * replace, strict deletes of absent flows do nothing).  'flows' has
+ * 'n' entries whose xids are base + index.  of_mutex held. */
+static int
+of_apply(struct vswitch_lsi *lsi, const struct ofp_flow *flows, size_t n,
+         size_t *ret_failed, struct ofconn_result *ret_res,
+         struct corch_err *err)
+{
+    for (int attempt = 0;; attempt++) {
+        int error = of_get(lsi, err);
+        if (error)
+            return error;
+        uint32_t bundle = ++lsi->next_bundle;
+        uint32_t base = ofconn_alloc_xids(lsi->of, (uint32_t) n);
+        struct ofp_buf buf = { 0 };
+        ofp_buf_reserve(&buf, n * 160);
+        for (size_t i = 0; i < n; i++) {
+            error = ofp_put_bundle_flow_mod(&buf, base + (uint32_t) i, bundle,
+                                            ONF_BF_ATOMIC | ONF_BF_ORDERED,
+                                            &flows[i]);
+            if (error) {
+                ofp_buf_free(&buf);
+                *ret_failed = i;
+                return corch_err_set(err, error, NULL,
+                                     "ovs: rule cannot be expressed in "
+                                     "OpenFlow 1.3 (inconsistent match)");
+            }
+        }
+        error = ofconn_bundle_apply(lsi->of, bundle, &buf, OVS_TIMEOUT_MS,
+                                    ret_res);
+        ofp_buf_free(&buf);
+        if (error == -EPROTO) {
+            uint32_t x = ret_res->error.xid;
+            *ret_failed = x >= base && x - base < n ? x - base : SIZE_MAX;
+            return error;
+        }
+        if (!error)
+            return 0;
+        ofconn_close(lsi->of);
+        lsi->of = NULL;
+        if (attempt || (error != -EPIPE && error != -ECONNRESET))
+            return corch_err_set(err, error, NULL,
+                                 "ovs: OpenFlow channel to %s: %s", lsi->name,
+                                 strerror(-error));
+    }
+}
+
+/* Installs the single rule of a learning LSI: everything to NORMAL. */
+static int
+install_normal(struct vswitch_lsi *lsi, struct corch_err *err)
+{
+    struct ofp_action act = { .kind = OFP_ACT_OUTPUT, .port = OFPP_NORMAL };
+    struct ofp_flow f = { .command = OFPFC_ADD, .priority = 0,
+                          .actions = &act, .n_actions = 1 };
+    size_t failed;
+    struct ofconn_result res;
+    pthread_mutex_lock(&lsi->of_mutex);
+    int error = of_apply(lsi, &f, 1, &failed, &res, err);
+    pthread_mutex_unlock(&lsi->of_mutex);
+    if (error == -EPROTO)
+        corch_err_set(err, error, NULL, "ovs: NORMAL rule refused: %s/%s",
+                      ofp_error_type_name(res.error.type),
+                      ofp_error_code_name(res.error.type, res.error.code));
+    return error;
+}
+
+/* ------------------------------------------------------------- hooks --- */
+
+static int
+ovs_init(const struct corch_config *cfg, struct corch_err *err)
+{
+    const char *remote = cfg->vswitch_ovsdb && *cfg->vswitch_ovsdb
+                         ? cfg->vswitch_ovsdb
+                         : "unix:/run/openvswitch/db.sock";
+    pthread_mutex_lock(&db_mutex);
+    free(db_remote);
+    db_remote = xstrdup(remote);
+    const char *path = !strncmp(remote, "unix:", 5) ? remote + 5 : remote;
+    const char *env = getenv("CORCH_OVS_RUNDIR");
+    if (env && *env) {
+        snprintf(rundir, sizeof rundir, "%s", env);
+    } else {
+        /* ovs-vswitchd puts <bridge>.mgmt beside the database socket in
+         * every standard layout (OVS_RUNDIR). */
+        snprintf(rundir, sizeof rundir, "%s", path);
+        char *slash = strrchr(rundir, '/');
+        if (slash)
+            *slash = '\0';
+        else
+            snprintf(rundir, sizeof rundir, ".");
+    }
+    int error = db_get(err);
+    json_object *result = NULL;
+    if (!error) {
+        json_object *ops = json_object_new_array();
+        json_object *sel = op_new("select", "Open_vSwitch");
+        json_object_object_add(sel, "where", json_object_new_array());
+        json_object *cols = json_object_new_array();
+        json_object_array_add(cols, json_object_new_string("iface_types"));
+        json_object_array_add(cols, json_object_new_string("datapath_types"));
+        json_object_object_add(sel, "columns", cols);
+        json_object_array_add(ops, sel);
+        error = db_transact(ops, false, &result, err);
+    }
+    if (!error) {
+        json_object *rows, *types;
+        json_object_object_get_ex(json_object_array_get_idx(result, 0),
+                                  "rows", &rows);
+        json_object *row = json_object_array_get_idx(rows, 0);
+        if (!row) {
+            error = corch_err_set(err, -EPROTO, "vswitch.ovsdb",
+                                  "ovs: the database has no Open_vSwitch "
+                                  "row (run ovs-vsctl init)");
+        } else if (json_object_object_get_ex(row, "iface_types", &types)) {
+            /* Empty until ovs-vswitchd has started: assume it can. */
+            const char *s = json_object_to_json_string(types);
+            if (strstr(s, "internal"))
+                have_gre = strstr(s, "\"gre\"") != NULL;
+        }
+    }
+    json_object_put(result);
+    if (!error) {
+        const char *dp = cfg->vswitch_datapath_type;
+        struct stat st;
+        if (!dp || !*dp)
+            dp = stat("/sys/module/openvswitch", &st) ? "netdev" : "system";
+        if (strcmp(dp, "netdev") && strcmp(dp, "system")) {
+            error = corch_err_set(err, -EINVAL, "vswitch.datapath_type",
+                                  "ovs: datapath type must be netdev or "
+                                  "system, not \"%s\"", dp);
+        } else {
+            snprintf(datapath_type, sizeof datapath_type, "%s", dp);
+            LOG_INFO("OVSDB %s, datapath %s, run dir %s", remote,
+                     datapath_type, rundir);
+        }
+    }
+    pthread_mutex_unlock(&db_mutex);
+    return error;
+}
+
+static void
+ovs_fini(void)
+{
+    pthread_mutex_lock(&db_mutex);
+    ovsdb_close(db);
+    db = NULL;
+    for (struct vswitch_lsi *l = lsis; l; l = l->next) {
+        pthread_mutex_lock(&l->of_mutex);
+        ofconn_close(l->of);
+        l->of = NULL;
+        pthread_mutex_unlock(&l->of_mutex);
+    }
+    pthread_mutex_unlock(&db_mutex);
+}
+
+static struct vswitch_lsi *
+lsi_new(const char *name, const char *uuid, const char *graph_id, bool is_lsi0)
+{
+    struct vswitch_lsi *l = xcalloc(1, sizeof *l);
+    snprintf(l->name, sizeof l->name, "%s", name);
+    snprintf(l->uuid, sizeof l->uuid, "%s", uuid);
+    l->graph_id = xstrdup(graph_id);
+    l->is_lsi0 = is_lsi0;
+    pthread_mutex_init(&l->of_mutex, NULL);
+    l->next = lsis;
+    lsis = l;
+    return l;
+}
+
+/* Frees an LSI struct and its port structs (and the far ends of its
+ * vlinks).  db_mutex held. */
+static void
+lsi_free(struct vswitch_lsi *l)
+{
+    while (l->ports) {
+        struct vswitch_port *p = l->ports;
+        if (p->peer)
+            port_free(p->peer);
+        port_free(p);
+    }
+    for (struct vswitch_lsi **pp = &lsis; *pp; pp = &(*pp)->next) {
+        if (*pp == l) {
+            *pp = l->next;
+            break;
+        }
+    }
+    ofconn_close(l->of);
+    pthread_mutex_destroy(&l->of_mutex);
+    free(l->graph_id);
+    free(l);
+}
+
+/* The columns that lock a bridge down: nobody but c-orch (through the
+ * root-only management socket) programs it. */
+static void
+lockdown_columns(json_object *row)
+{
+    json_object_object_add(row, "fail_mode", json_object_new_string("secure"));
+    json_object_object_add(row, "controller",
+                           ovsdb_set(json_object_new_array()));
+    json_object *protos = json_object_new_array();
+    json_object_array_add(protos, json_object_new_string("OpenFlow13"));
+    json_object_object_add(row, "protocols", ovsdb_set(protos));
+    const char *oc[] = { "disable-in-band", "true" };
+    json_object_object_add(row, "other_config", ovsdb_map(oc, 1));
+}
+
+/* Appends the insert of a locked-down bridge named "br" with the ports
+ * named "p0".."p<n-1>" and its registration in Open_vSwitch. */
+static void
+ops_add_bridge(json_object *ops, const char *name, json_object *ext,
+               size_t n_ports)
+{
+    json_object *row = json_object_new_object();
+    json_object_object_add(row, "name", json_object_new_string(name));
+    json_object_object_add(row, "datapath_type",
+                           json_object_new_string(datapath_type));
+    lockdown_columns(row);
+    json_object_object_add(row, "external_ids", ext);
+    json_object *ports = json_object_new_array();
+    for (size_t i = 0; i < n_ports; i++) {
+        char tag[24];
+        snprintf(tag, sizeof tag, "p%zu", i);
+        json_object_array_add(ports, ovsdb_named_uuid(tag));
+    }
+    json_object_object_add(row, "ports", ovsdb_set(ports));
+    json_object *ins = op_new("insert", "Bridge");
+    json_object_object_add(ins, "row", row);
+    json_object_object_add(ins, "uuid-name", json_object_new_string("br"));
+    json_object_array_add(ops, ins);
+    json_object *elems = json_object_new_array();
+    json_object_array_add(elems, ovsdb_named_uuid("br"));
+    json_object_array_add(ops, op_mutate_set("Open_vSwitch",
+                                             json_object_new_array(),
+                                             "bridges", "insert", elems));
+}
+
+/* Looks a bridge up by name: 0 with its uuid and external_ids (caller
+ * puts), -ENOENT if absent.  db_mutex held. */
+static int
+find_bridge(const char *name, char *uuid, size_t size,
+            json_object **ret_ext, json_object **ret_ports,
+            struct corch_err *err)
+{
+    json_object *ops = json_object_new_array();
+    json_object *sel = op_new("select", "Bridge");
+    json_object_object_add(sel, "where",
+                           ovsdb_where_eq("name", json_object_new_string(name)));
+    json_object_array_add(ops, sel);
+    json_object *result = NULL;
+    int error = db_transact(ops, false, &result, err);
+    if (error)
+        return error;
+    json_object *rows, *row, *v;
+    json_object_object_get_ex(json_object_array_get_idx(result, 0), "rows",
+                              &rows);
+    row = json_object_array_get_idx(rows, 0);
+    if (!row) {
+        json_object_put(result);
+        return -ENOENT;
+    }
+    json_object_object_get_ex(row, "_uuid", &v);
+    snprintf(uuid, size, "%s", ovsdb_uuid_str(v) ? ovsdb_uuid_str(v) : "");
+    if (ret_ext) {
+        json_object_object_get_ex(row, "external_ids", &v);
+        *ret_ext = json_object_get(v);
+    }
+    if (ret_ports) {
+        json_object_object_get_ex(row, "ports", &v);
+        *ret_ports = json_object_get(v);
+    }
+    json_object_put(result);
+    return 0;
+}
+
+/* Looks 'key' up in an OVSDB map value. */
+static const char *
+map_get(json_object *map, const char *key)
+{
+    json_object *pairs = json_object_array_get_idx(map, 1);
+    for (size_t i = 0; i < json_object_array_length(pairs); i++) {
+        json_object *p = json_object_array_get_idx(pairs, i);
+        if (!strcmp(json_object_get_string(json_object_array_get_idx(p, 0)),
+                    key))
+            return json_object_get_string(json_object_array_get_idx(p, 1));
+    }
+    return NULL;
+}
+
+/* LSI-0's bridge name: stable for one OVS instance (so that a restart
+ * adopts it) and different between instances on one host, because with
+ * the netdev datapath the bridge's local port is a host tap device. */
+static void
+lsi0_name(char *buf, size_t size)
+{
+    uint32_t h = 2166136261u;
+    for (const char *s = db_remote; *s; s++)
+        h = (h ^ (uint8_t) *s) * 16777619u;
+    snprintf(buf, size, "corch0-%06x", h & 0xffffff);
+}
+
+static int
+ovs_lsi0_open(const char *const *ifnames, size_t n,
+              struct vswitch_lsi **ret_lsi0, struct corch_err *err)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!name_is_valid_ifname(ifnames[i]))
+            return corch_err_set(err, -EINVAL, "vswitch.interfaces",
+                                 "bad interface name \"%s\"", ifnames[i]);
+    char name[16], uuid[40];
+    pthread_mutex_lock(&db_mutex);
+    lsi0_name(name, sizeof name);
+    json_object *ext = NULL, *ports = NULL;
+    int error = find_bridge(name, uuid, sizeof uuid, &ext, &ports, err);
+    bool adopt = !error;
+    if (adopt) {
+        const char *role = map_get(ext, "corch-role");
+        if (!role || strcmp(role, "lsi0"))
+            error = corch_err_set(err, -EEXIST, NULL,
+                                  "ovs: bridge %s exists and is not ours",
+                                  name);
+    } else if (error == -ENOENT) {
+        error = 0;
+    }
+    struct vswitch_lsi *lsi = NULL;
+    struct vswitch_port **made = xcalloc(n + 1, sizeof *made);
+    size_t n_made = 0;
+    uint32_t *ofports = xcalloc(n + 1, sizeof *ofports);
+    json_object *result = NULL;
+    if (!error) {
+        /* Which interfaces are there already (adoption)? */
+        json_object *ops = json_object_new_array();
+        for (size_t i = 0; i < n; i++) {
+            json_object *sel = op_new("select", "Port");
+            json_object_object_add(sel, "where",
+                                   ovsdb_where_eq("name",
+                                                  json_object_new_string(ifnames[i])));
+            json_object *cols = json_object_new_array();
+            json_object_array_add(cols, json_object_new_string("_uuid"));
+            json_object_object_add(sel, "columns", cols);
+            json_object_array_add(ops, sel);
+        }
+        error = db_transact(ops, false, &result, err);
+    }
+    if (!error) {
+        lsi = lsi_new(name, adopt ? uuid : "", NULL, true);
+        json_object *ops = json_object_new_array();
+        size_t n_new = 0;
+        const char *ports_text = adopt ? json_object_to_json_string(ports) : "";
+        for (size_t i = 0; i < n; i++) {
+            json_object *rows, *u;
+            json_object_object_get_ex(json_object_array_get_idx(result, i),
+                                      "rows", &rows);
+            json_object *row = json_object_array_get_idx(rows, 0);
+            struct vswitch_port *p = port_new(lsi, ifnames[i], OVS_PORT_PHYS);
+            made[n_made++] = p;
+            if (row) {
+                json_object_object_get_ex(row, "_uuid", &u);
+                const char *s = ovsdb_uuid_str(u);
+                if (!adopt || !s || !strstr(ports_text, s)) {
+                    error = corch_err_set(err, -EBUSY, "vswitch.interfaces",
+                                          "ovs: interface %s is already on "
+                                          "another bridge", ifnames[i]);
+                    break;
+                }
+                snprintf(p->uuid, sizeof p->uuid, "%s", s);
+                continue;
+            }
+            char tag[24];
+            snprintf(tag, sizeof tag, "%zu", n_new);
+            p->ofport = (uint32_t) (n_new + 1); /* Index of its insert + 1. */
+            ops_add_port(ops, tag, ifnames[i], NULL, NULL,
+                         identity("phys", NULL, NULL, NULL));
+            n_new++;
+        }
+        if (!error) {
+            if (adopt) {
+                /* Re-assert the lockdown: someone may have changed it. */
+                json_object *upd = op_new("update", "Bridge");
+                json_object_object_add(upd, "where", where_uuid(lsi->uuid));
+                json_object *row = json_object_new_object();
+                lockdown_columns(row);
+                json_object_object_add(row, "datapath_type",
+                                       json_object_new_string(datapath_type));
+                json_object_object_add(upd, "row", row);
+                json_object_array_add(ops, upd);
+                if (n_new) {
+                    json_object *elems = json_object_new_array();
+                    for (size_t i = 0; i < n_new; i++) {
+                        char tag[24];
+                        snprintf(tag, sizeof tag, "p%zu", i);
+                        json_object_array_add(elems, ovsdb_named_uuid(tag));
+                    }
+                    json_object_array_add(ops,
+                        op_mutate_set("Bridge", where_uuid(lsi->uuid), "ports",
+                                      "insert", elems));
+                }
+            } else {
+                ops_add_bridge(ops, name, identity("lsi0", NULL, NULL, NULL),
+                               n_new);
+            }
+            json_object *res2 = NULL;
+            error = db_transact(ops, true, &res2, err);
+            if (!error) {
+                if (!adopt)
+                    result_uuid(res2, 2 * n_new, lsi->uuid, sizeof lsi->uuid);
+                for (size_t i = 0; i < n_made; i++) {
+                    struct vswitch_port *p = made[i];
+                    if (p->uuid[0])
+                        continue;
+                    result_uuid(res2, 2 * (p->ofport - 1) + 1, p->uuid,
+                                sizeof p->uuid);
+                    p->ofport = 0;
+                }
+            }
+            json_object_put(res2);
+        } else {
+            json_object_put(ops);
+        }
+    }
+    if (!error) {
+        const char **names = xcalloc(n + 1, sizeof *names);
+        for (size_t i = 0; i < n; i++)
+            names[i] = made[i]->name;
+        error = fetch_ofports(names, n, ofports, err);
+        free(names);
+        for (size_t i = 0; !error && i < n; i++)
+            made[i]->ofport = ofports[i];
+        if (error && !adopt) {
+            /* Leave nothing: the whole bridge goes. */
+            json_object *ops = json_object_new_array();
+            json_object *elems = json_object_new_array();
+            json_object_array_add(elems, ovsdb_uuid(lsi->uuid));
+            json_object_array_add(ops, op_mutate_set("Open_vSwitch",
+                                                     json_object_new_array(),
+                                                     "bridges", "delete",
+                                                     elems));
+            db_transact(ops, true, NULL, NULL);
+        }
+    }
+    if (error && lsi)
+        lsi_free(lsi);
+    json_object_put(result);
+    json_object_put(ext);
+    json_object_put(ports);
+    free(made);
+    free(ofports);
+    pthread_mutex_unlock(&db_mutex);
+    if (error)
+        return error;
+    LOG_INFO("LSI-0 %s %s with %zu interface(s)", name,
+             adopt ? "adopted" : "created", n);
+    *ret_lsi0 = lsi;
+    return 0;
+}
+
+static int
+ovs_lsi0_port(struct vswitch_lsi *lsi0, const char *ifname,
+              struct vswitch_port **ret_port)
+{
+    int error = -ENODEV;
+    pthread_mutex_lock(&db_mutex);
+    for (struct vswitch_port *p = lsi0->ports; p; p = p->next) {
+        if (p->kind == OVS_PORT_PHYS && !strcmp(p->name, ifname)) {
+            *ret_port = p;
+            error = 0;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&db_mutex);
+    return error;
+}
+
+static int
+ovs_lsi_create(const struct vswitch_lsi_spec *spec,
+               struct vswitch_lsi **ret_lsi, struct corch_err *err)
+{
+    if (!name_is_valid_ifname(spec->name))
+        return corch_err_set(err, -EINVAL, NULL, "ovs: bad bridge name "
+                             "\"%s\"", spec->name);
+    const char *role = spec->learning ? "group" : "graph";
+    pthread_mutex_lock(&db_mutex);
+    char old[40];
+    json_object *ext = NULL;
+    int error = find_bridge(spec->name, old, sizeof old, &ext, NULL, err);
+    bool replace = false;
+    if (!error) {
+        /* A leftover of ours (a crash between create and destroy) is
+         * replaced; anything else is not touched. */
+        const char *r = map_get(ext, "corch-role");
+        if (!r || !strcmp(r, "lsi0"))
+            error = corch_err_set(err, -EEXIST, NULL,
+                                  "ovs: bridge %s exists and is not ours",
+                                  spec->name);
+        else
+            replace = true;
+    } else if (error == -ENOENT) {
+        error = 0;
+    }
+    json_object_put(ext);
+    struct vswitch_lsi *lsi = NULL;
+    if (!error) {
+        json_object *ops = json_object_new_array();
+        if (replace) {
+            json_object *elems = json_object_new_array();
+            json_object_array_add(elems, ovsdb_uuid(old));
+            json_object_array_add(ops, op_mutate_set("Open_vSwitch",
+                                                     json_object_new_array(),
+                                                     "bridges", "delete",
+                                                     elems));
+            LOG_WARN("replacing leftover bridge %s", spec->name);
+        }
+        ops_add_bridge(ops, spec->name,
+                       identity(role, spec->graph_id, NULL, NULL), 0);
+        json_object *result = NULL;
+        error = db_transact(ops, true, &result, err);
+        if (!error) {
+            lsi = lsi_new(spec->name, "", spec->graph_id, false);
+            result_uuid(result, replace ? 1 : 0, lsi->uuid, sizeof lsi->uuid);
+        }
+        json_object_put(result);
+    }
+    pthread_mutex_unlock(&db_mutex);
+    if (!error && spec->learning) {
+        error = install_normal(lsi, err);
+        if (error) {
+            struct vswitch_lsi *l = lsi;
+            vswitch_ovs_class.lsi_destroy(l);
+            lsi = NULL;
+        }
+    }
+    if (error)
+        return error;
+    *ret_lsi = lsi;
+    return 0;
+}
+
+static void
+ovs_lsi_destroy(struct vswitch_lsi *lsi)
+{
+    if (!lsi)
+        return;
+    pthread_mutex_lock(&db_mutex);
+    json_object *ops = json_object_new_array();
+    json_object *elems = json_object_new_array();
+    json_object_array_add(elems, ovsdb_uuid(lsi->uuid));
+    json_object_array_add(ops, op_mutate_set("Open_vSwitch",
+                                             json_object_new_array(),
+                                             "bridges", "delete", elems));
+    /* The far ends of our vlinks go too: a patch port without its peer is
+     * litter on LSI-0. */
+    for (struct vswitch_port *p = lsi->ports; p; p = p->next) {
+        if (!p->peer)
+            continue;
+        elems = json_object_new_array();
+        json_object_array_add(elems, ovsdb_uuid(p->peer->uuid));
+        json_object_array_add(ops, op_mutate_set("Bridge",
+                                                 where_uuid(p->peer->lsi->uuid),
+                                                 "ports", "delete", elems));
+    }
+    struct corch_err err = { 0 };
+    if (db_transact(ops, true, NULL, &err))
+        LOG_WARN("could not remove bridge %s: %s", lsi->name, err.msg);
+    for (struct vswitch_port *p = lsi->ports; p; p = p->next)
+        port_release_devices(p);
+    LOG_DBG("bridge %s destroyed", lsi->name);
+    lsi_free(lsi);
+    pthread_mutex_unlock(&db_mutex);
+}
+
+static int
+ovs_vlinks_create(struct vswitch_lsi *a, struct vswitch_lsi *b, size_t n,
+                  const char *name_prefix, struct vswitch_port **ret_a,
+                  struct vswitch_port **ret_b, struct corch_err *err)
+{
+    if (!n)
+        return 0;
+    char (*names)[2][16] = xcalloc(n, sizeof *names);
+    for (size_t i = 0; i < n; i++) {
+        int k1 = snprintf(names[i][0], 16, "%s%zua", name_prefix, i);
+        int k2 = snprintf(names[i][1], 16, "%s%zub", name_prefix, i);
+        if (k1 >= 16 || k2 >= 16 || !name_is_valid_ifname(names[i][0])) {
+            free(names);
+            return corch_err_set(err, -EINVAL, NULL, "ovs: vlink name prefix "
+                                 "\"%s\" too long or invalid", name_prefix);
+        }
+    }
+    pthread_mutex_lock(&db_mutex);
+    json_object *ops = json_object_new_array();
+    json_object *ea = json_object_new_array(), *eb = json_object_new_array();
+    for (size_t i = 0; i < n; i++) {
+        for (int end = 0; end < 2; end++) {
+            char tag[24];
+            snprintf(tag, sizeof tag, "%zu%c", i, end ? 'b' : 'a');
+            const char *opt[] = { "peer", names[i][!end] };
+            struct vswitch_lsi *l = end ? b : a;
+            ops_add_port(ops, tag, names[i][end], "patch", ovsdb_map(opt, 1),
+                         identity("vlink", l->graph_id ? l->graph_id
+                                  : (end ? a : b)->graph_id, NULL, NULL));
+            char pname[24];
+            snprintf(pname, sizeof pname, "p%s", tag);
+            json_object_array_add(end ? eb : ea, ovsdb_named_uuid(pname));
+        }
+    }
+    json_object_array_add(ops, op_mutate_set("Bridge", where_uuid(a->uuid),
+                                             "ports", "insert", ea));
+    json_object_array_add(ops, op_mutate_set("Bridge", where_uuid(b->uuid),
+                                             "ports", "insert", eb));
+    json_object *result = NULL;
+    int error = db_transact(ops, true, &result, err);
+    struct vswitch_port **made = xcalloc(2 * n, sizeof *made);
+    if (!error) {
+        for (size_t i = 0; i < n; i++) {
+            struct vswitch_port *pa = port_new(a, names[i][0], OVS_PORT_VLINK);
+            struct vswitch_port *pb = port_new(b, names[i][1], OVS_PORT_VLINK);
+            pa->peer = pb;
+            pb->peer = pa;
+            result_uuid(result, 4 * i + 1, pa->uuid, sizeof pa->uuid);
+            result_uuid(result, 4 * i + 3, pb->uuid, sizeof pb->uuid);
+            made[2 * i] = pa;
+            made[2 * i + 1] = pb;
+        }
+        const char **pn = xcalloc(2 * n, sizeof *pn);
+        uint32_t *ofp = xcalloc(2 * n, sizeof *ofp);
+        for (size_t i = 0; i < 2 * n; i++)
+            pn[i] = made[i]->name;
+        error = fetch_ofports(pn, 2 * n, ofp, err);
+        for (size_t i = 0; !error && i < 2 * n; i++)
+            made[i]->ofport = ofp[i];
+        if (error) {
+            remove_port_rows(made, 2 * n);
+            for (size_t i = 0; i < 2 * n; i += 2) {
+                port_free(made[i + 1]);
+                port_free(made[i]);
+            }
+        } else {
+            for (size_t i = 0; i < n; i++) {
+                ret_a[i] = made[2 * i];
+                ret_b[i] = made[2 * i + 1];
+            }
+        }
+        free(pn);
+        free(ofp);
+    }
+    json_object_put(result);
+    free(made);
+    free(names);
+    pthread_mutex_unlock(&db_mutex);
+    return error;
+}
+
+/* The SF end of a veth pair whose switch end is 'name'. */
+static void
+veth_peer_name(const char *name, char *buf, size_t size)
+{
+    if (strlen(name) <= 13) {
+        snprintf(buf, size, "%s-s", name);
+    } else {
+        uint32_t h = 2166136261u;
+        for (const char *s = name; *s; s++)
+            h = (h ^ (uint8_t) *s) * 16777619u;
+        snprintf(buf, size, "vsf%08x", h);
+    }
+}
+
+/* Adds one port of 'type' to 'lsi' in one transaction, waits for OVS and
+ * reads its number.  Undoes the row on failure.  db_mutex held. */
+static int
+add_one_port(struct vswitch_lsi *lsi, const char *name, const char *type,
+             json_object *options, json_object *ext, enum ovs_port_kind kind,
+             struct vswitch_port **ret_port, struct corch_err *err)
+{
+    json_object *ops = json_object_new_array();
+    ops_add_port(ops, "0", name, type, options, ext);
+    json_object *elems = json_object_new_array();
+    json_object_array_add(elems, ovsdb_named_uuid("p0"));
+    json_object_array_add(ops, op_mutate_set("Bridge", where_uuid(lsi->uuid),
+                                             "ports", "insert", elems));
+    json_object *result = NULL;
+    int error = db_transact(ops, true, &result, err);
+    if (error) {
+        json_object_put(result);
+        return error;
+    }
+    struct vswitch_port *p = port_new(lsi, name, kind);
+    result_uuid(result, 1, p->uuid, sizeof p->uuid);
+    json_object_put(result);
+    const char *names[] = { name };
+    error = fetch_ofports(names, 1, &p->ofport, err);
+    if (error) {
+        remove_port_rows(&p, 1);
+        port_free(p);
+        return error;
+    }
+    *ret_port = p;
+    return 0;
+}
+
+static int
+ovs_port_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *spec,
+                struct vswitch_port **ret_port,
+                struct vswitch_port_info *ret_info, struct corch_err *err)
+{
+    if (!name_is_valid_ifname(spec->name))
+        return corch_err_set(err, -EINVAL, NULL, "ovs: bad port name \"%s\"",
+                             spec->name);
+    if (spec->tech != VSWITCH_PORT_VETH && spec->tech != VSWITCH_PORT_INTERNAL)
+        return corch_err_set(err, -EOPNOTSUPP, NULL,
+                             "ovs: %s ports are not supported",
+                             spec->tech == VSWITCH_PORT_TAP ? "tap" : "vhost-user");
+    char peer[16] = "";
+    int error = 0;
+    if (spec->tech == VSWITCH_PORT_VETH) {
+        veth_peer_name(spec->name, peer, sizeof peer);
+        error = netlink_veth_create(spec->name, peer);
+        if (error)
+            return corch_err_set(err, error, NULL,
+                                 "ovs: cannot create veth %s/%s: %s",
+                                 spec->name, peer, strerror(-error));
+        /* The userspace datapath does not fill in checksums. */
+        if (!strcmp(datapath_type, "netdev")) {
+            netlink_link_tx_offload_off(spec->name);
+            netlink_link_tx_offload_off(peer);
+        }
+    }
+    struct vswitch_port *p = NULL;
+    pthread_mutex_lock(&db_mutex);
+    error = add_one_port(lsi, spec->name,
+                         spec->tech == VSWITCH_PORT_VETH ? NULL : "internal",
+                         NULL, identity("sf", spec->graph_id, spec->sf_id,
+                                        spec->sf_port_id),
+                         spec->tech == VSWITCH_PORT_VETH ? OVS_PORT_VETH
+                                                          : OVS_PORT_INTERNAL,
+                         &p, err);
+    if (!error)
+        snprintf(p->veth_peer, sizeof p->veth_peer, "%s", peer);
+    pthread_mutex_unlock(&db_mutex);
+    if (error) {
+        if (peer[0])
+            netlink_link_delete(spec->name);
+        return error;
+    }
+    memset(ret_info, 0, sizeof *ret_info);
+    snprintf(ret_info->sf_ifname, sizeof ret_info->sf_ifname, "%s",
+             peer[0] ? peer : spec->name);
+    ret_info->ofport = p->ofport;
+    *ret_port = p;
+    return 0;
+}
+
+/* Puts the host-stack SAP's address on its internal port and sets it up. */
+static int
+host_stack_configure(const char *name, const struct flow_ip *ip)
+{
+    struct nl_sock *sk = nl_socket_alloc();
+    if (!sk)
+        return -ENOMEM;
+    int error = nl_connect(sk, NETLINK_ROUTE) ? -EIO : 0;
+    unsigned int ifindex = if_nametoindex(name);
+    if (!error && !ifindex)
+        error = -ENODEV;
+    if (!error) {
+        struct rtnl_addr *a = rtnl_addr_alloc();
+        struct nl_addr *local = nl_addr_build(AF_INET, ip->addr, 4);
+        nl_addr_set_prefixlen(local, ip->plen);
+        rtnl_addr_set_ifindex(a, (int) ifindex);
+        rtnl_addr_set_local(a, local);
+        int r = rtnl_addr_add(sk, a, 0);
+        if (r < 0 && r != -NLE_EXIST)
+            error = -EIO;
+        nl_addr_put(local);
+        rtnl_addr_put(a);
+    }
+    nl_socket_free(sk);
+    if (!error)
+        error = netlink_link_set_up(name, true);
+    return error;
+}
+
+static int
+ovs_sap_create(struct vswitch_lsi *lsi, const struct graph_sap *sap,
+               const char *name, const char *graph_id,
+               struct vswitch_port **ret_port, struct corch_err *err)
+{
+    if (!name_is_valid_ifname(name))
+        return corch_err_set(err, -EINVAL, NULL, "ovs: bad port name \"%s\"",
+                             name);
+    json_object *options = NULL;
+    const char *type;
+    enum ovs_port_kind kind;
+    if (sap->type == GRAPH_SAP_GRE) {
+        if (!have_gre)
+            return corch_err_set(err, -EOPNOTSUPP, NULL,
+                                 "ovs: this switch has no gre tunnels");
+        char remote[INET6_ADDRSTRLEN] = "", local[INET6_ADDRSTRLEN] = "";
+        char key[16] = "";
+        inet_ntop(sap->remote_ip.family, sap->remote_ip.addr, remote,
+                  sizeof remote);
+        if (sap->local_ip.family)
+            inet_ntop(sap->local_ip.family, sap->local_ip.addr, local,
+                      sizeof local);
+        if (sap->has_gre_key)
+            snprintf(key, sizeof key, "%u", sap->gre_key);
+        const char *kv[] = { "remote_ip", remote,
+                             "local_ip", local[0] ? local : NULL,
+                             "key", key[0] ? key : NULL };
+        options = ovsdb_map(kv, 3);
+        type = "gre";
+        kind = OVS_PORT_GRE;
+    } else if (sap->type == GRAPH_SAP_HOST_STACK) {
+        if (sap->ipv4.family != AF_INET)
+            return corch_err_set(err, -EINVAL, NULL,
+                                 "ovs: host-stack SAP %s needs an IPv4 "
+                                 "address", sap->id);
+        type = "internal";
+        kind = OVS_PORT_HOST_STACK;
+    } else {
+        return corch_err_set(err, -EOPNOTSUPP, NULL,
+                             "ovs: %s SAPs are not made by sap_create",
+                             graph_sap_type_name(sap->type));
+    }
+    struct vswitch_port *p = NULL;
+    pthread_mutex_lock(&db_mutex);
+    int error = add_one_port(lsi, name, type, options,
+                             identity("sap", graph_id, NULL, sap->id), kind,
+                             &p, err);
+    if (!error && kind == OVS_PORT_HOST_STACK) {
+        error = host_stack_configure(name, &sap->ipv4);
+        if (error) {
+            corch_err_set(err, error, NULL, "ovs: cannot configure host-"
+                          "stack port %s: %s", name, strerror(-error));
+            remove_port_rows(&p, 1);
+            port_free(p);
+        }
+    }
+    pthread_mutex_unlock(&db_mutex);
+    if (error)
+        return error;
+    *ret_port = p;
+    return 0;
+}
+
+static void
+ovs_port_destroy(struct vswitch_port *port)
+{
+    if (!port || port->kind == OVS_PORT_PHYS)
+        return;
+    pthread_mutex_lock(&db_mutex);
+    struct vswitch_port *ports[2] = { port, port->peer };
+    remove_port_rows(ports, port->peer ? 2 : 1);
+    port_release_devices(port);
+    if (port->peer)
+        port_free(port->peer);
+    port_free(port);
+    pthread_mutex_unlock(&db_mutex);
+}
+
+/* The flow_mod of a rule.  'acts' has room for the rule's actions. */
+static void
+rule_to_flow(const struct vswitch_rule *r, bool del, struct ofp_action *acts,
+             struct ofp_flow *f)
+{
+    memset(f, 0, sizeof *f);
+    f->priority = r->priority;
+    f->has_in_port = r->in_port != NULL;
+    f->in_port = port_no(r->in_port);
+    f->match = &r->match;
+    f->cookie = r->cookie;
+    if (del) {
+        /* Strict: exactly this rule, and only if it is this graph's. */
+        f->command = OFPFC_DELETE_STRICT;
+        f->cookie_mask = 0xffffffff00000000ull;
+    } else {
+        f->command = OFPFC_ADD;
+    }
+    for (size_t i = 0; i < r->n_actions; i++) {
+        const struct vswitch_action *a = &r->actions[i];
+        struct ofp_action *o = &acts[i];
+        memset(o, 0, sizeof *o);
+        switch (a->type) {
+        case VSWITCH_ACT_OUTPUT:
+            o->kind = OFP_ACT_OUTPUT;
+            /* Output to the input port must be explicit in OpenFlow. */
+            o->port = a->u.port == r->in_port ? OFPP_IN_PORT
+                                              : port_no(a->u.port);
+            break;
+        case VSWITCH_ACT_PUSH_VLAN:
+            o->kind = OFP_ACT_PUSH_VLAN;
+            o->vlan_id = a->u.vlan_id;
+            break;
+        case VSWITCH_ACT_POP_VLAN:
+            o->kind = OFP_ACT_POP_VLAN;
+            break;
+        case VSWITCH_ACT_SET_ETH_SRC:
+        case VSWITCH_ACT_SET_ETH_DST:
+            o->kind = a->type == VSWITCH_ACT_SET_ETH_SRC ? OFP_ACT_SET_ETH_SRC
+                                                          : OFP_ACT_SET_ETH_DST;
+            memcpy(o->mac, a->u.mac, 6);
+            break;
+        case VSWITCH_ACT_SET_IP_SRC:
+        case VSWITCH_ACT_SET_IP_DST:
+            o->kind = a->type == VSWITCH_ACT_SET_IP_SRC ? OFP_ACT_SET_IP_SRC
+                                                         : OFP_ACT_SET_IP_DST;
+            o->ip = a->u.ip;
+            break;
+        }
+    }
+    if (!del) {
+        f->actions = acts;
+        f->n_actions = r->n_actions;
+    }
+}
+
+static int
+ovs_rules_apply(struct vswitch_lsi *lsi, const struct vswitch_rule_batch *b,
+                struct corch_err *err)
+{
+    size_t n = b->n_del + b->n_add;
+    if (!n)
+        return 0;
+    size_t n_acts = 0;
+    for (size_t i = 0; i < b->n_add; i++)
+        n_acts += b->add[i].n_actions;
+    for (size_t i = 0; i < b->n_del; i++)
+        n_acts += b->del[i].n_actions;
+    struct ofp_flow *flows = xcalloc(n, sizeof *flows);
+    struct ofp_action *acts = xcalloc(n_acts + 1, sizeof *acts);
+    size_t k = 0, a = 0;
+    for (size_t i = 0; i < b->n_del; i++, k++) {
+        rule_to_flow(&b->del[i], true, acts + a, &flows[k]);
+        a += b->del[i].n_actions;
+    }
+    for (size_t i = 0; i < b->n_add; i++, k++) {
+        rule_to_flow(&b->add[i], false, acts + a, &flows[k]);
+        a += b->add[i].n_actions;
+    }
+    size_t failed = SIZE_MAX;
+    struct ofconn_result res;
+    pthread_mutex_lock(&lsi->of_mutex);
+    uint64_t t0 = time_ns();
+    int error = of_apply(lsi, flows, n, &failed, &res, err);
+    pthread_mutex_unlock(&lsi->of_mutex);
+    if (error && failed != SIZE_MAX) {
+        bool del = failed < b->n_del;
+        const struct vswitch_rule *r = del ? &b->del[failed]
+                                           : &b->add[failed - b->n_del];
+        char where[96];
+        snprintf(where, sizeof where, "%s[%zu] (cookie 0x%016llx)",
+                 del ? "deletion" : "addition",
+                 del ? failed : failed - b->n_del,
+                 (unsigned long long) r->cookie);
+        if (error == -EPROTO)
+            corch_err_set(err, -EPROTO, NULL,
+                          "ovs: %s refused rule %s: OpenFlow error %s/%s "
+                          "(type %u, code %u); no rule of the batch applied",
+                          lsi->name, where,
+                          ofp_error_type_name(res.error.type),
+                          ofp_error_code_name(res.error.type, res.error.code),
+                          res.error.type, res.error.code);
+        else
+            corch_err_prefix(err, "rule %s", where);
+    } else if (error == -EPROTO) {
+        corch_err_set(err, -EPROTO, NULL,
+                      "ovs: %s refused the batch: OpenFlow error %s/%s "
+                      "(type %u, code %u, experimenter 0x%x); no rule applied",
+                      lsi->name, ofp_error_type_name(res.error.type),
+                      ofp_error_code_name(res.error.type, res.error.code),
+                      res.error.type, res.error.code, res.error.experimenter);
+    }
+    if (!error)
+        LOG_DBG("%s: %zu deletion(s), %zu addition(s) in %.3f ms", lsi->name,
+                b->n_del, b->n_add, (time_ns() - t0) / 1e6);
+    free(flows);
+    free(acts);
+    return error;
+}
+
+static bool
+ovs_sap_supported(enum graph_sap_type type)
+{
+    switch (type) {
+    case GRAPH_SAP_INTERFACE:
+    case GRAPH_SAP_VLAN:
+    case GRAPH_SAP_HOST_STACK:
+    case GRAPH_SAP_INTERNAL:
+        return true;
+    case GRAPH_SAP_GRE:
+        return have_gre;
+    }
+    return false;
+}
+
+const struct vswitch_class vswitch_ovs_class = {
+    .type = "ovs",
+    .init = ovs_init,
+    .fini = ovs_fini,
+    .lsi0_open = ovs_lsi0_open,
+    .lsi0_port = ovs_lsi0_port,
+    .lsi_create = ovs_lsi_create,
+    .lsi_destroy = ovs_lsi_destroy,
+    .vlinks_create = ovs_vlinks_create,
+    .port_create = ovs_port_create,
+    .sap_create = ovs_sap_create,
+    .port_destroy = ovs_port_destroy,
+    .rules_apply = ovs_rules_apply,
+    .sap_supported = ovs_sap_supported,
+};
+
+const char *
+vswitch_ovs_bridge_name(const struct vswitch_lsi *lsi)
+{
+    return lsi->name;
+}
+
+uint32_t
+vswitch_ovs_port_ofport(const struct vswitch_port *port)
+{
+    return port->ofport;
+}
