@@ -125,10 +125,23 @@ idx_insert(struct idx *ix, const char *key, size_t owner, size_t value)
 
 /* ---- Parse context and path tracking. ---- */
 
+/* One step of the path: a member name or an array index. */
+struct seg {
+    const char *key;            /* Borrowed member name; NULL: an index. */
+    size_t index;               /* The index when 'key' is NULL. */
+};
+
+/* Deeper than any SF-FG field ("sffg.flowrules[i].actions[j].output_to_port
+ * [k]" is 7); "config" objects are copied, not walked. */
+#define PATH_DEPTH_MAX 16
+
 struct pctx {
     struct corch_err *err;      /* Where the first failure goes. */
-    char path[CORCH_ERR_PATH_MAX]; /* Path of the member being parsed. */
-    size_t len;                 /* strlen(path). */
+    struct seg segs[PATH_DEPTH_MAX]; /* Path of the member being parsed;
+                                 * formatted only on error, because
+                                 * formatting it at every step would cost
+                                 * more than the parse itself. */
+    size_t depth;               /* Segments in use. */
     struct graph *g;            /* The graph being built. */
     struct idx sfs;             /* SF id -> index. */
     struct idx ports;           /* (SF index, port id) -> port index. */
@@ -140,43 +153,47 @@ struct pctx {
 };
 
 static size_t
-path_append(struct pctx *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static size_t
-path_append(struct pctx *c, const char *fmt, ...)
+path_push(struct pctx *c, const char *key, size_t index)
 {
-    size_t old = c->len;
-    va_list ap;
-    int n;
-
-    if (c->len < sizeof c->path - 1) {
-        va_start(ap, fmt);
-        n = vsnprintf(c->path + c->len, sizeof c->path - c->len, fmt, ap);
-        va_end(ap);
-        if (n > 0)
-            c->len = strlen(c->path);
-    }
+    size_t old = c->depth;
+    if (c->depth < PATH_DEPTH_MAX)
+        c->segs[c->depth++] = (struct seg) { .key = key, .index = index };
     return old;
 }
 
 static size_t
 path_key(struct pctx *c, const char *key)
 {
-    return c->len ? path_append(c, ".%s", key) : path_append(c, "%s", key);
+    return path_push(c, key, 0);
 }
 
 static size_t
 path_idx(struct pctx *c, size_t i)
 {
-    return path_append(c, "[%zu]", i);
+    return path_push(c, NULL, i);
 }
 
 static void
 path_pop(struct pctx *c, size_t old)
 {
-    c->len = old;
-    c->path[old] = '\0';
+    c->depth = old;
+}
+
+static void
+path_format(const struct pctx *c, char *out, size_t size)
+{
+    size_t len = 0;
+
+    out[0] = '\0';
+    for (size_t i = 0; i < c->depth && len < size; i++) {
+        const struct seg *s = &c->segs[i];
+        int n = s->key ? snprintf(out + len, size - len, "%s%s",
+                                  len ? "." : "", s->key)
+                       : snprintf(out + len, size - len, "[%zu]", s->index);
+        if (n < 0)
+            break;
+        len += (size_t) n;
+    }
 }
 
 static int
@@ -192,7 +209,10 @@ fail(struct pctx *c, int error, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return corch_err_set(c->err, error, c->path, "%s", msg);
+    char path[CORCH_ERR_PATH_MAX];
+
+    path_format(c, path, sizeof path);
+    return corch_err_set(c->err, error, path, "%s", msg);
 }
 
 /* Fails at member 'key' of the current object. */
@@ -239,7 +259,7 @@ check_keys(struct pctx *c, json_object *o, const char *const *allowed)
         const char *const *a;
         (void) val;
         for (a = allowed; *a; a++)
-            if (!strcmp(*a, key))
+            if ((*a)[0] == key[0] && !strcmp(*a, key))
                 break;
         if (!*a)
             return fail_at(c, key, "unknown key \"%s\"", key);
@@ -387,26 +407,32 @@ get_text(struct pctx *c, json_object *o, const char **ret)
     })
 
 static int
+hex_digit(char ch)
+{
+    return ch >= '0' && ch <= '9' ? ch - '0'
+         : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+         : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+}
+
+static int
 get_mac(struct pctx *c, json_object *o, uint8_t mac[6])
 {
     const char *s;
-    unsigned int b[6];
-    char tail;
+    uint8_t m[6];
     int r = get_string(c, o, &s);
 
     if (r < 0)
         return r;
-    if (strlen(s) != 17
-        || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
-                  &b[3], &b[4], &b[5], &tail) != 6)
+    if (strlen(s) != 17)
         goto bad;
     for (int i = 0; i < 6; i++) {
         const char *p = s + 3 * i;
-        if (!isxdigit((unsigned char) p[0]) || !isxdigit((unsigned char) p[1])
-            || (i < 5 && p[2] != ':'))
+        int hi = hex_digit(p[0]), lo = hex_digit(p[1]);
+        if (hi < 0 || lo < 0 || (i < 5 && p[2] != ':'))
             goto bad;
-        mac[i] = (uint8_t) b[i];
+        m[i] = (uint8_t) (hi << 4 | lo);
     }
+    memcpy(mac, m, 6);
     return 0;
 bad:
     return fail(c, -EINVAL, "\"%.40s\" is not a MAC address "
@@ -872,43 +898,70 @@ parse_match(struct pctx *c, json_object *m, struct graph_flowrule *rule)
                            &rule->port_in)) < 0)
         return r;
 
-#define MATCH_UINT(KEY, BIT, MIN, MAX, FIELD)                           \
-    do {                                                                \
-        if ((r = member(c, m, KEY, false, &v)) < 0)                     \
-            return r;                                                   \
-        if (r) {                                                        \
-            if ((r = member_uint(c, v, KEY, MIN, MAX, &u)) < 0)         \
-                return r;                                               \
-            fm->FIELD = (__typeof__(fm->FIELD)) u;                      \
-            fm->fields |= BIT;                                          \
-        }                                                               \
-    } while (0)
-#define MATCH_GET(KEY, BIT, GETTER, FIELD)                              \
-    do {                                                                \
-        if ((r = member(c, m, KEY, false, &v)) < 0)                     \
-            return r;                                                   \
-        if (r) {                                                        \
-            if ((r = MEMBER_GET(c, v, KEY, GETTER, FIELD)) < 0)         \
-                return r;                                               \
-            fm->fields |= BIT;                                          \
-        }                                                               \
-    } while (0)
+    /* One pass over the members (not a lookup per possible field): the
+     * match is the bulk of a big graph. */
+    json_object_object_foreach(m, key, val) {
+        static const struct {
+            const char *key;    /* Member name. */
+            uint32_t bit;       /* FLOW_M_* bit. */
+            uint64_t min, max;  /* Range of a number. */
+        } tab[] = {
+            { "ether_type", FLOW_M_ETHER_TYPE, 0, 0xffff },
+            { "vlan_id", FLOW_M_VLAN_ID, 1, 4094 },
+            { "vlan_pcp", FLOW_M_VLAN_PCP, 0, 7 },
+            { "source_mac", FLOW_M_SOURCE_MAC, 0, 0 },
+            { "dest_mac", FLOW_M_DEST_MAC, 0, 0 },
+            { "source_ip", FLOW_M_SOURCE_IP, 0, 0 },
+            { "dest_ip", FLOW_M_DEST_IP, 0, 0 },
+            { "protocol", FLOW_M_PROTOCOL, 0, 255 },
+            { "source_port", FLOW_M_SOURCE_PORT, 0, 0xffff },
+            { "dest_port", FLOW_M_DEST_PORT, 0, 0xffff },
+            { "ip_dscp", FLOW_M_IP_DSCP, 0, 63 },
+            { "icmp_type", FLOW_M_ICMP_TYPE, 0, 255 },
+            { "icmp_code", FLOW_M_ICMP_CODE, 0, 255 },
+        };
+        size_t t;
 
-    MATCH_UINT("ether_type", FLOW_M_ETHER_TYPE, 0, 0xffff, ether_type);
-    MATCH_UINT("vlan_id", FLOW_M_VLAN_ID, 1, 4094, vlan_id);
-    MATCH_UINT("vlan_pcp", FLOW_M_VLAN_PCP, 0, 7, vlan_pcp);
-    MATCH_GET("source_mac", FLOW_M_SOURCE_MAC, get_mac, fm->source_mac);
-    MATCH_GET("dest_mac", FLOW_M_DEST_MAC, get_mac, fm->dest_mac);
-    MATCH_GET("source_ip", FLOW_M_SOURCE_IP, get_ip_prefix, &fm->source_ip);
-    MATCH_GET("dest_ip", FLOW_M_DEST_IP, get_ip_prefix, &fm->dest_ip);
-    MATCH_UINT("protocol", FLOW_M_PROTOCOL, 0, 255, protocol);
-    MATCH_UINT("source_port", FLOW_M_SOURCE_PORT, 0, 0xffff, source_port);
-    MATCH_UINT("dest_port", FLOW_M_DEST_PORT, 0, 0xffff, dest_port);
-    MATCH_UINT("ip_dscp", FLOW_M_IP_DSCP, 0, 63, ip_dscp);
-    MATCH_UINT("icmp_type", FLOW_M_ICMP_TYPE, 0, 255, icmp_type);
-    MATCH_UINT("icmp_code", FLOW_M_ICMP_CODE, 0, 255, icmp_code);
-#undef MATCH_UINT
-#undef MATCH_GET
+        for (t = 0; t < ARRAY_SIZE(tab); t++)
+            if (key[0] == tab[t].key[0] && !strcmp(key, tab[t].key))
+                break;
+        if (t == ARRAY_SIZE(tab))
+            continue;           /* port_in; check_keys() saw the rest. */
+        size_t old = path_key(c, key);
+        switch (tab[t].bit) {
+        case FLOW_M_SOURCE_MAC:
+            r = get_mac(c, val, fm->source_mac);
+            break;
+        case FLOW_M_DEST_MAC:
+            r = get_mac(c, val, fm->dest_mac);
+            break;
+        case FLOW_M_SOURCE_IP:
+            r = get_ip_prefix(c, val, &fm->source_ip);
+            break;
+        case FLOW_M_DEST_IP:
+            r = get_ip_prefix(c, val, &fm->dest_ip);
+            break;
+        default:
+            r = get_uint(c, val, tab[t].min, tab[t].max, &u);
+            break;
+        }
+        path_pop(c, old);
+        if (r < 0)
+            return r;
+        switch (tab[t].bit) {
+        case FLOW_M_ETHER_TYPE: fm->ether_type = (uint16_t) u; break;
+        case FLOW_M_VLAN_ID: fm->vlan_id = (uint16_t) u; break;
+        case FLOW_M_VLAN_PCP: fm->vlan_pcp = (uint8_t) u; break;
+        case FLOW_M_PROTOCOL: fm->protocol = (uint8_t) u; break;
+        case FLOW_M_SOURCE_PORT: fm->source_port = (uint16_t) u; break;
+        case FLOW_M_DEST_PORT: fm->dest_port = (uint16_t) u; break;
+        case FLOW_M_IP_DSCP: fm->ip_dscp = (uint8_t) u; break;
+        case FLOW_M_ICMP_TYPE: fm->icmp_type = (uint8_t) u; break;
+        case FLOW_M_ICMP_CODE: fm->icmp_code = (uint8_t) u; break;
+        default: break;
+        }
+        fm->fields |= tab[t].bit;
+    }
 
     if (fm->fields & FLOW_M_SOURCE_IP)
         ip_mask(&fm->source_ip);
@@ -1128,21 +1181,27 @@ parse_action(struct pctx *c, const char *key, json_object *v,
 
 /* The whole-rule checks on the actions; 'c' is at "...actions", and
  * 'paths' gives the path of each action for the errors. */
+/* Where an action was written: its index in an actions array (SIZE_MAX
+ * in the object form) and its key. */
+struct action_pos {
+    size_t index;               /* Element of the array form, or SIZE_MAX. */
+    const char *key;            /* The action's key. */
+};
+
 static int
 check_actions(struct pctx *c, struct graph_flowrule *rule,
-              char paths[][CORCH_ERR_PATH_MAX])
+              const struct action_pos *pos)
 {
     const struct flow_mods *fm = &rule->mods;
 
 #define FAIL_AT_ACTION(I, ...)                                          \
     ({                                                                  \
-        char save_[CORCH_ERR_PATH_MAX];                                 \
-        size_t len_ = c->len;                                           \
-        memcpy(save_, c->path, sizeof save_);                           \
-        snprintf(c->path, sizeof c->path, "%s", paths[I]);              \
+        size_t old_ = c->depth;                                         \
+        if (pos[I].index != SIZE_MAX)                                   \
+            path_idx(c, pos[I].index);                                  \
+        path_key(c, pos[I].key);                                        \
         int r_ = fail(c, -EINVAL, __VA_ARGS__);                         \
-        memcpy(c->path, save_, sizeof save_);                           \
-        c->len = len_;                                                  \
+        path_pop(c, old_);                                              \
         r_;                                                             \
     })
     if (rule->drop && rule->n_outputs)
@@ -1181,20 +1240,20 @@ seen_index(unsigned int bit)
 static int
 parse_actions(struct pctx *c, json_object *a, struct graph_flowrule *rule)
 {
-    /* Paths of push_vlan .. drop, indexed by the SEEN_* bit number. */
-    char paths[7][CORCH_ERR_PATH_MAX];
+    /* Where push_vlan .. drop were written, by SEEN_* bit number. */
+    struct action_pos pos[7];
     unsigned int seen = 0;
     int r;
 
-    memset(paths, 0, sizeof paths);
     if (json_object_is_type(a, json_type_object) && a) {
         json_object_object_foreach(a, key, val) {
             size_t old = path_key(c, key);
             unsigned int before = seen;
             r = parse_action(c, key, val, rule, &seen);
             if (r == 0 && seen != before)
-                memcpy(paths[seen_index(seen & ~before)], c->path,
-                       sizeof paths[0]);
+                pos[seen_index(seen & ~before)] = (struct action_pos) {
+                    .index = SIZE_MAX, .key = key,
+                };
             path_pop(c, old);
             if (r < 0)
                 return r;
@@ -1216,8 +1275,9 @@ parse_actions(struct pctx *c, json_object *a, struct graph_flowrule *rule)
                 unsigned int before = seen;
                 r = parse_action(c, key, val, rule, &seen);
                 if (r == 0 && seen != before)
-                    memcpy(paths[seen_index(seen & ~before)], c->path,
-                           sizeof paths[0]);
+                    pos[seen_index(seen & ~before)] = (struct action_pos) {
+                        .index = i, .key = key,
+                    };
                 path_pop(c, old2);
                 if (r < 0)
                     return r;
@@ -1227,7 +1287,7 @@ parse_actions(struct pctx *c, json_object *a, struct graph_flowrule *rule)
     } else
         return fail(c, -EINVAL, "must be an object or an array of "
                     "one-action objects, not %s", json_type_word(a));
-    return check_actions(c, rule, paths);
+    return check_actions(c, rule, pos);
 }
 
 static int
