@@ -1340,6 +1340,9 @@ rest_start(const struct corch_config *cfg, struct security *sec,
         { MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL },
         { tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->tls_cert },
         { tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, srv->tls_key },
+        /* TLS 1.2 and 1.3 only: older versions have known weaknesses. */
+        { tls ? MHD_OPTION_HTTPS_PRIORITIES : MHD_OPTION_END, 0,
+          (void *) "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2" },
         { MHD_OPTION_END, 0, NULL },
     };
     /* The logger first, so that MHD's own start-up errors go through it. */
