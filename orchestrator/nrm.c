@@ -1,2 +1,1190 @@
-/* To be written. */
+/* The node resource manager: see nrm.h.
+ *
+ * Each graph has an entry in a table protected by one mutex; the mutex is
+ * held only to look at or swap entries, never while a driver works.  A
+ * request marks its graph busy (others on it get -EBUSY), works without
+ * the lock, and swaps in the result under the lock.
+ *
+ * What a failure leaves:
+ *   - resolve / schedule (nothing done yet): a new graph is not recorded;
+ *     an update leaves the running graph as it was;
+ *   - a later step: everything done is undone in reverse; a new graph is
+ *     recorded as "failed" with the error (nothing of it deployed), an
+ *     updated graph keeps running in its previous version, with the error
+ *     in its status. */
 #include <config.h>
+#include "nrm.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "compute.h"
+#include "config.h"
+#include "log.h"
+#include "netmgr.h"
+#include "repository.h"
+#include "resolver.h"
+#include "scheduler.h"
+#include "store.h"
+#include "vswitch.h"
+
+LOG_MODULE(nrm);
+
+/* One deployed SF. */
+struct nrm_sf {
+    char *id;                   /* SF id in the graph. */
+    const struct sf_template *tmpl; /* Into the repository, or 'own'. */
+    struct sf_template *own;    /* Synthetic (dummy) template, owned. */
+    const struct compute_class *engine;
+    struct compute_sf *csf;     /* Owned by the engine until destroy. */
+    struct scheduler_binding bind; /* Cores and memory reserved. */
+    char instance[49];          /* Name on the node. */
+    char *run_dir;              /* Its directory in state.dir. */
+    const char *state;          /* "running", ... */
+};
+
+struct nrm_graph {
+    char *id;
+    struct graph *graph;        /* As accepted (deployed or failed). */
+    struct graph *pending;      /* Being deployed (for SAP claims). */
+    char *owner;
+    char *format;               /* "sffg" or "nffg". */
+    enum nrm_graph_status status;
+    bool busy;                  /* A request works on it. */
+    char *error;                /* Last error, or NULL. */
+    unsigned int number;        /* Node-local number: names, cookies. */
+    int64_t created;            /* Unix time. */
+    struct netmgr_graph *net;   /* Network state; NULL if not deployed. */
+    struct nrm_sf **sfs;        /* Deployed SFs, as graph->sfs. */
+    size_t n_sfs;
+};
+
+struct nrm {
+    const struct corch_config *cfg;
+    struct store *store;
+    const struct vswitch_class *vs;
+    struct vswitch_lsi *lsi0;
+    struct netmgr *net;
+    struct repository *repo;
+    struct scheduler *sched;
+    bool engines_up;            /* compute_engines_init() succeeded. */
+    char *node_id;
+
+    pthread_mutex_t mutex;      /* Protects what follows. */
+    pthread_cond_t idle;        /* Signalled when 'inflight' drops. */
+    struct nrm_graph **graphs;
+    size_t n_graphs;
+    unsigned int inflight;      /* Requests running. */
+    bool closing;               /* nrm_destroy() was called. */
+    nrm_listener_func *listener;
+    void *listener_aux;
+};
+
+const char *
+nrm_graph_status_name(enum nrm_graph_status s)
+{
+    switch (s) {
+    case NRM_DEPLOYING: return "deploying";
+    case NRM_RUNNING: return "running";
+    case NRM_UPDATING: return "updating";
+    case NRM_FAILED: return "failed";
+    case NRM_DELETING: return "deleting";
+    }
+    return "unknown";
+}
+
+const char *
+nrm_event_type_name(enum nrm_event_type t)
+{
+    switch (t) {
+    case NRM_EVENT_DEPLOYED: return "deployed";
+    case NRM_EVENT_UPDATED: return "updated";
+    case NRM_EVENT_FAILED: return "failed";
+    case NRM_EVENT_DELETED: return "deleted";
+    }
+    return "unknown";
+}
+
+/* --- Small helpers. --- */
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) st;
+    (void) flag;
+    (void) ftw;
+    if (remove(path) < 0)
+        LOG_WARN("cannot remove %s: %s", path, strerror(errno));
+    return 0;
+}
+
+static void
+rm_rf(const char *path)
+{
+    if (path && !access(path, F_OK))
+        nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void
+nrm_sf_free(struct nrm_sf *s)
+{
+    if (!s)
+        return;
+    free(s->id);
+    sf_template_free(s->own);
+    free(s->bind.cpus);
+    free(s->run_dir);
+    free(s);
+}
+
+/* Destroys the SF on the node and releases what it reserved. */
+static void
+nrm_sf_undeploy(struct nrm *nrm, struct nrm_sf *s)
+{
+    if (s->csf)
+        s->engine->destroy(s->csf);
+    s->csf = NULL;
+    rm_rf(s->run_dir);
+    scheduler_release(nrm->sched, &s->bind);
+    free(s->bind.cpus);
+    memset(&s->bind, 0, sizeof s->bind);
+}
+
+static void
+nrm_graph_free(struct nrm_graph *ng)
+{
+    if (!ng)
+        return;
+    for (size_t i = 0; i < ng->n_sfs; i++)
+        nrm_sf_free(ng->sfs[i]);
+    free(ng->sfs);
+    netmgr_graph_free(ng->net);
+    graph_free(ng->graph);
+    free(ng->id);
+    free(ng->owner);
+    free(ng->format);
+    free(ng->error);
+    free(ng);
+}
+
+/* Mutex held. */
+static struct nrm_graph *
+find_graph(const struct nrm *nrm, const char *id)
+{
+    for (size_t i = 0; i < nrm->n_graphs; i++)
+        if (!strcmp(nrm->graphs[i]->id, id))
+            return nrm->graphs[i];
+    return NULL;
+}
+
+/* Mutex held. */
+static void
+remove_graph(struct nrm *nrm, struct nrm_graph *ng)
+{
+    for (size_t i = 0; i < nrm->n_graphs; i++) {
+        if (nrm->graphs[i] == ng) {
+            nrm->graphs[i] = nrm->graphs[--nrm->n_graphs];
+            return;
+        }
+    }
+}
+
+static void
+notify(struct nrm *nrm, enum nrm_event_type type, const char *id,
+       const char *error)
+{
+    pthread_mutex_lock(&nrm->mutex);
+    nrm_listener_func *f = nrm->listener;
+    void *aux = nrm->listener_aux;
+    pthread_mutex_unlock(&nrm->mutex);
+    if (f) {
+        struct nrm_event ev = { .type = type, .graph_id = id, .error = error };
+        f(aux, &ev);
+    }
+}
+
+static char *
+number_key(const char *id)
+{
+    return xasprintf("graph_number:%s", id);
+}
+
+/* Mutex held. */
+static bool
+number_used(const struct nrm *nrm, unsigned int n)
+{
+    for (size_t i = 0; i < nrm->n_graphs; i++)
+        if (nrm->graphs[i]->number == n)
+            return true;
+    return false;
+}
+
+/* A number for a new graph: the one it had before if free, else the
+ * lowest free one.  Mutex held. */
+static unsigned int
+allocate_number(struct nrm *nrm, const char *id)
+{
+    _cleanup_free_ char *key = number_key(id);
+    _cleanup_free_ char *val = NULL;
+    unsigned int want = 0;
+    if (!store_meta_get(nrm->store, key, &val) && val && *val)
+        want = (unsigned int) strtoul(val, NULL, 10);
+    if (want > NETMGR_MAX_GRAPH_NUMBER || number_used(nrm, want))
+        want = 0;
+    for (unsigned int n = 1; !want && n <= NETMGR_MAX_GRAPH_NUMBER; n++)
+        if (!number_used(nrm, n))
+            want = n;
+    if (want) {
+        char buf[16];
+        snprintf(buf, sizeof buf, "%u", want);
+        store_meta_set(nrm->store, key, buf);
+    }
+    return want;
+}
+
+static void
+forget_number(struct nrm *nrm, const char *id)
+{
+    _cleanup_free_ char *key = number_key(id);
+    store_meta_set(nrm->store, key, "");
+}
+
+static int
+store_graph(struct nrm *nrm, const struct nrm_graph *ng,
+            const struct graph *g, enum nrm_graph_status status,
+            const char *error)
+{
+    json_object *j = graph_to_json(g);
+    struct store_graph row = {
+        .id = ng->id,
+        .owner = ng->owner,
+        .sffg = (char *) json_object_to_json_string_ext(j,
+                                                        JSON_C_TO_STRING_PLAIN),
+        .format = ng->format,
+        .status = (char *) nrm_graph_status_name(status),
+        .error = (char *) error,
+        .created = ng->created,
+        .updated = (int64_t) time(NULL),
+    };
+    int r = store_graph_put(nrm->store, &row);
+    json_object_put(j);
+    if (r < 0)
+        LOG_ERR("graph %s: cannot store it: %s", ng->id, strerror(-r));
+    return r;
+}
+
+static enum vswitch_port_tech
+tech_from_name(const char *name, enum vswitch_port_tech dflt)
+{
+    if (!name)
+        return dflt;
+    if (!strcmp(name, "veth"))
+        return VSWITCH_PORT_VETH;
+    if (!strcmp(name, "internal"))
+        return VSWITCH_PORT_INTERNAL;
+    if (!strcmp(name, "tap"))
+        return VSWITCH_PORT_TAP;
+    if (!strcmp(name, "vhost-user"))
+        return VSWITCH_PORT_VHOST_USER;
+    return dflt;
+}
+
+/* --- The pipeline. --- */
+
+/* Everything one deploy / update builds before it is committed. */
+struct plan {
+    const struct graph *g;      /* The new graph. */
+    struct resolver_choice *choices;
+    struct scheduler_binding *binds;
+    bool *fresh;                /* SF i is new or changed. */
+    struct nrm_sf **old_of;     /* SF i's deployed twin if unchanged. */
+    enum vswitch_port_tech **techs;
+    struct nrm_sf **sfs;        /* The new SF list. */
+    struct netmgr_txn *txn;
+    struct netmgr_graph *net;   /* The graph's network state. */
+    bool net_new;               /* 'net' made by this plan. */
+};
+
+static void
+plan_free(struct plan *p)
+{
+    size_t n = p->g->n_sfs;
+    for (size_t i = 0; p->techs && i < n; i++)
+        free(p->techs[i]);
+    free(p->techs);
+    resolver_choices_free(p->choices, n);
+    scheduler_bindings_free(p->binds, n);
+    free(p->fresh);
+    free(p->old_of);
+    free(p->sfs);
+}
+
+/* Undoes steps 2-5 of a plan (the new SFs, the network transaction and
+ * the reservations), in reverse order. */
+static void
+plan_undo(struct nrm *nrm, struct plan *p)
+{
+    for (size_t i = p->g->n_sfs; i-- > 0;) {
+        if (!p->fresh[i] || !p->sfs || !p->sfs[i])
+            continue;
+        struct nrm_sf *s = p->sfs[i];
+        nrm_sf_undeploy(nrm, s);        /* Releases the binding too. */
+        p->binds[i].cpus = NULL;        /* Now owned by (freed with) s. */
+        p->choices[i].own = NULL;
+        nrm_sf_free(s);
+        p->sfs[i] = NULL;
+    }
+    if (p->txn)
+        netmgr_txn_abort(p->txn);
+    p->txn = NULL;
+    if (p->net_new)
+        netmgr_graph_free(p->net);
+    for (size_t i = 0; p->binds && i < p->g->n_sfs; i++) {
+        if (p->fresh[i] && p->binds[i].cpus) {
+            scheduler_release(nrm->sched, &p->binds[i]);
+            free(p->binds[i].cpus);
+            p->binds[i].cpus = NULL;
+        } else if (p->fresh[i]) {
+            scheduler_release(nrm->sched, &p->binds[i]);
+        }
+        p->binds[i].memory_mb = 0;
+    }
+}
+
+/* Step 4 for SF i: create and start it. */
+static int
+start_sf(struct nrm *nrm, struct nrm_graph *ng, struct plan *p, size_t i,
+         struct corch_err *err)
+{
+    const struct graph_sf *gsf = &p->g->sfs[i];
+    const struct sf_template *t = p->choices[i].tmpl;
+    struct nrm_sf *s = xcalloc(1, sizeof *s);
+    int error;
+
+    p->sfs[i] = s;
+    s->id = xstrdup(gsf->id);
+    s->tmpl = t;
+    s->own = p->choices[i].own;
+    p->choices[i].own = NULL;
+    s->bind = p->binds[i];
+    p->binds[i].cpus = NULL;
+    p->binds[i].memory_mb = 0;
+    s->engine = compute_engine_find(t->engine)->class;
+    snprintf(s->instance, sizeof s->instance, "cg%us%u", ng->number,
+             netmgr_txn_sf_slot(p->txn, i));
+    s->run_dir = xasprintf("%s/run/%s", nrm->cfg->state_dir, s->instance);
+    s->state = "creating";
+
+    _cleanup_free_ char *image = NULL;
+    if (t->uri) {
+        error = repository_fetch_image(nrm->repo, t, &image, err);
+        if (error) {
+            corch_err_prefix(err, "step 4 (compute create): sf '%s'", s->id);
+            return error;
+        }
+    }
+    rm_rf(s->run_dir);                  /* Left by an earlier run. */
+    error = mkdir_p(s->run_dir, 0700);
+    if (error)
+        return corch_err_set(err, error, NULL,
+                             "step 4 (compute create): sf '%s': %s: %s",
+                             s->id, s->run_dir, strerror(-error));
+
+    struct compute_port *ports = xcalloc(gsf->n_ports, sizeof *ports);
+    for (size_t j = 0; j < gsf->n_ports; j++) {
+        const struct vswitch_port_info *info = netmgr_txn_port_info(p->txn,
+                                                                    i, j);
+        ports[j].id = gsf->ports[j].id;
+        ports[j].name = t->ports[j].name;
+        ports[j].tech = p->techs[i][j];
+        ports[j].ifname = info->sf_ifname;
+        ports[j].socket_path = info->socket_path[0] ? info->socket_path
+                                                    : NULL;
+    }
+    const char *config = gsf->config
+        ? json_object_to_json_string_ext(gsf->config, JSON_C_TO_STRING_PLAIN)
+        : NULL;
+    struct compute_sf_spec spec = {
+        .graph_id = ng->id,
+        .sf_id = gsf->id,
+        .instance = s->instance,
+        .tmpl = t,
+        .image_path = image,
+        .config_json = config,
+        .run_dir = s->run_dir,
+        .ports = ports,
+        .n_ports = gsf->n_ports,
+        .cpus = s->bind.cpus,
+        .n_cpus = s->bind.n_cpus,
+        .timeout_s = nrm->cfg->compute_timeout,
+    };
+    error = s->engine->create(&spec, &s->csf, err);
+    free(ports);
+    if (error) {
+        s->csf = NULL;
+        corch_err_prefix(err, "step 4 (compute create): sf '%s'", s->id);
+        return error;
+    }
+    s->state = "created";
+    error = s->engine->start(s->csf, err);
+    if (error) {
+        corch_err_prefix(err, "step 4 (compute start): sf '%s'", s->id);
+        return error;
+    }
+    s->state = "running";
+    return 0;
+}
+
+/* Deploys 'g' over what 'ng' has deployed (nothing, for a new or failed
+ * graph).  On success swaps the result into 'ng' (under the mutex) and
+ * returns 0; on failure undoes everything and sets '*rejected' when
+ * nothing had been touched yet (resolve, schedule). */
+static int
+apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *g,
+      bool *rejected, struct corch_err *err)
+{
+    struct plan p = { .g = g };
+    size_t n = g->n_sfs;
+    int error;
+
+    *rejected = false;
+    p.fresh = xcalloc(n, sizeof *p.fresh);
+    p.old_of = xcalloc(n, sizeof *p.old_of);
+    const struct sf_template **fixed = xcalloc(n, sizeof *fixed);
+    const struct scheduler_binding **kept = xcalloc(n, sizeof *kept);
+    for (size_t i = 0; i < n; i++) {
+        p.fresh[i] = true;
+        if (!ng->net)
+            continue;
+        for (size_t k = 0; k < ng->n_sfs; k++) {
+            const struct graph_sf *old = graph_find_sf(ng->graph,
+                                                       ng->sfs[k]->id);
+            if (old && !strcmp(old->id, g->sfs[i].id)
+                && graph_sf_equal(old, &g->sfs[i]) && ng->sfs[k]->csf) {
+                p.fresh[i] = false;
+                p.old_of[i] = ng->sfs[k];
+                fixed[i] = ng->sfs[k]->tmpl;
+                kept[i] = &ng->sfs[k]->bind;
+            }
+        }
+    }
+
+    /* Step 1: resolve. */
+    struct nrm_resources res;
+    nrm_resources(nrm, &res);
+    struct resolver_env env = {
+        .repo = nrm->repo,
+        .cores_total = res.cores_total,
+        .memory_mb_free = res.memory_mb_free,
+    };
+    error = resolver_resolve(&env, g, fixed, &p.choices, err);
+    if (error) {
+        *rejected = true;
+        goto out;
+    }
+
+    /* Step 2: schedule. */
+    const struct sf_template **tmpls = xcalloc(n, sizeof *tmpls);
+    for (size_t i = 0; i < n; i++)
+        tmpls[i] = p.choices[i].tmpl;
+    error = scheduler_bind(nrm->sched, g, tmpls, kept, &p.binds, err);
+    free(tmpls);
+    if (error) {
+        corch_err_prefix(err, "step 2 (schedule)");
+        *rejected = true;
+        goto out;
+    }
+
+    /* Step 3: network: graph-LSI, ports, vlinks. */
+    p.techs = xcalloc(n, sizeof *p.techs);
+    for (size_t i = 0; i < n; i++) {
+        const struct sf_template *t = p.choices[i].tmpl;
+        const struct compute_engine *e = compute_engine_find(t->engine);
+        enum vswitch_port_tech dflt = e ? e->class->default_port_tech
+                                        : VSWITCH_PORT_VETH;
+        p.techs[i] = xcalloc(g->sfs[i].n_ports + 1, sizeof **p.techs);
+        for (size_t j = 0; j < g->sfs[i].n_ports; j++)
+            p.techs[i][j] = tech_from_name(j < t->n_ports ? t->ports[j].tech
+                                                          : NULL, dflt);
+    }
+    p.net = ng->net;
+    if (!p.net) {
+        p.net = netmgr_graph_new(nrm->net, ng->id, ng->number);
+        p.net_new = true;
+    }
+    error = netmgr_prepare(p.net, g, p.fresh, p.techs, &p.txn, err);
+    if (error) {
+        corch_err_prefix(err, "step 3 (network)");
+        goto undo;
+    }
+
+    /* Step 4: compute: create + start the new SFs. */
+    p.sfs = xcalloc(n, sizeof *p.sfs);
+    for (size_t i = 0; i < n; i++) {
+        if (!p.fresh[i]) {
+            p.sfs[i] = p.old_of[i];
+            continue;
+        }
+        error = start_sf(nrm, ng, &p, i, err);
+        if (error)
+            goto undo;
+    }
+
+    /* Step 5: rules. */
+    error = netmgr_txn_rules(p.txn, err);
+    if (error) {
+        corch_err_prefix(err, "step 5 (rules)");
+        goto undo;
+    }
+
+    /* Step 6: commit.  SFs the new graph no longer has (or has changed)
+     * go first, then their ports with the network transaction. */
+    struct nrm_sf **old = ng->sfs;
+    size_t n_old = ng->n_sfs;
+    for (size_t k = 0; k < n_old; k++) {
+        bool kept_sf = false;
+        for (size_t i = 0; i < n && !kept_sf; i++)
+            kept_sf = p.sfs[i] == old[k];
+        if (!kept_sf)
+            nrm_sf_undeploy(nrm, old[k]);
+    }
+    netmgr_txn_commit(p.txn);
+    p.txn = NULL;
+    pthread_mutex_lock(&nrm->mutex);
+    ng->sfs = p.sfs;
+    ng->n_sfs = n;
+    ng->net = p.net;
+    pthread_mutex_unlock(&nrm->mutex);
+    for (size_t k = 0; k < n_old; k++) {
+        bool kept_sf = false;
+        for (size_t i = 0; i < n && !kept_sf; i++)
+            kept_sf = p.sfs[i] == old[k];
+        if (!kept_sf)
+            nrm_sf_free(old[k]);
+    }
+    free(old);
+    p.sfs = NULL;
+    error = 0;
+    goto out;
+
+undo:
+    plan_undo(nrm, &p);
+out:
+    free(fixed);
+    free(kept);
+    plan_free(&p);
+    return error;
+}
+
+/* Removes everything deployed for 'ng' (its SFs, then its network). */
+static void
+undeploy(struct nrm *nrm, struct nrm_graph *ng)
+{
+    for (size_t i = ng->n_sfs; i-- > 0;) {
+        nrm_sf_undeploy(nrm, ng->sfs[i]);
+        nrm_sf_free(ng->sfs[i]);
+    }
+    pthread_mutex_lock(&nrm->mutex);
+    free(ng->sfs);
+    ng->sfs = NULL;
+    ng->n_sfs = 0;
+    struct netmgr_graph *net = ng->net;
+    ng->net = NULL;
+    pthread_mutex_unlock(&nrm->mutex);
+    netmgr_graph_teardown(net);
+}
+
+/* Ends a request on 'ng'.  Mutex held. */
+static void
+finish_locked(struct nrm *nrm, struct nrm_graph *ng)
+{
+    if (ng)
+        ng->busy = false;
+    nrm->inflight--;
+    pthread_cond_broadcast(&nrm->idle);
+}
+
+static bool
+is_rejection(int error)
+{
+    return error == -EINVAL || error == -ENOPKG || error == -EADDRINUSE
+           || error == -E2BIG || error == -EOPNOTSUPP || error == -ENOSPC;
+}
+
+int
+nrm_graph_put(struct nrm *nrm, struct graph *graph, const char *owner,
+              const char *format, bool *ret_created, struct corch_err *err)
+{
+    int error = 0;
+    bool created = false;
+
+    pthread_mutex_lock(&nrm->mutex);
+    if (nrm->closing) {
+        pthread_mutex_unlock(&nrm->mutex);
+        graph_free(graph);
+        return corch_err_set(err, -ESHUTDOWN, NULL, "shutting down");
+    }
+    struct nrm_graph *ng = find_graph(nrm, graph->id);
+    if (ng && ng->busy) {
+        pthread_mutex_unlock(&nrm->mutex);
+        error = corch_err_set(err, -EBUSY, NULL,
+                              "graph '%s' is busy (%s); try again later",
+                              graph->id, nrm_graph_status_name(ng->status));
+        graph_free(graph);
+        return error;
+    }
+    if (!ng && nrm->n_graphs >= nrm->cfg->limits_max_graphs)
+        error = corch_err_set(err, -E2BIG, NULL,
+                              "the node has %zu graphs (limits.max_graphs)",
+                              nrm->n_graphs);
+    for (size_t i = 0; i < nrm->n_graphs && !error; i++) {
+        struct nrm_graph *o = nrm->graphs[i];
+        if (o == ng)
+            continue;
+        if (o->pending)
+            error = netmgr_claims_check(graph, o->pending, o->id, err);
+        if (!error && o->graph && o->net)
+            error = netmgr_claims_check(graph, o->graph, o->id, err);
+    }
+    unsigned int number = 0;
+    if (!error && !ng) {
+        number = allocate_number(nrm, graph->id);
+        if (!number)
+            error = corch_err_set(err, -E2BIG, NULL, "no graph number left");
+    }
+    if (error) {
+        pthread_mutex_unlock(&nrm->mutex);
+        graph_free(graph);
+        return error;
+    }
+    if (!ng) {
+        created = true;
+        ng = xcalloc(1, sizeof *ng);
+        ng->id = xstrdup(graph->id);
+        ng->owner = xstrdup(owner ? owner : "");
+        ng->format = xstrdup(format ? format : "sffg");
+        ng->number = number;
+        ng->created = (int64_t) time(NULL);
+        ng->status = NRM_DEPLOYING;
+        nrm->graphs = xrealloc(nrm->graphs,
+                               (nrm->n_graphs + 1) * sizeof *nrm->graphs);
+        nrm->graphs[nrm->n_graphs++] = ng;
+    } else {
+        free(ng->format);
+        ng->format = xstrdup(format ? format : "sffg");
+    }
+    bool was_deployed = ng->net != NULL;
+    ng->status = was_deployed ? NRM_UPDATING : NRM_DEPLOYING;
+    ng->busy = true;
+    ng->pending = graph;
+    nrm->inflight++;
+    pthread_mutex_unlock(&nrm->mutex);
+
+    if (created)
+        store_graph(nrm, ng, graph, NRM_DEPLOYING, NULL);
+    else
+        store_graph_set_status(nrm->store, ng->id,
+                               nrm_graph_status_name(ng->status), NULL);
+
+    bool rejected;
+    uint64_t t0 = time_ms();
+    error = apply(nrm, ng, graph, &rejected, err);
+    enum nrm_event_type ev;
+    bool drop = false;
+    char *msg = NULL;
+
+    if (!error) {
+        store_graph(nrm, ng, graph, NRM_RUNNING, NULL);
+        LOG_INFO("graph %s %s in %llu ms", ng->id,
+                 was_deployed ? "updated" : "deployed",
+                 (unsigned long long) (time_ms() - t0));
+        ev = was_deployed ? NRM_EVENT_UPDATED : NRM_EVENT_DEPLOYED;
+    } else {
+        if (!is_rejection(error) || !rejected)
+            LOG_WARN("graph %s: %s", ng->id, err ? err->msg : strerror(-error));
+        msg = xstrdup(err && err->msg[0] ? err->msg : strerror(-error));
+        ev = NRM_EVENT_FAILED;
+        if (created && rejected) {
+            drop = true;                /* Never existed. */
+            store_graph_delete(nrm->store, ng->id);
+        } else if (was_deployed) {
+            store_graph_set_status(nrm->store, ng->id, "running", msg);
+        } else {
+            store_graph(nrm, ng, graph, NRM_FAILED, msg);
+        }
+    }
+
+    pthread_mutex_lock(&nrm->mutex);
+    ng->pending = NULL;
+    if (!error) {
+        graph_free(ng->graph);
+        ng->graph = graph;
+        graph = NULL;
+        ng->status = NRM_RUNNING;
+        free(ng->error);
+        ng->error = NULL;
+    } else if (drop) {
+        remove_graph(nrm, ng);
+    } else {
+        free(ng->error);
+        ng->error = xstrdup(msg);
+        if (was_deployed) {
+            ng->status = NRM_RUNNING;
+        } else {
+            /* A failed graph shows what was asked. */
+            ng->status = NRM_FAILED;
+            graph_free(ng->graph);
+            ng->graph = graph;
+            graph = NULL;
+        }
+    }
+    finish_locked(nrm, drop ? NULL : ng);
+    pthread_mutex_unlock(&nrm->mutex);
+
+    if (drop) {
+        forget_number(nrm, ng->id);
+        nrm_graph_free(ng);
+    } else {
+        notify(nrm, ev, ng->id, msg);
+    }
+    free(msg);
+    graph_free(graph);
+    if (!error && ret_created)
+        *ret_created = created;
+    return error;
+}
+
+int
+nrm_graph_delete(struct nrm *nrm, const char *id, struct corch_err *err)
+{
+    pthread_mutex_lock(&nrm->mutex);
+    struct nrm_graph *ng = nrm->closing ? NULL : find_graph(nrm, id);
+    if (!ng) {
+        pthread_mutex_unlock(&nrm->mutex);
+        return corch_err_set(err, -ENOENT, NULL, "no graph '%s'", id);
+    }
+    if (ng->busy) {
+        pthread_mutex_unlock(&nrm->mutex);
+        return corch_err_set(err, -EBUSY, NULL,
+                             "graph '%s' is busy (%s); try again later", id,
+                             nrm_graph_status_name(ng->status));
+    }
+    ng->busy = true;
+    ng->status = NRM_DELETING;
+    nrm->inflight++;
+    pthread_mutex_unlock(&nrm->mutex);
+
+    store_graph_set_status(nrm->store, id, "deleting", NULL);
+    undeploy(nrm, ng);
+    store_graph_delete(nrm->store, id);
+    forget_number(nrm, id);
+
+    pthread_mutex_lock(&nrm->mutex);
+    remove_graph(nrm, ng);
+    finish_locked(nrm, NULL);
+    pthread_mutex_unlock(&nrm->mutex);
+
+    LOG_INFO("graph %s deleted", ng->id);
+    notify(nrm, NRM_EVENT_DELETED, ng->id, NULL);
+    nrm_graph_free(ng);
+    return 0;
+}
+
+int
+nrm_graph_get(struct nrm *nrm, const char *id, struct graph **ret_graph,
+              char **ret_owner, char **ret_format)
+{
+    int error = -ENOENT;
+    pthread_mutex_lock(&nrm->mutex);
+    struct nrm_graph *ng = find_graph(nrm, id);
+    if (ng && ng->graph) {
+        if (ret_graph)
+            *ret_graph = graph_clone(ng->graph);
+        if (ret_owner)
+            *ret_owner = xstrdup(ng->owner);
+        if (ret_format)
+            *ret_format = xstrdup(ng->format);
+        error = 0;
+    }
+    pthread_mutex_unlock(&nrm->mutex);
+    return error;
+}
+
+int
+nrm_graph_owner(struct nrm *nrm, const char *id, char **ret_owner)
+{
+    int error = -ENOENT;
+    pthread_mutex_lock(&nrm->mutex);
+    struct nrm_graph *ng = find_graph(nrm, id);
+    if (ng) {
+        *ret_owner = xstrdup(ng->owner);
+        error = 0;
+    }
+    pthread_mutex_unlock(&nrm->mutex);
+    return error;
+}
+
+int
+nrm_graph_status(struct nrm *nrm, const char *id, json_object **ret_status)
+{
+    pthread_mutex_lock(&nrm->mutex);
+    struct nrm_graph *ng = find_graph(nrm, id);
+    if (!ng) {
+        pthread_mutex_unlock(&nrm->mutex);
+        return -ENOENT;
+    }
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "id", json_object_new_string(ng->id));
+    json_object_object_add(o, "status",
+                           json_object_new_string(nrm_graph_status_name(
+                               ng->status)));
+    json_object *sfs = json_object_new_array();
+    const struct graph *g = ng->graph ? ng->graph : ng->pending;
+    for (size_t i = 0; g && i < g->n_sfs; i++) {
+        const struct nrm_sf *s = NULL;
+        for (size_t k = 0; k < ng->n_sfs && !s; k++)
+            if (!strcmp(ng->sfs[k]->id, g->sfs[i].id))
+                s = ng->sfs[k];
+        json_object *j = json_object_new_object();
+        json_object_object_add(j, "id", json_object_new_string(g->sfs[i].id));
+        const char *state = s ? s->state
+                            : ng->status == NRM_FAILED ? "failed" : "pending";
+        json_object_object_add(j, "state", json_object_new_string(state));
+        json_object_object_add(j, "engine", s ? json_object_new_string(
+                                   s->tmpl->engine) : NULL);
+        json_object_object_add(j, "template", s ? json_object_new_string(
+                                   s->tmpl->id) : NULL);
+        json_object *cores = json_object_new_array();
+        for (size_t c = 0; s && c < s->bind.n_cpus; c++)
+            json_object_array_add(cores, json_object_new_int(
+                                      (int) s->bind.cpus[c]));
+        json_object_object_add(j, "cores", cores);
+        if (s && s->csf && s->engine->pid) {
+            int pid = s->engine->pid(s->csf);
+            if (pid > 0)
+                json_object_object_add(j, "pid", json_object_new_int(pid));
+        }
+        json_object_array_add(sfs, j);
+    }
+    json_object_object_add(o, "sfs", sfs);
+    json_object_object_add(o, "error", ng->error
+                           ? json_object_new_string(ng->error) : NULL);
+    pthread_mutex_unlock(&nrm->mutex);
+    *ret_status = o;
+    return 0;
+}
+
+static int
+cmp_graph_ids(const void *a, const void *b)
+{
+    return strcmp((*(struct nrm_graph *const *) a)->id,
+                  (*(struct nrm_graph *const *) b)->id);
+}
+
+json_object *
+nrm_graph_list(struct nrm *nrm, const char *owner)
+{
+    json_object *arr = json_object_new_array();
+    pthread_mutex_lock(&nrm->mutex);
+    struct nrm_graph **sorted = xcalloc(nrm->n_graphs + 1, sizeof *sorted);
+    if (nrm->n_graphs)
+        memcpy(sorted, nrm->graphs, nrm->n_graphs * sizeof *sorted);
+    qsort(sorted, nrm->n_graphs, sizeof *sorted, cmp_graph_ids);
+    for (size_t i = 0; i < nrm->n_graphs; i++) {
+        const struct nrm_graph *ng = sorted[i];
+        if (owner && strcmp(owner, ng->owner))
+            continue;
+        const struct graph *g = ng->graph ? ng->graph : ng->pending;
+        json_object *j = json_object_new_object();
+        json_object_object_add(j, "id", json_object_new_string(ng->id));
+        json_object_object_add(j, "name", g && g->name
+                               ? json_object_new_string(g->name) : NULL);
+        json_object_object_add(j, "status", json_object_new_string(
+                                   nrm_graph_status_name(ng->status)));
+        json_object_array_add(arr, j);
+    }
+    pthread_mutex_unlock(&nrm->mutex);
+    free(sorted);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "graphs", arr);
+    return o;
+}
+
+const char *
+nrm_node_id(const struct nrm *nrm)
+{
+    return nrm->node_id;
+}
+
+const struct corch_config *
+nrm_config(const struct nrm *nrm)
+{
+    return nrm->cfg;
+}
+
+struct repository *
+nrm_repository(const struct nrm *nrm)
+{
+    return nrm->repo;
+}
+
+const char *
+nrm_vswitch_type(const struct nrm *nrm)
+{
+    return nrm->vs->type;
+}
+
+bool
+nrm_sap_supported(const struct nrm *nrm, enum graph_sap_type type)
+{
+    return !nrm->vs->sap_supported || nrm->vs->sap_supported(type);
+}
+
+void
+nrm_resources(struct nrm *nrm, struct nrm_resources *ret)
+{
+    scheduler_resources(nrm->sched, &ret->cores_total, &ret->cores_free,
+                        &ret->memory_mb_total, &ret->memory_mb_free);
+}
+
+static int
+cmp_u16(const void *a, const void *b)
+{
+    return (int) *(const uint16_t *) a - (int) *(const uint16_t *) b;
+}
+
+size_t
+nrm_vlans_in_use(struct nrm *nrm, const char *ifname, uint16_t **ret_ids)
+{
+    uint16_t *ids = NULL;
+    size_t n = 0;
+    pthread_mutex_lock(&nrm->mutex);
+    for (size_t i = 0; i < nrm->n_graphs; i++) {
+        const struct graph *gs[2] = { nrm->graphs[i]->graph,
+                                      nrm->graphs[i]->pending };
+        if (nrm->graphs[i]->status == NRM_FAILED)
+            gs[0] = NULL;
+        for (int k = 0; k < 2; k++) {
+            for (size_t s = 0; gs[k] && s < gs[k]->n_saps; s++) {
+                const struct graph_sap *sap = &gs[k]->saps[s];
+                if (sap->type != GRAPH_SAP_VLAN || strcmp(sap->if_name, ifname))
+                    continue;
+                bool have = false;
+                for (size_t j = 0; j < n && !have; j++)
+                    have = ids[j] == sap->vlan_id;
+                if (!have) {
+                    ids = xrealloc(ids, (n + 1) * sizeof *ids);
+                    ids[n++] = sap->vlan_id;
+                }
+            }
+        }
+    }
+    pthread_mutex_unlock(&nrm->mutex);
+    if (n)
+        qsort(ids, n, sizeof *ids, cmp_u16);
+    *ret_ids = ids;
+    return n;
+}
+
+void
+nrm_set_listener(struct nrm *nrm, nrm_listener_func *f, void *aux)
+{
+    pthread_mutex_lock(&nrm->mutex);
+    nrm->listener = f;
+    nrm->listener_aux = aux;
+    pthread_mutex_unlock(&nrm->mutex);
+}
+
+/* --- Start-up and shutdown. --- */
+
+static int
+node_id_init(struct nrm *nrm)
+{
+    if (nrm->cfg->node_id && *nrm->cfg->node_id) {
+        nrm->node_id = xstrdup(nrm->cfg->node_id);
+        return 0;
+    }
+    char *id = NULL;
+    if (!store_meta_get(nrm->store, "node_id", &id) && id && *id) {
+        nrm->node_id = id;
+        return 0;
+    }
+    free(id);
+    uint8_t raw[8];
+    char hex[17];
+    random_bytes(raw, sizeof raw);
+    hex_encode(raw, sizeof raw, hex);
+    nrm->node_id = xasprintf("node-%s", hex);
+    int r = store_meta_set(nrm->store, "node_id", nrm->node_id);
+    LOG_INFO("node id %s (generated)", nrm->node_id);
+    return r;
+}
+
+/* Deploys again the graphs the previous run left deployed. */
+static void
+reconcile(struct nrm *nrm)
+{
+    struct store_graph **rows = NULL;
+    size_t n = 0;
+    int r = store_graph_list(nrm->store, &rows, &n);
+    if (r < 0) {
+        LOG_ERR("cannot list the stored graphs: %s", strerror(-r));
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct store_graph *row = rows[i];
+        struct corch_err err = { .path = "", .msg = "" };
+        struct graph *g = NULL;
+        if (row->status && !strcmp(row->status, "deleting")) {
+            LOG_INFO("graph %s was being deleted; forgetting it", row->id);
+            store_graph_delete(nrm->store, row->id);
+            forget_number(nrm, row->id);
+            continue;
+        }
+        r = graph_parse(row->sffg, strlen(row->sffg), 1000, NULL, &g, &err);
+        if (r < 0) {
+            LOG_ERR("stored graph %s cannot be parsed (%s); marked failed",
+                    row->id, err.msg);
+            store_graph_set_status(nrm->store, row->id, "failed", err.msg);
+            continue;
+        }
+        bool failed = row->status && !strcmp(row->status, "failed");
+        pthread_mutex_lock(&nrm->mutex);
+        struct nrm_graph *ng = xcalloc(1, sizeof *ng);
+        ng->id = xstrdup(row->id);
+        ng->owner = xstrdup(row->owner ? row->owner : "");
+        ng->format = xstrdup(row->format ? row->format : "sffg");
+        ng->created = row->created;
+        ng->number = allocate_number(nrm, row->id);
+        ng->status = NRM_DEPLOYING;
+        nrm->graphs = xrealloc(nrm->graphs,
+                               (nrm->n_graphs + 1) * sizeof *nrm->graphs);
+        nrm->graphs[nrm->n_graphs++] = ng;
+        if (failed) {
+            ng->status = NRM_FAILED;
+            ng->graph = g;
+            ng->error = xstrdup(row->error);
+            pthread_mutex_unlock(&nrm->mutex);
+            continue;
+        }
+        pthread_mutex_unlock(&nrm->mutex);
+
+        bool rejected;
+        r = ng->number ? apply(nrm, ng, g, &rejected, &err)
+                       : corch_err_set(&err, -E2BIG, NULL, "no graph number");
+        pthread_mutex_lock(&nrm->mutex);
+        ng->graph = g;
+        if (r < 0) {
+            ng->status = NRM_FAILED;
+            ng->error = xstrdup(err.msg);
+        } else {
+            ng->status = NRM_RUNNING;
+        }
+        pthread_mutex_unlock(&nrm->mutex);
+        if (r < 0) {
+            LOG_ERR("graph %s could not be deployed again: %s", ng->id,
+                    err.msg);
+            store_graph_set_status(nrm->store, ng->id, "failed", err.msg);
+            notify(nrm, NRM_EVENT_FAILED, ng->id, err.msg);
+        } else {
+            LOG_INFO("graph %s deployed again", ng->id);
+            store_graph_set_status(nrm->store, ng->id, "running", NULL);
+        }
+    }
+    store_graph_list_free(rows, n);
+}
+
+int
+nrm_create(const struct corch_config *cfg, struct store *store,
+           struct nrm **ret_nrm, struct corch_err *err)
+{
+    struct nrm *nrm = xcalloc(1, sizeof *nrm);
+    int error;
+
+    nrm->cfg = cfg;
+    nrm->store = store;
+    pthread_mutex_init(&nrm->mutex, NULL);
+    pthread_cond_init(&nrm->idle, NULL);
+
+    vswitch_register_all();
+    compute_register_all();
+    nrm->vs = vswitch_lookup(cfg->vswitch_driver);
+    if (!nrm->vs) {
+        error = corch_err_set(err, -EINVAL, "vswitch.driver",
+                              "vswitch.driver: unknown driver \"%s\"",
+                              cfg->vswitch_driver ? cfg->vswitch_driver : "");
+        goto fail;
+    }
+    if (nrm->vs->init) {
+        error = nrm->vs->init(cfg, err);
+        if (error) {
+            corch_err_prefix(err, "vswitch driver %s", nrm->vs->type);
+            nrm->vs = NULL;
+            goto fail;
+        }
+    }
+    char **ifnames = NULL;
+    size_t n_if = config_split_list(cfg->vswitch_interfaces, &ifnames);
+    error = nrm->vs->lsi0_open((const char *const *) ifnames, n_if,
+                               &nrm->lsi0, err);
+    strv_free(ifnames);
+    if (error) {
+        corch_err_prefix(err, "LSI-0");
+        goto fail;
+    }
+    nrm->net = netmgr_create(nrm->vs, nrm->lsi0);
+
+    error = compute_engines_init(cfg, err);
+    if (error)
+        goto fail;
+    nrm->engines_up = true;
+    error = repository_open(cfg, &nrm->repo, err);
+    if (error)
+        goto fail;
+    nrm->sched = scheduler_create();
+    error = node_id_init(nrm);
+    if (error) {
+        corch_err_set(err, error, NULL, "cannot store the node id");
+        goto fail;
+    }
+    reconcile(nrm);
+    *ret_nrm = nrm;
+    return 0;
+
+fail:
+    nrm_destroy(nrm);
+    return error;
+}
+
+void
+nrm_destroy(struct nrm *nrm)
+{
+    if (!nrm)
+        return;
+    pthread_mutex_lock(&nrm->mutex);
+    nrm->closing = true;
+    while (nrm->inflight)
+        pthread_cond_wait(&nrm->idle, &nrm->mutex);
+    pthread_mutex_unlock(&nrm->mutex);
+
+    /* The graphs stay deployed: only our bookkeeping goes. */
+    for (size_t i = 0; i < nrm->n_graphs; i++)
+        nrm_graph_free(nrm->graphs[i]);
+    free(nrm->graphs);
+    netmgr_destroy(nrm->net);
+    scheduler_destroy(nrm->sched);
+    repository_close(nrm->repo);
+    if (nrm->engines_up)
+        compute_engines_fini();
+    if (nrm->vs && nrm->vs->fini)
+        nrm->vs->fini();
+    free(nrm->node_id);
+    pthread_cond_destroy(&nrm->idle);
+    pthread_mutex_destroy(&nrm->mutex);
+    free(nrm);
+}
