@@ -141,8 +141,9 @@ expect_status 400 "dangling reference"
 check "path names port_in" err_is invalid-graph 'sffg.flowrules[0].match.port_in'
 api PUT /v1/graphs/g3 '{"sffg": '; expect_status 400 "truncated JSON"
 check "bad JSON is invalid-graph" err_is invalid-graph
-api PUT /v1/graphs/g4 "$(graph g4 teleporter)"; expect_status 409 "no template for the SF"
-check "unresolvable" err_is unresolvable
+api PUT /v1/graphs/g4 "$(graph g4 | sed 's/"name": "firewall",/"name": "firewall", "template": "teleporter",/')"
+expect_status 409 "a template that does not exist"
+check "unresolvable, path names the template" err_is unresolvable 'sffg.SFs[0].template'
 # g1 holds rst-if0 without a distinguishing match: another graph may not.
 api PUT /v1/graphs/g6 "$(graph g6)"; expect_status 409 "interface SAP already claimed by g1"
 check "SAP conflict: conflict" err_is conflict

@@ -301,7 +301,16 @@ group_setup(void **state)
     set("limits.max_sfs=4");
     set("limits.max_body_bytes=65536");
     set("limits.max_json_depth=16");
-    snprintf(kv, sizeof kv, "repository.path=%s/sf-repository", TOP_SRCDIR);
+    /* A private repository: one template for the dummy engine. */
+    _cleanup_free_ char *tdir = xasprintf("%s/repo/templates", fx.dir);
+    assert_int_equal(mkdir_p(tdir, 0700), 0);
+    _cleanup_free_ char *tfile = xasprintf("%s/dummy.json", tdir);
+    FILE *f = fopen(tfile, "w");
+    assert_non_null(f);
+    fputs("{\"id\":\"dummy-1\",\"functional-capability\":\"dummy\","
+          "\"engine\":\"dummy\",\"ports\":[{\"name\":\"eth0\"}]}\n", f);
+    fclose(f);
+    snprintf(kv, sizeof kv, "repository.path=%s/repo", fx.dir);
     set(kv);
     uint16_t port = free_port();
     snprintf(kv, sizeof kv, "rest.port=%u", port);
@@ -677,8 +686,32 @@ test_errors(void **state)
     assert_non_null(jget(&r, "error.code"));
     assert_true(!strcmp(jget(&r, "error.code"), "deploy-failed")
                 || !strcmp(jget(&r, "error.code"), "unresolvable"));
+    /* The message says which step and which SF. */
+    assert_non_null(strstr(jget(&r, "error.message"), "start"));
     reply_free(&r);
-    assert_int_equal(status_of("GET", "/v1/graphs/e-sf", fx.tok_admin, NULL), 404);
+    /* Rolled back: either gone, or kept as "failed" with the reason. */
+    http("GET", "/v1/graphs/e-sf/status", fx.tok_admin, NULL, &r);
+    if (r.status == 200) {
+        assert_string_equal(jget(&r, "status"), "failed");
+        assert_non_null(jget(&r, "error"));
+        assert_int_equal(status_of("DELETE", "/v1/graphs/e-sf", fx.tok_admin,
+                                   NULL), 204);
+    } else {
+        assert_int_equal(r.status, 404);
+    }
+    reply_free(&r);
+    assert_int_equal(compute_dummy_count_sfs(), 0);
+
+    /* A template that does not exist: 409 unresolvable. */
+    http("PUT", "/v1/graphs/e-sf", fx.tok_admin,
+         "{\"sffg\":{\"id\":\"e-sf\",\"SFs\":[{\"id\":\"f\",\"name\":"
+         "\"dummy\",\"template\":\"teleporter\",\"ports\":[]}],"
+         "\"saps\":[],\"flowrules\":[]}}", &r);
+    expect_error(&r, 409, "unresolvable");
+    assert_non_null(strstr(jget(&r, "error.message"), "teleporter"));
+    assert_string_equal(jget(&r, "error.path"), "sffg.SFs[0].template");
+    reply_free(&r);
+    status_of("DELETE", "/v1/graphs/e-sf", fx.tok_admin, NULL);
 }
 
 static void
