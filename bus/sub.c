@@ -23,9 +23,12 @@ usage(FILE *f)
           "  -n, --count N              exit 0 after N messages\n"
           "  -T, --timeout SECONDS      exit after that long (status 0 without --count,\n"
           "                             3 if fewer than N messages arrived)\n"
-          "  -s, --stamp                add \"received\": the arrival time (Unix seconds)\n"
+          "  -s, --stamp                add \"received\": the arrival time, and \"connected\":\n"
+          "                             when we connected (Unix seconds)\n"
           "      --curve-server-key K   CURVE: the server's public key (Z85, or a cert file)\n"
           "      --curve-client-cert F  CURVE: our czmq certificate (with secret key)\n"
+          "      --make-cert F          writes a new CURVE certificate: F (public) and\n"
+          "                             F_secret, then exits\n"
           "  -h, --help\n", f);
 }
 
@@ -56,7 +59,7 @@ load_server_key(const char *arg, char key[41])
 int
 main(int argc, char **argv)
 {
-    enum { OPT_SERVER_KEY = 256, OPT_CLIENT_CERT };
+    enum { OPT_SERVER_KEY = 256, OPT_CLIENT_CERT, OPT_MAKE_CERT };
     static const struct option longopts[] = {
         { "endpoint", required_argument, NULL, 'e' },
         { "topic", required_argument, NULL, 't' },
@@ -65,6 +68,7 @@ main(int argc, char **argv)
         { "stamp", no_argument, NULL, 's' },
         { "curve-server-key", required_argument, NULL, OPT_SERVER_KEY },
         { "curve-client-cert", required_argument, NULL, OPT_CLIENT_CERT },
+        { "make-cert", required_argument, NULL, OPT_MAKE_CERT },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -92,6 +96,16 @@ main(int argc, char **argv)
         case 's': stamp = true; break;
         case OPT_SERVER_KEY: server_key = optarg; break;
         case OPT_CLIENT_CERT: client_cert = optarg; break;
+        case OPT_MAKE_CERT: {
+            zcert_t *cert = zcert_new();
+            int rc = cert ? zcert_save(cert, optarg) : -1;
+            zcert_destroy(&cert);
+            if (rc < 0) {
+                fprintf(stderr, "c-orch-sub: cannot write %s\n", optarg);
+                return 1;
+            }
+            return 0;
+        }
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -134,6 +148,8 @@ main(int argc, char **argv)
     }
     for (size_t i = 0; i < n_topics; i++)
         zsock_set_subscribe(sub, topics[i]);
+    /* Joining starts here: what --stamp's latency is measured from. */
+    double connected = now_unix();
     if (zsock_connect(sub, "%s", endpoint) < 0) {
         fprintf(stderr, "c-orch-sub: cannot connect to %s: %s\n", endpoint,
                 zmq_strerror(zmq_errno()));
@@ -141,7 +157,7 @@ main(int argc, char **argv)
         return 2;
     }
 
-    double deadline = timeout > 0 ? now_unix() + timeout : 0;
+    double deadline = timeout > 0 ? connected + timeout : 0;
     long received = 0;
     int status = 0;
     while (!zsys_interrupted && (!count || received < count)) {
@@ -175,8 +191,10 @@ main(int argc, char **argv)
         if (!m && body)
             m = json_object_new_string(body);  /* Not JSON: shown as text. */
         json_object_object_add(line, "message", m);
-        if (stamp)
+        if (stamp) {
             json_object_object_add(line, "received", json_object_new_double(t));
+            json_object_object_add(line, "connected", json_object_new_double(connected));
+        }
         puts(json_object_to_json_string_ext(line, JSON_C_TO_STRING_PLAIN));
         fflush(stdout);
         json_object_put(line);

@@ -593,6 +593,63 @@ test_open_errors(void **state)
     assert_string_equal(err.path, "bus.endpoint");
 }
 
+/* External mode through a broker like c-orch-broker (XSUB / XPUB with
+ * XPUB_VERBOSE), run in-process: late joiners still get the description at
+ * once, because the broker passes their subscriptions upstream. */
+struct proxy {
+    zsock_t *front, *back, *control; /* XSUB, XPUB, steering PAIR. */
+    pthread_t thread;           /* Runs zmq_proxy_steerable. */
+};
+
+static void *
+proxy_run(void *arg)
+{
+    struct proxy *p = arg;
+    zmq_proxy_steerable(zsock_resolve(p->front), zsock_resolve(p->back), NULL,
+                        zsock_resolve(p->control));
+    return NULL;
+}
+
+static void
+test_external_broker(void **state)
+{
+    struct proxy px;
+    px.front = zsock_new(ZMQ_XSUB);
+    px.back = zsock_new(ZMQ_XPUB);
+    zsock_set_xpub_verbose(px.back, 1);
+    assert_int_equal(zsock_bind(px.front, "inproc://bus-test-front"), 0);
+    assert_int_equal(zsock_bind(px.back, "inproc://bus-test-back"), 0);
+    zsock_t *ctl = zsock_new(ZMQ_PAIR);
+    px.control = zsock_new(ZMQ_PAIR);
+    assert_int_equal(zsock_bind(ctl, "inproc://bus-test-ctl"), 0);
+    assert_int_equal(zsock_connect(px.control, "inproc://bus-test-ctl"), 0);
+    pthread_create(&px.thread, NULL, proxy_run, &px);
+
+    struct bus_options o = opts_for("inproc://bus-test-front");
+    o.external = true;
+    struct bus *bus;
+    assert_int_equal(bus_open(&o, &bus, NULL), 0);
+    usleep(200 * 1000);
+    for (int i = 0; i < 2; i++) {
+        uint64_t t0 = time_ms();
+        zsock_t *sub = sub_open("inproc://bus-test-back", "bustest:");
+        struct rx r = { 0 };
+        assert_true(sub_recv_topic(sub, "bustest:domain-description", 1000, &r));
+        assert_true(r.at_ms - t0 <= 100);
+        expect_description(&r, "subscription");
+        rx_clear(&r);
+        zsock_destroy(&sub);
+        usleep(100 * 1000);
+    }
+    bus_close(bus);
+    zstr_send(ctl, "TERMINATE");
+    pthread_join(px.thread, NULL);
+    zsock_destroy(&ctl);
+    zsock_destroy(&px.control);
+    zsock_destroy(&px.front);
+    zsock_destroy(&px.back);
+}
+
 /* ------------------------------------------------------------ CURVE --- */
 
 static void
@@ -678,6 +735,7 @@ main(void)
         cmocka_unit_test(test_heartbeat_and_check),
         cmocka_unit_test(test_notify_never_blocks),
         cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_external_broker),
         cmocka_unit_test(test_curve),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
