@@ -26,7 +26,7 @@ cat >"$T/repo/templates/fw.json" <<'EOT'
 {"id": "fw-dummy", "functional-capability": "firewall", "engine": "dummy",
  "ports": [{"name": "eth0"}, {"name": "eth1"}]}
 EOT
-CORCH_ADMIN_PASSWORD=$PW "$BIN" --set rest.port="$PORT" --set state.dir="$T/state" \
+CORCH_ADMIN_PASSWORD=$PW "$BIN" --foreground --set rest.port="$PORT" --set state.dir="$T/state" \
     --set bus.endpoint="tcp://127.0.0.1:$(port)" --set repository.path="$T/repo" \
     --set vswitch.driver=dummy --set compute.drivers=dummy --set vswitch.interfaces=bnch0 \
     --set log.level=warn >"$T/log" 2>&1 &

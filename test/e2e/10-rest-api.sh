@@ -14,7 +14,7 @@ for cap in firewall nat; do
 EOF
 done
 
-corch_start --set repository.path="$T/repo" --set limits.max_body_bytes=65536 \
+corch_start --foreground --set repository.path="$T/repo" --set limits.max_body_bytes=65536 \
     --set limits.max_sfs=4 --set limits.max_json_depth=20 \
     --set vswitch.interfaces=rst-if0,rst-if1 || { fail "daemon start"; e2e_finish; }
 
@@ -141,7 +141,7 @@ expect_status 400 "dangling reference"
 check "path names port_in" err_is invalid-graph 'sffg.flowrules[0].match.port_in'
 api PUT /v1/graphs/g3 '{"sffg": '; expect_status 400 "truncated JSON"
 check "bad JSON is invalid-graph" err_is invalid-graph
-api PUT /v1/graphs/g4 "$(graph g4 | sed 's/"name": "firewall",/"name": "firewall", "template": "teleporter",/')"
+api PUT /v1/graphs/g4 '{"sffg": {"id": "g4", "SFs": [{"id": "f", "name": "firewall", "template": "teleporter", "ports": []}], "saps": [], "flowrules": []}}'
 expect_status 409 "a template that does not exist"
 check "unresolvable, path names the template" err_is unresolvable 'sffg.SFs[0].template'
 # g1 holds rst-if0 without a distinguishing match: another graph may not.

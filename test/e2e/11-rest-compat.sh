@@ -37,7 +37,7 @@ for i, (cap, n) in enumerate(sorted(caps.items())):
 print(",".join(sorted(ifs)))
 EOF
 )
-corch_start --set repository.path="$T/repo" ${IFACES:+--set vswitch.interfaces="$IFACES"} \
+corch_start --foreground --set repository.path="$T/repo" ${IFACES:+--set vswitch.interfaces="$IFACES"} \
     || { fail "daemon start"; e2e_finish; }
 corch_login
 
