@@ -39,10 +39,10 @@ check "the broker runs" kill -0 "$BROKER_PID"
 
 ext=(--set bus.mode=external --set bus.endpoint="tcp://127.0.0.1:$FRONT"
      --set repository.path="$T/repo" --set bus.heartbeat=60)
-corch_start "${ext[@]}" --set node.id=bus-node-a || { fail "node a start"; e2e_finish; }
+corch_start --foreground "${ext[@]}" --set node.id=bus-node-a || { fail "node a start"; e2e_finish; }
 URL_A=$CORCH_URL; corch_login; TOKEN_A=$TOKEN
 unset CORCH_PORT CORCH_BUS_PORT
-corch_start "${ext[@]}" --set node.id=bus-node-b --set state.dir="$T/state-b" \
+corch_start --foreground "${ext[@]}" --set node.id=bus-node-b --set state.dir="$T/state-b" \
     || { fail "node b start"; e2e_finish; }
 URL_B=$CORCH_URL; corch_login; TOKEN_B=$TOKEN
 

@@ -17,7 +17,7 @@ JSON
 for k in server good bad; do "$SUB" --make-cert "$T/keys/$k.cert"; done
 cp "$T/keys/good.cert" "$T/clients/good.cert"     # Public part only.
 
-corch_start --set repository.path="$T/repo" --set bus.curve=true \
+corch_start --foreground --set repository.path="$T/repo" --set bus.curve=true \
     --set bus.curve_secret_key="$T/keys/server.cert" --set bus.curve_clients="$T/clients" \
     || { fail "daemon start"; e2e_finish; }
 corch_login
@@ -58,7 +58,7 @@ BP=$!
 e2e_on_exit "kill $BP"
 sleep 0.3
 unset CORCH_PORT CORCH_BUS_PORT
-corch_start --set repository.path="$T/repo" --set bus.mode=external \
+corch_start --foreground --set repository.path="$T/repo" --set bus.mode=external \
     --set bus.endpoint="tcp://127.0.0.1:$FRONT" --set bus.curve=true \
     --set bus.curve_secret_key="$T/keys/server.cert" \
     --set bus.curve_server_key="$T/keys/broker.cert" \

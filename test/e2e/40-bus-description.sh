@@ -10,13 +10,14 @@ LIB="python3 $E2E_TOP/test/e2e/40-bus-lib.py"
 SCHEMA=$E2E_TOP/schemas/node-description.schema.json
 
 # A private repository of dummy-engine templates, and a real interface
-# (a dummy netdev) so that the endpoint shows a MAC and an address.
+# (a veth; the dummy netdev module may be absent) so that the endpoint
+# shows a MAC and an address.
 mkdir -p "$T/repo/templates"
 cat >"$T/repo/templates/firewall-dummy.json" <<JSON
 {"id": "firewall-dummy", "functional-capability": "firewall", "engine": "dummy",
  "ports": [{"name": "eth0"}, {"name": "eth1"}]}
 JSON
-ip link add bus-d-if0 type dummy && e2e_on_exit "ip link del bus-d-if0"
+ip link add bus-d-if0 type veth peer name bus-d-if0p && e2e_on_exit "ip link del bus-d-if0"
 ip addr add 10.77.0.1/24 dev bus-d-if0
 ip link set bus-d-if0 up
 
@@ -33,7 +34,7 @@ graph() {
 JSON
 }
 
-corch_start --set repository.path="$T/repo" --set vswitch.interfaces=bus-d-if0 \
+corch_start --foreground --set repository.path="$T/repo" --set vswitch.interfaces=bus-d-if0 \
     --set node.id=bus-desc-node --set node.neighbours=bus-d-if0=bus-peer-node \
     --set bus.heartbeat=60 || { fail "daemon start"; e2e_finish; }
 corch_login
