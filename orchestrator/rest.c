@@ -65,6 +65,9 @@ struct rest_server {
     char *tls_key;              /* PEM text; wiped and freed at stop. */
     atomic_uint in_flight;      /* Requests between first call and done. */
     atomic_bool stopping;       /* rest_stop() started: refuse new work. */
+    atomic_bool starting;       /* In rest_start(): keep MHD's message. */
+    char start_msg[256];        /* MHD's last message during start-up, for
+                                 * the error that names the key. */
 };
 
 struct rest_request;
@@ -1219,6 +1222,10 @@ rest_mhd_log(void *cls, const char *fmt, va_list ap)
     size_t n = strlen(buf);
     while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
         buf[--n] = '\0';
+    struct rest_server *srv = cls;
+    /* Only rest_start()'s thread runs while 'starting' is set. */
+    if (atomic_load(&srv->starting) && !srv->start_msg[0])
+        snprintf(srv->start_msg, sizeof srv->start_msg, "%s", buf);
     LOG_WARN_RL("libmicrohttpd: %s", buf);
 }
 
@@ -1346,24 +1353,30 @@ rest_start(const struct corch_config *cfg, struct security *sec,
         { MHD_OPTION_END, 0, NULL },
     };
     /* The logger first, so that MHD's own start-up errors go through it. */
+    atomic_store(&srv->starting, true);
+    errno = 0;
     srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, rest_access, srv,
                                 MHD_OPTION_EXTERNAL_LOGGER, rest_mhd_log, srv,
                                 MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    atomic_store(&srv->starting, false);
     if (!srv->mhd) {
-        int e = errno ? errno : EIO;
+        int saved_errno = errno;
+        int e = saved_errno ? saved_errno : EIO;
+        char msg[sizeof srv->start_msg];
+        snprintf(msg, sizeof msg, "%s", srv->start_msg[0] ? srv->start_msg
+                 : strerror(e));
         rest_free(srv);
-        if (tls)
+        /* MHD's message says whether TLS or the socket failed. */
+        if (tls && (strstr(msg, "TLS") || strstr(msg, "x509")
+                    || strstr(msg, "certificate") || strstr(msg, "key")))
             return corch_err_set(err, -EINVAL, "rest.tls_key",
-                                 "cannot start the HTTPS server on %s port %u: "
-                                 "rest.tls_key (%s) or rest.tls_cert (%s) is "
-                                 "not a usable key / certificate pair, or the "
-                                 "port is taken (%s)",
-                                 addr, (unsigned) cfg->rest_port,
-                                 cfg->rest_tls_key, cfg->rest_tls_cert,
-                                 strerror(e));
-        return corch_err_set(err, -e, "rest.port",
-                             "cannot listen on %s port %u: %s", addr,
-                             (unsigned) cfg->rest_port, strerror(e));
+                                 "rest.tls_key (%s) and rest.tls_cert (%s) "
+                                 "are not a usable key / certificate pair: %s",
+                                 cfg->rest_tls_key, cfg->rest_tls_cert, msg);
+        return corch_err_set(err, e == EADDRINUSE ? -EADDRINUSE : -EIO,
+                             "rest.port", "rest.port: cannot listen on %s "
+                             "port %u: %s", addr, (unsigned) cfg->rest_port,
+                             saved_errno ? strerror(e) : msg);
     }
 
     if (!cfg->security_auth)
