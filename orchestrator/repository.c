@@ -22,6 +22,7 @@ LOG_MODULE(repository);
  * the same file 500 times; re-verified when the file changes. */
 struct verified {
     char *path;                 /* Local image path. */
+    char sha256[65];            /* The digest it was found to have. */
     off_t size;                 /* Its size when verified. */
     struct timespec mtime;      /* Its mtime when verified. */
 };
@@ -230,12 +231,13 @@ sf_template_from_json(json_object *obj, struct sf_template **ret,
                                  "ports: must be an array");
         size_t n = json_object_array_length(v);
         t->ports = xcalloc(n, sizeof *t->ports);
-        for (size_t i = 0; i < n; i++, t->n_ports++) {
+        for (size_t i = 0; i < n; i++) {
             static const char *const pm[] = { "name", "technology",
                                               "description", NULL };
             char p[64];
             snprintf(p, sizeof p, "ports[%zu]", i);
             json_object *port = json_object_array_get_idx(v, i);
+            t->n_ports = i + 1;         /* So that cleanup frees it. */
             if (!json_object_is_type(port, json_type_object))
                 return corch_err_set(err, -EINVAL, p, "%s: must be an object",
                                      p);
@@ -439,14 +441,15 @@ hash_file(int fd, char out[65])
 }
 
 static bool
-already_verified(struct repository *r, const char *path,
+already_verified(struct repository *r, const char *path, const char *sha256,
                  const struct stat *st)
 {
     bool ok = false;
     pthread_mutex_lock(&r->mutex);
     for (size_t i = 0; i < r->n_verified && !ok; i++) {
         const struct verified *v = &r->verified[i];
-        ok = !strcmp(v->path, path) && v->size == st->st_size
+        ok = !strcmp(v->path, path) && !strcasecmp(v->sha256, sha256)
+             && v->size == st->st_size
              && v->mtime.tv_sec == st->st_mtim.tv_sec
              && v->mtime.tv_nsec == st->st_mtim.tv_nsec;
     }
@@ -455,7 +458,7 @@ already_verified(struct repository *r, const char *path,
 }
 
 static void
-remember_verified(struct repository *r, const char *path,
+remember_verified(struct repository *r, const char *path, const char *sha256,
                   const struct stat *st)
 {
     pthread_mutex_lock(&r->mutex);
@@ -468,6 +471,8 @@ remember_verified(struct repository *r, const char *path,
         r->verified[i].path = xstrdup(path);
         r->n_verified++;
     }
+    snprintf(r->verified[i].sha256, sizeof r->verified[i].sha256, "%s",
+             sha256);
     r->verified[i].size = st->st_size;
     r->verified[i].mtime = st->st_mtim;
     pthread_mutex_unlock(&r->mutex);
@@ -502,7 +507,7 @@ repository_fetch_image(struct repository *r, const struct sf_template *t,
         return corch_err_set(err, -EINVAL, NULL,
                              "template %s: image %s is not a file", t->id,
                              path);
-    if (!already_verified(r, path, &st)) {
+    if (!already_verified(r, path, t->sha256, &st)) {
         char hex[65];
         int error = hash_file(fd, hex);
         if (error)
@@ -514,7 +519,7 @@ repository_fetch_image(struct repository *r, const struct sf_template *t,
                                  "template %s: image %s has sha256 %s, the "
                                  "template says %s", t->id, path, hex,
                                  t->sha256);
-        remember_verified(r, path, &st);
+        remember_verified(r, path, hex, &st);
     }
     *ret_path = TAKE_PTR(path);
     return 0;
