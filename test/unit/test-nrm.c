@@ -1,2 +1,614 @@
-/* Placeholder until this module's tests are written: skipped. */
-int main(void) { return 77; }
+/* Tests of the node resource manager through the dummy drivers, with the
+ * real store in a scratch directory: deploy / update / delete, a failure
+ * injected at every step, update by diff, -EBUSY under concurrency,
+ * restart, SAP conflicts, internal groups. */
+#include <config.h>
+#include "../../orchestrator/config.h"  /* Not the autoconf one. */
+
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "compute/dummy/compute-dummy.h"
+#include "graph.h"
+#include "nrm.h"
+#include "store.h"
+#include "vswitch/dummy/vswitch-dummy.h"
+
+static char tmpdir[64];
+static struct corch_config cfg;
+static struct store *store;
+static struct nrm *nrm;
+
+/* Events seen by the listener. */
+static pthread_mutex_t ev_mutex = PTHREAD_MUTEX_INITIALIZER;
+static unsigned int ev_count[4];
+
+static void
+listener(void *aux, const struct nrm_event *ev)
+{
+    (void) aux;
+    pthread_mutex_lock(&ev_mutex);
+    ev_count[ev->type]++;
+    pthread_mutex_unlock(&ev_mutex);
+}
+
+static void
+start_nrm(void)
+{
+    struct corch_err err = { .path = "", .msg = "" };
+    int r = nrm_create(&cfg, store, &nrm, &err);
+    if (r)
+        fail_msg("nrm_create: %s", err.msg);
+    nrm_set_listener(nrm, listener, NULL);
+}
+
+static int
+setup(void **state)
+{
+    (void) state;
+    struct corch_err err = { .path = "", .msg = "" };
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/nrm-test-XXXXXX");
+    assert_non_null(mkdtemp(tmpdir));
+    config_init(&cfg);
+    char set[256];
+    const char *sets[] = {
+        "vswitch.driver=dummy", "vswitch.interfaces=eth0,eth1,eth2",
+        "compute.drivers=dummy",
+        "repository.path=" TOP_SRCDIR "/test/data/repository",
+        "limits.max_graphs=50",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(sets); i++)
+        assert_int_equal(config_set(&cfg, sets[i], &err), 0);
+    snprintf(set, sizeof set, "state.dir=%s", tmpdir);
+    assert_int_equal(config_set(&cfg, set, &err), 0);
+    char db[128];
+    snprintf(db, sizeof db, "%s/state.db", tmpdir);
+    assert_int_equal(store_open(db, &store, &err), 0);
+    start_nrm();
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    (void) state;
+    nrm_destroy(nrm);
+    store_close(store);
+    config_destroy(&cfg);
+    vswitch_dummy_reset();
+    compute_dummy_reset();
+    char *argv[] = { "/bin/rm", "-rf", tmpdir, NULL };
+    pid_t pid = fork();
+    if (pid == 0) {
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    waitpid(pid, NULL, 0);
+    return 0;
+}
+
+/* A chain SAP a -> fw -> nat -> SAP b and back, plus a gre SAP into nat;
+ * 'extra' adds an SF "mon" fed by a copy of the traffic into fw. */
+static struct graph *
+chain(const char *id, const char *if_a, const char *if_b, bool extra)
+{
+    char text[4096];
+    snprintf(text, sizeof text,
+        "{\"sffg\":{\"id\":\"%s\",\"name\":\"chain %s\",\"SFs\":["
+        "{\"id\":\"fw\",\"name\":\"firewall\",\"ports\":[{\"id\":\"1\"},{\"id\":\"2\"}]},"
+        "{\"id\":\"nat\",\"name\":\"nat\",\"ports\":[{\"id\":\"1\"},{\"id\":\"2\"}]}%s],"
+        "\"saps\":["
+        "{\"id\":\"a\",\"type\":\"interface\",\"interface\":{\"if-name\":\"%s\"}},"
+        "{\"id\":\"b\",\"type\":\"vlan\",\"vlan\":{\"vlan-id\":42,\"if-name\":\"%s\"}},"
+        "{\"id\":\"t\",\"type\":\"gre\",\"gre\":{\"local-ip\":\"10.0.0.1\","
+        "\"remote-ip\":\"10.0.0.2\",\"gre-key\":7}}],"
+        "\"flowrules\":["
+        "{\"id\":\"r1\",\"priority\":10,\"match\":{\"port_in\":\"service-access-point:a\"},"
+        "\"actions\":[{\"output_to_port\":\"sf:fw:1\"}%s]},"
+        "{\"id\":\"r2\",\"priority\":10,\"match\":{\"port_in\":\"sf:fw:2\"},"
+        "\"actions\":[{\"output_to_port\":\"sf:nat:1\"}]},"
+        "{\"id\":\"r3\",\"priority\":10,\"match\":{\"port_in\":\"sf:nat:2\"},"
+        "\"actions\":[{\"output_to_port\":\"service-access-point:b\"}]},"
+        "{\"id\":\"r4\",\"priority\":10,\"match\":{\"port_in\":\"service-access-point:b\"},"
+        "\"actions\":[{\"output_to_port\":\"sf:nat:2\"}]},"
+        "{\"id\":\"r5\",\"priority\":10,\"match\":{\"port_in\":\"sf:nat:1\"},"
+        "\"actions\":[{\"output_to_port\":\"sf:fw:2\"}]},"
+        "{\"id\":\"r6\",\"priority\":10,\"match\":{\"port_in\":\"sf:fw:1\"},"
+        "\"actions\":[{\"output_to_port\":\"service-access-point:a\"}]},"
+        "{\"id\":\"r7\",\"priority\":5,\"match\":{\"port_in\":\"service-access-point:t\"},"
+        "\"actions\":[{\"output_to_port\":\"sf:nat:1\"}]}]}}",
+        id, id,
+        extra ? ",{\"id\":\"mon\",\"name\":\"monitor\",\"ports\":[{\"id\":\"1\"}]}" : "",
+        if_a, if_b,
+        extra ? ",{\"output_to_port\":\"sf:mon:1\"}" : "");
+    struct graph *g = NULL;
+    struct corch_err err = { .path = "", .msg = "" };
+    if (graph_parse(text, strlen(text), 64, NULL, &g, &err) < 0)
+        fail_msg("graph_parse: %s (%s)", err.msg, err.path);
+    return g;
+}
+
+static int
+put(struct graph *g, bool *created, struct corch_err *err)
+{
+    memset(err, 0, sizeof *err);
+    bool c = false;
+    int r = nrm_graph_put(nrm, g, "alice", "sffg", &c, err);
+    if (created)
+        *created = c;
+    return r;
+}
+
+static void
+assert_node_empty(void)
+{
+    assert_int_equal(vswitch_dummy_count_lsis(), 0);
+    assert_int_equal(vswitch_dummy_count_ports(), 0);
+    assert_int_equal(vswitch_dummy_count_rules(NULL), 0);
+    assert_int_equal(compute_dummy_count_sfs(), 0);
+}
+
+static const char *
+status_of(const char *id, char *error, size_t size)
+{
+    static char buf[32];
+    json_object *st = NULL;
+    if (nrm_graph_status(nrm, id, &st) < 0)
+        return "absent";
+    json_object *v;
+    json_object_object_get_ex(st, "status", &v);
+    snprintf(buf, sizeof buf, "%s", json_object_get_string(v));
+    if (error) {
+        json_object_object_get_ex(st, "error", &v);
+        snprintf(error, size, "%s", v ? json_object_get_string(v) : "");
+    }
+    json_object_put(st);
+    return buf;
+}
+
+static int
+pid_of(const char *graph, const char *sf)
+{
+    char inst[64];
+    if (!compute_dummy_find(graph, sf, inst, sizeof inst))
+        return 0;
+    return compute_dummy_pid(inst);
+}
+
+static void
+test_deploy_update_delete(void **state)
+{
+    (void) state;
+    struct corch_err err;
+    bool created;
+    unsigned int deployed0 = ev_count[NRM_EVENT_DEPLOYED];
+    assert_int_equal(put(chain("g1", "eth0", "eth1", false), &created, &err), 0);
+    assert_true(created);
+    assert_string_equal(status_of("g1", NULL, 0), "running");
+    assert_int_equal(ev_count[NRM_EVENT_DEPLOYED], deployed0 + 1);
+
+    /* One graph-LSI "cg1"; 4 SF ports + 1 gre port + vlinks (fw:1 and
+     * nat:2 towards the graph-LSI, a and b towards LSI-0: 2 vlinks). */
+    assert_int_equal(vswitch_dummy_count_lsis(), 1);
+    assert_true(vswitch_dummy_has_lsi("cg1"));
+    assert_true(vswitch_dummy_has_port("cg1s0p0"));
+    assert_true(vswitch_dummy_has_port("cg1a2"));
+    assert_int_equal(vswitch_dummy_count_ports(), 4 + 1 + 2 * 2);
+    assert_int_equal(compute_dummy_count_running(), 2);
+    /* LSI-0: r1, r4 + two forwarding rules; graph-LSI: r2, r3, r5, r6, r7
+     * + two forwarding rules. */
+    assert_int_equal(vswitch_dummy_count_rules("lsi0"), 4);
+    assert_int_equal(vswitch_dummy_count_rules("cg1"), 7);
+
+    /* Cookies carry the graph number. */
+    struct vswitch_rule *rules;
+    size_t n = vswitch_dummy_rules("lsi0", &rules);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(rules[i].cookie >> 32, 1);
+    /* vlan SAP b: the rule from it matches VLAN 42 and pops the tag. */
+    bool saw_vlan = false;
+    for (size_t i = 0; i < n; i++) {
+        if (rules[i].match.fields & FLOW_M_VLAN_ID) {
+            assert_int_equal(rules[i].match.vlan_id, 42);
+            assert_int_equal(rules[i].actions[0].type, VSWITCH_ACT_POP_VLAN);
+            saw_vlan = true;
+        }
+    }
+    assert_true(saw_vlan);
+    vswitch_dummy_rules_free(rules, n);
+
+    /* Status: each SF with its engine and template. */
+    json_object *st;
+    assert_int_equal(nrm_graph_status(nrm, "g1", &st), 0);
+    json_object *sfs, *sf0, *v;
+    json_object_object_get_ex(st, "sfs", &sfs);
+    assert_int_equal(json_object_array_length(sfs), 2);
+    sf0 = json_object_array_get_idx(sfs, 0);
+    json_object_object_get_ex(sf0, "engine", &v);
+    assert_string_equal(json_object_get_string(v), "dummy");
+    json_object_object_get_ex(sf0, "template", &v);
+    assert_string_equal(json_object_get_string(v), "dummy:firewall");
+    json_object_object_get_ex(sf0, "state", &v);
+    assert_string_equal(json_object_get_string(v), "running");
+    json_object_put(st);
+
+    /* Get, owner, list. */
+    struct graph *copy;
+    char *owner, *format;
+    assert_int_equal(nrm_graph_get(nrm, "g1", &copy, &owner, &format), 0);
+    assert_string_equal(copy->id, "g1");
+    assert_string_equal(owner, "alice");
+    assert_string_equal(format, "sffg");
+    graph_free(copy);
+    free(owner);
+    free(format);
+    json_object *list = nrm_graph_list(nrm, "alice");
+    json_object_object_get_ex(list, "graphs", &v);
+    assert_int_equal(json_object_array_length(v), 1);
+    json_object_put(list);
+    list = nrm_graph_list(nrm, "bob");
+    json_object_object_get_ex(list, "graphs", &v);
+    assert_int_equal(json_object_array_length(v), 0);
+    json_object_put(list);
+    uint16_t *vlans;
+    assert_int_equal(nrm_vlans_in_use(nrm, "eth1", &vlans), 1);
+    assert_int_equal(vlans[0], 42);
+    free(vlans);
+
+    /* The same graph again: an update that changes nothing. */
+    size_t added = vswitch_dummy_rules_added("cg1");
+    unsigned int creates = compute_dummy_calls("create");
+    assert_int_equal(put(chain("g1", "eth0", "eth1", false), &created, &err), 0);
+    assert_false(created);
+    assert_int_equal(vswitch_dummy_rules_added("cg1"), added);
+    assert_int_equal(compute_dummy_calls("create"), creates);
+
+    assert_int_equal(nrm_graph_delete(nrm, "g1", &err), 0);
+    assert_int_equal(nrm_graph_delete(nrm, "g1", &err), -ENOENT);
+    assert_string_equal(status_of("g1", NULL, 0), "absent");
+    assert_node_empty();
+    assert_int_equal(vswitch_dummy_count_rules("lsi0"), 0);
+}
+
+/* Update by diff: adding "mon" and its rule leaves fw and nat running
+ * (same pids) and touches one rule only. */
+static void
+test_update_by_diff(void **state)
+{
+    (void) state;
+    struct corch_err err;
+    bool created;
+    assert_int_equal(put(chain("g2", "eth0", "eth1", false), &created, &err), 0);
+    int fw = pid_of("g2", "fw"), nat = pid_of("g2", "nat");
+    assert_true(fw > 0 && nat > 0);
+    size_t added_g = vswitch_dummy_rules_added("cg1");
+    size_t deleted_g = vswitch_dummy_rules_deleted("cg1");
+    size_t added_0 = vswitch_dummy_rules_added("lsi0");
+    size_t deleted_0 = vswitch_dummy_rules_deleted("lsi0");
+    unsigned int ports_before = (unsigned int) vswitch_dummy_count_ports();
+
+    assert_int_equal(put(chain("g2", "eth0", "eth1", true), &created, &err), 0);
+    assert_false(created);
+    assert_int_equal(pid_of("g2", "fw"), fw);
+    assert_int_equal(pid_of("g2", "nat"), nat);
+    assert_true(pid_of("g2", "mon") > 0);
+    assert_int_equal(compute_dummy_count_running(), 3);
+    /* r1 (on LSI-0) changed: one delete + one add there, plus the
+     * forwarding rule of the new vlink to mon on the graph-LSI. */
+    assert_int_equal(vswitch_dummy_rules_added("lsi0") - added_0, 1);
+    assert_int_equal(vswitch_dummy_rules_deleted("lsi0") - deleted_0, 1);
+    assert_int_equal(vswitch_dummy_rules_added("cg1") - added_g, 1);
+    assert_int_equal(vswitch_dummy_rules_deleted("cg1") - deleted_g, 0);
+    /* One SF port, one vlink (two ends). */
+    assert_int_equal(vswitch_dummy_count_ports(), ports_before + 3);
+
+    /* And back: mon goes, the others stay. */
+    assert_int_equal(put(chain("g2", "eth0", "eth1", false), &created, &err), 0);
+    assert_int_equal(pid_of("g2", "fw"), fw);
+    assert_int_equal(pid_of("g2", "mon"), 0);
+    assert_int_equal(compute_dummy_count_sfs(), 2);
+    assert_int_equal(vswitch_dummy_count_ports(), ports_before);
+
+    assert_int_equal(nrm_graph_delete(nrm, "g2", &err), 0);
+    assert_node_empty();
+}
+
+/* The hooks a deploy goes through. */
+static const char *const vs_hooks[] = {
+    "lsi_create", "sap_create", "port_create", "vlinks_create", "rules_apply",
+};
+static const char *const cp_hooks[] = { "create", "start" };
+
+/* A failure at each call of each hook during a deploy: the deploy fails
+ * naming its step, nothing is left on the node, the graph is "failed". */
+static void
+test_deploy_failures(void **state)
+{
+    (void) state;
+    struct corch_err err;
+    /* How many calls of each hook one deploy makes. */
+    unsigned int vs_n[ARRAY_SIZE(vs_hooks)], cp_n[ARRAY_SIZE(cp_hooks)];
+    for (size_t h = 0; h < ARRAY_SIZE(vs_hooks); h++)
+        vs_n[h] = vswitch_dummy_calls(vs_hooks[h]);
+    for (size_t h = 0; h < ARRAY_SIZE(cp_hooks); h++)
+        cp_n[h] = compute_dummy_calls(cp_hooks[h]);
+    assert_int_equal(put(chain("g3", "eth0", "eth1", true), NULL, &err), 0);
+    for (size_t h = 0; h < ARRAY_SIZE(vs_hooks); h++)
+        vs_n[h] = vswitch_dummy_calls(vs_hooks[h]) - vs_n[h];
+    for (size_t h = 0; h < ARRAY_SIZE(cp_hooks); h++)
+        cp_n[h] = compute_dummy_calls(cp_hooks[h]) - cp_n[h];
+    assert_int_equal(nrm_graph_delete(nrm, "g3", &err), 0);
+    assert_node_empty();
+    assert_int_equal(vs_n[2], 5);               /* 5 SF ports. */
+    assert_int_equal(vs_n[4], 2);               /* One batch per LSI. */
+    assert_int_equal(cp_n[0], 3);
+
+    unsigned int cases = 0;
+    for (size_t kind = 0; kind < 2; kind++) {
+        size_t n_hooks = kind ? ARRAY_SIZE(cp_hooks) : ARRAY_SIZE(vs_hooks);
+        for (size_t h = 0; h < n_hooks; h++) {
+            unsigned int calls = kind ? cp_n[h] : vs_n[h];
+            for (unsigned int nth = 1; nth <= calls; nth++) {
+                if (kind)
+                    compute_dummy_fail_at(cp_hooks[h], nth);
+                else
+                    vswitch_dummy_fail_at(vs_hooks[h], nth);
+                int r = put(chain("g3", "eth0", "eth1", true), NULL, &err);
+                if (r != -EIO)
+                    fail_msg("%s call %u: put returned %d (%s)",
+                             kind ? cp_hooks[h] : vs_hooks[h], nth, r,
+                             err.msg);
+                assert_non_null(strstr(err.msg, "step "));
+                assert_non_null(strstr(err.msg, "injected failure"));
+                if (kind)
+                    assert_non_null(strstr(err.msg, "sf '"));
+                assert_node_empty();
+                char error[512];
+                assert_string_equal(status_of("g3", error, sizeof error),
+                                    "failed");
+                assert_non_null(strstr(error, "injected failure"));
+                assert_int_equal(nrm_graph_delete(nrm, "g3", &err), 0);
+                assert_node_empty();
+                cases++;
+            }
+        }
+    }
+    assert_true(cases >= 15);
+    /* A failed graph deploys once the fault is gone. */
+    assert_int_equal(put(chain("g3", "eth0", "eth1", false), NULL, &err), 0);
+    assert_int_equal(nrm_graph_delete(nrm, "g3", &err), 0);
+    assert_node_empty();
+}
+
+/* A failure at each call of each hook during an update: the old version
+ * keeps running untouched. */
+static void
+test_update_failures(void **state)
+{
+    (void) state;
+    struct corch_err err;
+    assert_int_equal(put(chain("g4", "eth0", "eth1", false), NULL, &err), 0);
+    int fw = pid_of("g4", "fw");
+    size_t ports = vswitch_dummy_count_ports();
+    size_t rules0 = vswitch_dummy_count_rules("lsi0");
+    size_t rulesg = vswitch_dummy_count_rules("cg1");
+    struct { const char *hook; bool compute; unsigned int nth; } cases[] = {
+        { "port_create", false, 1 }, { "vlinks_create", false, 1 },
+        { "rules_apply", false, 1 }, { "rules_apply", false, 2 },
+        { "create", true, 1 }, { "start", true, 1 },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        if (cases[i].compute)
+            compute_dummy_fail_at(cases[i].hook, cases[i].nth);
+        else
+            vswitch_dummy_fail_at(cases[i].hook, cases[i].nth);
+        int r = put(chain("g4", "eth0", "eth1", true), NULL, &err);
+        if (r != -EIO)
+            fail_msg("%s: %d (%s)", cases[i].hook, r, err.msg);
+        char error[512];
+        assert_string_equal(status_of("g4", error, sizeof error), "running");
+        assert_non_null(strstr(error, "injected failure"));
+        assert_int_equal(pid_of("g4", "fw"), fw);
+        assert_int_equal(compute_dummy_count_sfs(), 2);
+        assert_int_equal(vswitch_dummy_count_ports(), ports);
+        assert_int_equal(vswitch_dummy_count_rules("lsi0"), rules0);
+        assert_int_equal(vswitch_dummy_count_rules("cg1"), rulesg);
+        /* The graph as accepted is still the old one. */
+        struct graph *g;
+        assert_int_equal(nrm_graph_get(nrm, "g4", &g, NULL, NULL), 0);
+        assert_int_equal(g->n_sfs, 2);
+        graph_free(g);
+    }
+    assert_int_equal(nrm_graph_delete(nrm, "g4", &err), 0);
+    assert_node_empty();
+}
+
+struct put_job {
+    const char *id;
+    const char *if_a;
+    const char *if_b;
+    int result;
+};
+
+static void *
+put_thread(void *aux)
+{
+    struct put_job *job = aux;
+    struct corch_err err;
+    job->result = put(chain(job->id, job->if_a, job->if_b, false), NULL, &err);
+    return NULL;
+}
+
+/* A request on a busy graph gets -EBUSY; other graphs go in parallel. */
+static void
+test_busy(void **state)
+{
+    (void) state;
+    struct corch_err err;
+    compute_dummy_set_delay_ms(150);
+    struct put_job a = { "ga", "eth0", "eth1", 1 };
+    struct put_job b = { "gb", "eth2", "eth2", 1 };
+    pthread_t ta, tb;
+    uint64_t t0 = time_ms();
+    pthread_create(&ta, NULL, put_thread, &a);
+    while (strcmp(status_of("ga", NULL, 0), "deploying"))
+        usleep(1000);
+    pthread_create(&tb, NULL, put_thread, &b);
+    assert_int_equal(put(chain("ga", "eth0", "eth1", false), NULL, &err),
+                     -EBUSY);
+    assert_non_null(strstr(err.msg, "busy"));
+    assert_int_equal(nrm_graph_delete(nrm, "ga", &err), -EBUSY);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    uint64_t elapsed = time_ms() - t0;
+    compute_dummy_set_delay_ms(0);
+    assert_int_equal(a.result, 0);
+    assert_int_equal(b.result, 0);
+    /* Two SFs of 150 ms each per graph; in parallel well under 4 x 150. */
+    assert_true(elapsed < 550);
+    assert_string_equal(status_of("ga", NULL, 0), "running");
+    assert_int_equal(nrm_graph_delete(nrm, "ga", &err), 0);
+    assert_int_equal(nrm_graph_delete(nrm, "gb", &err), 0);
+    assert_node_empty();
+}
+
+/* SAP claims between graphs; rejections leave no trace. */
+static void
+test_conflicts(void **state)
+{
+    (void) state;
+    struct corch_err err;
+    assert_int_equal(put(chain("c1", "eth0", "eth1", false), NULL, &err), 0);
+    /* Same interface SAP with no distinguishing match. */
+    assert_int_equal(put(chain("c2", "eth0", "eth2", false), NULL, &err),
+                     -EADDRINUSE);
+    assert_non_null(strstr(err.msg, "graph 'c1'"));
+    assert_string_equal(err.path, "sffg.saps[0]");
+    /* Same VLAN of eth1. */
+    assert_int_equal(put(chain("c2", "eth2", "eth1", false), NULL, &err),
+                     -EADDRINUSE);
+    assert_string_equal(status_of("c2", NULL, 0), "absent");
+    /* An unresolvable SF is a rejection too. */
+    const char *bad = "{\"sffg\":{\"id\":\"c3\",\"SFs\":[{\"id\":\"x\","
+        "\"name\":\"firewall\",\"template\":\"nope\",\"ports\":[]}],"
+        "\"saps\":[],\"flowrules\":[]}}";
+    struct graph *g = NULL;
+    assert_int_equal(graph_parse(bad, strlen(bad), 64, NULL, &g, &err), 0);
+    assert_int_equal(put(g, NULL, &err), -ENOPKG);
+    assert_string_equal(status_of("c3", NULL, 0), "absent");
+    assert_int_equal(nrm_graph_delete(nrm, "c1", &err), 0);
+    assert_node_empty();
+}
+
+/* Graphs naming one internal group share one learning LSI. */
+static void
+test_internal_group(void **state)
+{
+    (void) state;
+    struct corch_err err;
+    char text[1024];
+    for (int i = 0; i < 2; i++) {
+        snprintf(text, sizeof text,
+                 "{\"sffg\":{\"id\":\"ig%d\",\"SFs\":[{\"id\":\"s\",\"name\":"
+                 "\"bridge\",\"ports\":[{\"id\":\"1\"}]}],\"saps\":[{\"id\":"
+                 "\"i\",\"type\":\"internal\",\"internal\":{\"internal-group\":"
+                 "\"grp\"}}],\"flowrules\":[{\"id\":\"1\",\"match\":{"
+                 "\"port_in\":\"service-access-point:i\"},\"actions\":[{"
+                 "\"output_to_port\":\"sf:s:1\"}]},{\"id\":\"2\",\"match\":{"
+                 "\"port_in\":\"sf:s:1\"},\"actions\":[{\"output_to_port\":"
+                 "\"service-access-point:i\"}]}]}}", i);
+        struct graph *g = NULL;
+        assert_int_equal(graph_parse(text, strlen(text), 64, NULL, &g, &err), 0);
+        assert_int_equal(put(g, NULL, &err), 0);
+    }
+    /* Two graph-LSIs and one group LSI. */
+    assert_int_equal(vswitch_dummy_count_lsis(), 3);
+    assert_int_equal(nrm_graph_delete(nrm, "ig0", &err), 0);
+    assert_int_equal(vswitch_dummy_count_lsis(), 2);
+    assert_int_equal(nrm_graph_delete(nrm, "ig1", &err), 0);
+    assert_node_empty();
+}
+
+/* A restart finds the graphs: running ones deployed again (the dummy
+ * engine adopts its SFs: same pids), failed ones still failed. */
+static void
+test_restart(void **state)
+{
+    (void) state;
+    struct corch_err err;
+    assert_int_equal(put(chain("r1", "eth0", "eth1", false), NULL, &err), 0);
+    compute_dummy_fail_at("start", 1);
+    assert_int_equal(put(chain("r2", "eth2", "eth2", false), NULL, &err), -EIO);
+    int fw = pid_of("r1", "fw");
+    char node_id[128];
+    snprintf(node_id, sizeof node_id, "%s", nrm_node_id(nrm));
+    size_t rules0 = vswitch_dummy_count_rules("lsi0");
+
+    nrm_destroy(nrm);
+    nrm = NULL;
+    start_nrm();
+    assert_string_equal(nrm_node_id(nrm), node_id);
+    assert_string_equal(status_of("r1", NULL, 0), "running");
+    assert_string_equal(status_of("r2", NULL, 0), "failed");
+    assert_int_equal(pid_of("r1", "fw"), fw);
+    assert_int_equal(vswitch_dummy_count_lsis(), 1);
+    assert_true(vswitch_dummy_has_lsi("cg1"));    /* Same number. */
+    assert_int_equal(vswitch_dummy_count_rules("lsi0"), rules0);
+    json_object *list = nrm_graph_list(nrm, NULL), *v;
+    json_object_object_get_ex(list, "graphs", &v);
+    assert_int_equal(json_object_array_length(v), 2);
+    json_object_put(list);
+    assert_int_equal(nrm_graph_delete(nrm, "r1", &err), 0);
+    assert_int_equal(nrm_graph_delete(nrm, "r2", &err), 0);
+    assert_node_empty();
+}
+
+static void
+test_bad_config(void **state)
+{
+    (void) state;
+    struct corch_config c;
+    struct corch_err err = { .path = "", .msg = "" };
+    struct nrm *n = NULL;
+    config_init(&c);
+    assert_int_equal(config_set(&c, "vswitch.driver=teleswitch", &err), 0);
+    assert_int_equal(nrm_create(&c, store, &n, &err), -EINVAL);
+    assert_string_equal(err.path, "vswitch.driver");
+    assert_null(n);
+    config_destroy(&c);
+
+    struct nrm_resources res;
+    nrm_resources(nrm, &res);
+    assert_true(res.cores_total >= 1);
+    assert_true(res.memory_mb_free <= res.memory_mb_total);
+    assert_true(nrm_sap_supported(nrm, GRAPH_SAP_GRE));
+    assert_string_equal(nrm_vswitch_type(nrm), "dummy");
+    assert_string_equal(nrm_graph_status_name(NRM_UPDATING), "updating");
+    assert_string_equal(nrm_event_type_name(NRM_EVENT_DELETED), "deleted");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_deploy_update_delete),
+        cmocka_unit_test(test_update_by_diff),
+        cmocka_unit_test(test_deploy_failures),
+        cmocka_unit_test(test_update_failures),
+        cmocka_unit_test(test_busy),
+        cmocka_unit_test(test_conflicts),
+        cmocka_unit_test(test_internal_group),
+        cmocka_unit_test(test_restart),
+        cmocka_unit_test(test_bad_config),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

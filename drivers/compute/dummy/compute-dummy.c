@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -39,6 +40,7 @@ static unsigned int calls[N_HOOKS];
 static unsigned int fail_at[N_HOOKS];
 static bool unusable;
 static int next_pid = 1000;
+static unsigned int delay_ms;           /* start() takes that long. */
 
 static int
 hook_index(const char *hook)
@@ -200,9 +202,25 @@ dummy_create(const struct compute_sf_spec *spec, struct compute_sf **ret_sf,
     return error;
 }
 
+void
+compute_dummy_set_delay_ms(unsigned int ms)
+{
+    pthread_mutex_lock(&mutex);
+    delay_ms = ms;
+    pthread_mutex_unlock(&mutex);
+}
+
 static int
 dummy_start(struct compute_sf *sf, struct corch_err *err)
 {
+    pthread_mutex_lock(&mutex);
+    unsigned int ms = delay_ms;
+    pthread_mutex_unlock(&mutex);
+    if (ms) {
+        struct timespec ts = { .tv_sec = ms / 1000,
+                               .tv_nsec = (long) (ms % 1000) * 1000000L };
+        nanosleep(&ts, NULL);
+    }
     pthread_mutex_lock(&mutex);
     int error = hook_enter("start", err);
     if (!error && !sf->running) {
@@ -383,6 +401,7 @@ compute_dummy_reset(void)
     memset(calls, 0, sizeof calls);
     memset(fail_at, 0, sizeof fail_at);
     unusable = false;
+    delay_ms = 0;
     pthread_mutex_unlock(&mutex);
 }
 

@@ -28,6 +28,9 @@ int compute_dummy_fail_at(const char *hook, unsigned int nth);
 unsigned int compute_dummy_calls(const char *hook);
 /* What probe() says: usable (default) or not. */
 void compute_dummy_set_usable(bool);
+/* Makes start() take 'ms' milliseconds (outside the dummy's lock), so
+ * that tests can catch a graph while it is being deployed. */
+void compute_dummy_set_delay_ms(unsigned int ms);
 /* SF instances that exist (created, not destroyed). */
 size_t compute_dummy_count_sfs(void);
 /* Of those, the running ones. */
