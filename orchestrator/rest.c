@@ -1177,6 +1177,14 @@ rest_access(void *cls, struct MHD_Connection *conn, const char *url,
         if (!rq->responded)
             rest_receive(rq, upload_data, *upload_data_size);
         *upload_data_size = 0;
+        /* A chunked body far past the limit is not a mistake: rather
+         * than read it to its end for a 413, drop the connection. */
+        size_t max = srv->cfg->limits_max_body_bytes;
+        if (rq->too_large && rq->body_seen / 2 > max + REST_SMALL_BODY_MAX) {
+            LOG_WARN_RL("%s %s: body far over limits.max_body_bytes: "
+                        "connection dropped", rq->method, rq->path);
+            return MHD_NO;
+        }
         return MHD_YES;
     }
     if (rq->responded)
