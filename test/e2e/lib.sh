@@ -144,7 +144,7 @@ corch_start() {
     mkdir -p "$T/state"
     CORCH_LOG=$T/c-orch.log
     CORCH_URL=http://127.0.0.1:$CORCH_PORT
-    CORCH_ADMIN_PASSWORD=$CORCH_ADMIN_PW "$CORCH_BIN" \
+    CORCH_ADMIN_PASSWORD=$CORCH_ADMIN_PW "$CORCH_BIN" --foreground \
         --set rest.port="$CORCH_PORT" --set state.dir="$T/state" \
         --set bus.endpoint="tcp://127.0.0.1:$CORCH_BUS_PORT" \
         --set repository.path="$E2E_TOP/sf-repository" \
