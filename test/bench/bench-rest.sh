@@ -53,6 +53,9 @@ echo "bench-rest: deploy of the bench graph: HTTP $code"
 sleep 1
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$PID/status"; }
 echo "bench-rest: idle RSS of c-orch with one graph: $(rss) kB (target <= 8192 kB)"
+# What the RSS is made of: shared library pages count in full in VmRSS.
+awk '/^(Pss|Shared_Clean|Private_Dirty):/ {printf "bench-rest:   %s %s kB\n", $1, $2}' \
+    "/proc/$PID/smaps_rollup" 2>/dev/null
 
 echo "bench-rest: wrk -t2 -c16 -d5s GET /v1/graphs/bench"
 wrk -t2 -c16 -d5s -H "Authorization: Bearer $TOKEN" "$URL/v1/graphs/bench" >"$T/wrk" 2>&1
