@@ -18,7 +18,7 @@ DEPS=(build-essential autoconf automake libtool pkg-config
       openvswitch-switch iproute2 iputils-ping ethtool procps
       nftables iperf3 tcpdump netcat-openbsd curl openssl jq
       python3 python3-jsonschema python3-openflow valgrind wrk
-      systemd)
+      systemd clang libclang-rt-14-dev)
 
 deps() {
     local missing=()
