@@ -6,6 +6,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -881,6 +882,115 @@ test_concurrent(void **state)
         close(fds[i]);
 }
 
+/* A PUT running in a thread of its own. */
+struct slow_put {
+    const char *id;             /* Graph to deploy. */
+    long status;                /* Its answer. */
+    uint64_t ms;                /* How long it took. */
+};
+
+static void *
+slow_put_main(void *aux)
+{
+    struct slow_put *sp = aux;
+    _cleanup_free_ char *path = xasprintf("/v1/graphs/%s", sp->id);
+    _cleanup_free_ char *body = xasprintf(
+        "{\"sffg\":{\"id\":\"%s\",\"SFs\":[{\"id\":\"f\",\"name\":"
+        "\"dummy\",\"ports\":[{\"id\":\"p\"}]}],\"saps\":[],"
+        "\"flowrules\":[]}}", sp->id);
+    uint64_t t0 = time_ms();
+    struct reply r;
+    struct req q = { .method = "PUT", .path = path, .token = fx.tok_admin,
+                     .body = body };
+    http_ex(&q, &r);
+    sp->status = r.status;
+    sp->ms = time_ms() - t0;
+    reply_free(&r);
+    return NULL;
+}
+
+/* Deploys take seconds: GETs are answered meanwhile, deploys of
+ * different graphs run in parallel, and a second request on a graph being
+ * deployed gets 409 at once. */
+static void
+test_slow_deploys(void **state)
+{
+    const unsigned int delay = 1500;
+    struct slow_put a = { "slow-a", 0, 0 }, b = { "slow-b", 0, 0 };
+    pthread_t ta, tb;
+
+    compute_dummy_set_delay_ms(delay);
+    assert_int_equal(pthread_create(&ta, NULL, slow_put_main, &a), 0);
+    assert_int_equal(pthread_create(&tb, NULL, slow_put_main, &b), 0);
+    usleep(400 * 1000);
+
+    uint64_t t0 = time_ms();
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(status_of("GET", "/v1/graphs", fx.tok_viewer, NULL), 200);
+    assert_int_equal(status_of("GET", "/v1/node", fx.tok_viewer, NULL), 200);
+    uint64_t gets = time_ms() - t0;
+
+    struct reply r;
+    http("GET", "/v1/graphs/slow-a/status", fx.tok_admin, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(jget(&r, "status"), "deploying");
+    reply_free(&r);
+    http("DELETE", "/v1/graphs/slow-a", fx.tok_admin, NULL, &r);
+    expect_error(&r, 409, "conflict");
+    reply_free(&r);
+    uint64_t t1 = time_ms();
+    _cleanup_free_ char *again = xasprintf(
+        "{\"sffg\":{\"id\":\"slow-b\",\"SFs\":[],\"saps\":[],\"flowrules\":[]}}");
+    http("PUT", "/v1/graphs/slow-b", fx.tok_admin, again, &r);
+    expect_error(&r, 409, "conflict");
+    reply_free(&r);
+    assert_true(time_ms() - t1 < delay / 2);
+
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    compute_dummy_set_delay_ms(0);
+    assert_int_equal(a.status, 201);
+    assert_int_equal(b.status, 201);
+    if (gets >= delay / 2)
+        fail_msg("GETs took %" PRIu64 " ms behind deploys of %u ms", gets, delay);
+    /* In parallel: both done in well under two delays. */
+    assert_true(a.ms < 2 * delay - 200 && b.ms < 2 * delay - 200);
+    assert_int_equal(status_of("DELETE", "/v1/graphs/slow-a", fx.tok_admin, NULL), 204);
+    assert_int_equal(status_of("DELETE", "/v1/graphs/slow-b", fx.tok_admin, NULL), 204);
+}
+
+/* rest_stop() lets a deploy in flight finish and answer. */
+static void
+test_stop_in_flight(void **state)
+{
+    struct corch_config cfg = fx.cfg;
+    struct rest_server *rs = NULL;
+    struct corch_err err = { "", "" };
+    char saved[64];
+
+    cfg.rest_port = free_port();
+    assert_int_equal(rest_start(&cfg, fx.sec, fx.nrm, &rs, &err), 0);
+    memcpy(saved, fx.url, sizeof saved);
+    snprintf(fx.url, sizeof fx.url, "http://127.0.0.1:%u", cfg.rest_port);
+
+    struct slow_put a = { "stop-a", 0, 0 };
+    pthread_t ta;
+    compute_dummy_set_delay_ms(800);
+    assert_int_equal(pthread_create(&ta, NULL, slow_put_main, &a), 0);
+    usleep(300 * 1000);
+    uint64_t t0 = time_ms();
+    rest_stop(rs);
+    uint64_t stop_ms = time_ms() - t0;
+    pthread_join(ta, NULL);
+    compute_dummy_set_delay_ms(0);
+    assert_int_equal(a.status, 201);
+    assert_true(stop_ms >= 200);
+    /* Nothing listens any more. */
+    assert_int_equal(status_of("GET", "/healthz", NULL, NULL), 0);
+    memcpy(fx.url, saved, sizeof saved);
+    assert_int_equal(status_of("DELETE", "/v1/graphs/stop-a", fx.tok_admin, NULL), 204);
+}
+
 /* security.auth=false: everyone is the admin. */
 static void
 test_auth_off(void **state)
@@ -956,6 +1066,8 @@ main(void)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_concurrent),
+        cmocka_unit_test(test_slow_deploys),
+        cmocka_unit_test(test_stop_in_flight),
         cmocka_unit_test(test_auth_off),
         cmocka_unit_test(test_start_errors),
     };
