@@ -14,7 +14,7 @@ for cap in firewall nat; do
 EOF
 done
 
-corch_start --foreground --set repository.path="$T/repo" --set limits.max_body_bytes=65536 \
+corch_start --set repository.path="$T/repo" --set limits.max_body_bytes=65536 \
     --set limits.max_sfs=4 --set limits.max_json_depth=20 \
     --set vswitch.interfaces=rst-if0,rst-if1 || { fail "daemon start"; e2e_finish; }
 

@@ -44,7 +44,7 @@ for i, (tid, (cap, n)) in enumerate(sorted(named.items())):
 print(",".join(sorted(ifs)))
 EOF
 )
-corch_start --foreground --set repository.path="$T/repo" ${IFACES:+--set vswitch.interfaces="$IFACES"} \
+corch_start --set repository.path="$T/repo" ${IFACES:+--set vswitch.interfaces="$IFACES"} \
     || { fail "daemon start"; e2e_finish; }
 corch_login
 

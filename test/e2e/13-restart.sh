@@ -9,7 +9,7 @@ cat >"$T/repo/templates/fw-dummy.json" <<'EOT'
 {"id": "fw-dummy", "functional-capability": "firewall", "engine": "dummy",
  "ports": [{"name": "eth0"}, {"name": "eth1"}]}
 EOT
-ARGS=(--foreground --set repository.path="$T/repo" --set vswitch.interfaces=rrs-if0,rrs-if1)
+ARGS=(--set repository.path="$T/repo" --set vswitch.interfaces=rrs-if0,rrs-if1)
 graph() {   # graph ID VLAN
     cat <<EOT
 {"sffg": {"id": "$1", "name": "restart $1",
