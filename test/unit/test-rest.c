@@ -1012,6 +1012,37 @@ test_auth_off(void **state)
     rest_stop(rs);
 }
 
+/* rest.address may be IPv6. */
+static void
+test_ipv6(void **state)
+{
+    struct corch_config cfg = fx.cfg;
+    struct rest_server *rs = NULL;
+    struct corch_err err = { "", "" };
+    char saved[64];
+
+    int fd = socket(AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
+                                 .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+    socklen_t len = sizeof sin6;
+    if (fd < 0 || bind(fd, (struct sockaddr *) &sin6, sizeof sin6) < 0) {
+        if (fd >= 0)
+            close(fd);
+        skip();                 /* No IPv6 loopback here. */
+    }
+    assert_int_equal(getsockname(fd, (struct sockaddr *) &sin6, &len), 0);
+    close(fd);
+    cfg.rest_port = ntohs(sin6.sin6_port);
+    cfg.rest_address = (char *) "::1";
+    assert_int_equal(rest_start(&cfg, fx.sec, fx.nrm, &rs, &err), 0);
+    memcpy(saved, fx.url, sizeof saved);
+    snprintf(fx.url, sizeof fx.url, "http://[::1]:%u", cfg.rest_port);
+    assert_int_equal(status_of("GET", "/healthz", NULL, NULL), 200);
+    assert_int_equal(status_of("GET", "/v1/graphs", fx.tok_viewer, NULL), 200);
+    memcpy(fx.url, saved, sizeof saved);
+    rest_stop(rs);
+}
+
 /* Start-up errors name the key. */
 static void
 test_start_errors(void **state)
@@ -1069,6 +1100,7 @@ main(void)
         cmocka_unit_test(test_slow_deploys),
         cmocka_unit_test(test_stop_in_flight),
         cmocka_unit_test(test_auth_off),
+        cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_start_errors),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
