@@ -1,5 +1,1151 @@
-/* To be written: placeholder so that the tree builds. */
+/* The native execution engine: see compute-native.h and
+ * docs/native-engine.md. */
 #include <config.h>
 #include "compute-native.h"
 
-const struct compute_class compute_native_class = { .type = "native" };
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <json-c/json.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../../orchestrator/config.h"  /* Not the autoconf one. */
+#include "log.h"
+#include "netlink.h"
+#include "proc.h"
+#include "util.h"
+
+LOG_MODULE(compute_native);
+
+#define NETNS_RUN_DIR "/run/netns"
+#define NATIVE_DEFAULT_TIMEOUT_S 30
+/* Bytes of a script's stderr carried back in an error message. */
+#define NATIVE_ERR_TAIL 1200
+
+/* One vNIC of a running instance. */
+struct native_port {
+    char *id;                   /* The graph's port id. */
+    char name[IFNAMSIZ];        /* Device name inside the namespace. */
+    char ifname[IFNAMSIZ];      /* Its name in the root namespace before it
+                                 * moved in: where it goes back to. */
+};
+
+struct compute_sf {
+    char *instance;             /* Unique on the node. */
+    char netns_name[64];        /* "corch-<instance>". */
+    char *netns_path;           /* /run/netns/<netns_name>. */
+    int netns_fd;               /* Open on the namespace, for setns(). */
+    dev_t netns_dev;            /* Identity of the namespace, to find its */
+    ino_t netns_ino;            /* processes through /proc/<pid>/ns/net. */
+    char *pkg_dir;              /* Unpacked package (shared, not ours). */
+    char *run_dir;              /* The instance's directory (we empty it
+                                 * and remove it at destroy). */
+    char *config_path;          /* <run_dir>/config.json */
+    char *log_path;             /* <run_dir>/log */
+    char *pids_path;            /* <run_dir>/pids */
+    struct native_port *ports;  /* In the order of the template. */
+    size_t n_ports;
+    unsigned int *cpus;         /* Affinity of scripts and daemons. */
+    size_t n_cpus;
+    unsigned int timeout_s;     /* Longest a script may run. */
+    bool running;               /* Between a successful start and stop. */
+    bool paused;                /* Paused by pause(). */
+    pid_t holder;               /* Placeholder process in the namespace
+                                 * when the NSF leaves no daemon, so that
+                                 * the SF has a PID to show; 0 if none. */
+    unsigned long long last_script_ns; /* Duration of the last start. */
+};
+
+/* Set by init(); the engine cannot create SFs before. */
+static char *native_state_dir;
+/* Serialises unpacking and the one-time /run/netns setup. */
+static pthread_mutex_t native_mutex = PTHREAD_MUTEX_INITIALIZER;
+static bool netns_dir_ready;
+
+static const char *const tar_paths[] = { "/usr/bin/tar", "/bin/tar" };
+
+static const char *
+find_tar(void)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(tar_paths); i++)
+        if (!access(tar_paths[i], X_OK))
+            return tar_paths[i];
+    return NULL;
+}
+
+/* ---- Files. ---- */
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    if (remove(path) < 0 && errno != ENOENT)
+        LOG_WARN_RL("cannot remove %s: %s", path, strerror(errno));
+    return 0;
+}
+
+/* rm -r without a shell; FTW_PHYS never follows a symlink out. */
+static void
+rm_rf(const char *path)
+{
+    if (path && access(path, F_OK) == 0)
+        nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+static int
+write_file(const char *path, const char *data, size_t len, int flags)
+{
+    _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags,
+                                  0600);
+    if (fd < 0)
+        return -errno;
+    while (len) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        data += n;
+        len -= (size_t) n;
+    }
+    return 0;
+}
+
+/* ---- Namespaces. ---- */
+
+/* The calling thread's current network namespace, to come back to. */
+static int
+netns_self(void)
+{
+    int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+/* Returns this thread to 'self'.  A thread stuck in an SF's namespace
+ * would do the daemon's later work there: nothing sane can follow. */
+static void
+netns_return(int self)
+{
+    if (setns(self, CLONE_NEWNET) < 0) {
+        LOG_ERR("cannot return to own network namespace: %s",
+                strerror(errno));
+        abort();
+    }
+}
+
+/* As `ip netns add` does it: /run/netns is a shared mount point, so that a
+ * namespace bound there is seen by every mount namespace (ip netns exec,
+ * operators' shells).  Once per process. */
+static int
+netns_dir_setup(void)
+{
+    int r = 0;
+    pthread_mutex_lock(&native_mutex);
+    if (netns_dir_ready)
+        goto out;
+    if (mkdir(NETNS_RUN_DIR, 0755) < 0 && errno != EEXIST) {
+        r = -errno;
+        goto out;
+    }
+    if (mount("", NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL) < 0) {
+        if (errno != EINVAL) {
+            r = -errno;
+            goto out;
+        }
+        /* Not a mount point yet: make it one, then shared. */
+        if (mount(NETNS_RUN_DIR, NETNS_RUN_DIR, "none", MS_BIND | MS_REC,
+                  NULL) < 0
+            || mount("", NETNS_RUN_DIR, "none", MS_SHARED | MS_REC,
+                     NULL) < 0) {
+            r = -errno;
+            goto out;
+        }
+    }
+    netns_dir_ready = true;
+out:
+    pthread_mutex_unlock(&native_mutex);
+    return r;
+}
+
+static void
+netns_unbind(const char *path)
+{
+    if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+        LOG_WARN("umount %s: %s", path, strerror(errno));
+    if (unlink(path) < 0 && errno != ENOENT)
+        LOG_WARN("unlink %s: %s", path, strerror(errno));
+}
+
+/* Creates the namespace bound at 'path', with its loopback up, and
+ * returns an fd on it.  The calling thread enters a fresh namespace with
+ * unshare() and leaves it again: no fork, no `ip`. */
+static int
+netns_create(const char *path, int *ret_fd, struct corch_err *err)
+{
+    _cleanup_close_ int self = -1;
+    int fd, r;
+
+    r = netns_dir_setup();
+    if (r < 0)
+        return corch_err_set(err, r, NULL, "cannot prepare %s: %s",
+                             NETNS_RUN_DIR, strerror(-r));
+    fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+    if (fd < 0) {
+        r = -errno;
+        return corch_err_set(err, r, NULL, "namespace %s: %s%s", path,
+                             strerror(-r), r == -EEXIST
+                             ? " (left by an earlier instance? remove it "
+                               "with `ip netns delete`)" : "");
+    }
+    close(fd);
+
+    self = netns_self();
+    if (self < 0) {
+        r = self;
+        goto fail;
+    }
+    if (unshare(CLONE_NEWNET) < 0) {
+        r = -errno;
+        goto fail;
+    }
+    /* From here until netns_return(), this thread is in the new one. */
+    if (mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL) < 0) {
+        r = -errno;
+        netns_return(self);
+        goto fail;
+    }
+    r = netlink_link_set_up("lo", true);
+    if (r < 0)
+        LOG_WARN("%s: loopback not up: %s", path, strerror(-r));
+    fd = netns_self();
+    netns_return(self);
+    if (fd < 0) {
+        r = fd;
+        netns_unbind(path);
+        return corch_err_set(err, r, NULL, "namespace %s: %s", path,
+                             strerror(-r));
+    }
+    *ret_fd = fd;
+    return 0;
+
+fail:
+    unlink(path);
+    return corch_err_set(err, r, NULL, "cannot create namespace %s: %s",
+                         path, strerror(-r));
+}
+
+/* PIDs of the processes whose network namespace is the SF's, but never
+ * ours (a thread of ours may be visiting).  Caller frees. */
+static size_t
+netns_pids(const struct compute_sf *sf, pid_t **ret_pids)
+{
+    pid_t *pids = NULL;
+    size_t n = 0;
+    pid_t me = getpid();
+    DIR *d = opendir("/proc");
+    if (!d) {
+        *ret_pids = NULL;
+        return 0;
+    }
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        char *end;
+        long pid = strtol(de->d_name, &end, 10);
+        if (*end || pid <= 0 || pid == me)
+            continue;
+        char path[64];
+        struct stat st;
+        snprintf(path, sizeof path, "/proc/%ld/ns/net", pid);
+        if (stat(path, &st) < 0 || st.st_ino != sf->netns_ino
+            || st.st_dev != sf->netns_dev)
+            continue;
+        pids = xrealloc(pids, (n + 1) * sizeof *pids);
+        pids[n++] = (pid_t) pid;
+    }
+    closedir(d);
+    *ret_pids = pids;
+    return n;
+}
+
+static void
+reap_holder(struct compute_sf *sf, bool block)
+{
+    if (sf->holder > 0) {
+        pid_t r;
+        do
+            r = waitpid(sf->holder, NULL, block ? 0 : WNOHANG);
+        while (r < 0 && errno == EINTR);
+        if (r != 0)             /* Reaped, or not our child any more. */
+            sf->holder = 0;
+    }
+}
+
+/* Kills every process in the SF's namespace: SIGTERM and up to 'grace_ms'
+ * to go, then SIGKILL until none is left.  Daemons that double-forked or
+ * changed their process group are found all the same: by namespace. */
+static void
+netns_kill_all(struct compute_sf *sf, unsigned int grace_ms)
+{
+    uint64_t start = time_ms();
+    int sig = grace_ms ? SIGTERM : SIGKILL;
+    bool signalled = false;
+
+    for (;;) {
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = netns_pids(sf, &pids);
+        reap_holder(sf, false);
+        if (!n)
+            break;
+        uint64_t waited = time_ms() - start;
+        if (sig == SIGTERM && signalled && waited >= grace_ms)
+            sig = SIGKILL;
+        if (waited > grace_ms + 5000) {
+            LOG_WARN("%s: %zu processes survive SIGKILL", sf->netns_name, n);
+            break;
+        }
+        if (!signalled || sig == SIGKILL) {
+            for (size_t i = 0; i < n; i++) {
+                kill(pids[i], sig);
+                if (sig == SIGTERM)
+                    kill(pids[i], SIGCONT);     /* A paused one too. */
+            }
+            signalled = true;
+        }
+        usleep(2000);
+    }
+    reap_holder(sf, true);
+}
+
+/* Runs fn(arg) with this thread inside the SF's namespace. */
+static int
+netns_visit(const struct compute_sf *sf, int (*fn)(void *), void *arg)
+{
+    _cleanup_close_ int self = netns_self();
+    if (self < 0)
+        return self;
+    if (setns(sf->netns_fd, CLONE_NEWNET) < 0)
+        return -errno;
+    int r = fn(arg);
+    netns_return(self);
+    return r;
+}
+
+/* ---- Packages. ---- */
+
+static bool
+is_hex64(const char *s)
+{
+    size_t n = 0;
+    for (; s && s[n]; n++)
+        if (!strchr("0123456789abcdef", s[n]))
+            return false;
+    return n == 64;
+}
+
+static int
+hash_image(const char *path, char out[65])
+{
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    crypto_hash_sha256_state st;
+    unsigned char buf[65536], digest[crypto_hash_sha256_BYTES];
+    ssize_t n;
+
+    if (fd < 0)
+        return -errno;
+    crypto_hash_sha256_init(&st);
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        crypto_hash_sha256_update(&st, buf, (unsigned long long) n);
+    if (n < 0)
+        return -errno;
+    crypto_hash_sha256_final(&st, digest);
+    hex_encode(digest, sizeof digest, out);
+    return 0;
+}
+
+/* Whether 'dir' holds a usable package: a manifest naming interface 1 and
+ * a regular, executable 'start' (not a symlink, which could point out). */
+static int
+pkg_check(const char *dir, struct corch_err *err)
+{
+    _cleanup_free_ char *manifest = xasprintf("%s/manifest.json", dir);
+    _cleanup_free_ char *start = xasprintf("%s/start", dir);
+    struct stat st;
+
+    json_object *m = json_object_from_file(manifest);
+    if (!m || !json_object_is_type(m, json_type_object)) {
+        json_object_put(m);
+        return corch_err_set(err, -EINVAL, NULL,
+                             "NSF package: manifest.json missing or not a "
+                             "JSON object");
+    }
+    json_object *v;
+    int iface = 1;
+    if (json_object_object_get_ex(m, "interface", &v))
+        iface = json_object_get_int(v);
+    bool named = json_object_object_get_ex(m, "name", &v)
+                 && json_object_is_type(v, json_type_string);
+    json_object_put(m);
+    if (!named)
+        return corch_err_set(err, -EINVAL, NULL,
+                             "NSF package: manifest.json: \"name\" missing");
+    if (iface != 1)
+        return corch_err_set(err, -EINVAL, NULL,
+                             "NSF package: script interface %d not "
+                             "supported (this engine speaks 1)", iface);
+    if (lstat(start, &st) < 0 || !S_ISREG(st.st_mode)
+        || !(st.st_mode & S_IXUSR))
+        return corch_err_set(err, -EINVAL, NULL,
+                             "NSF package: no executable \"start\" script");
+    return 0;
+}
+
+/* Unpacks the image once per digest into <state>/nsf/<sha256>: into a
+ * temporary directory first, renamed when complete, so that a crash never
+ * leaves a half package under the final name. */
+static int
+pkg_unpack(const struct compute_sf_spec *spec, char **ret_dir,
+           struct corch_err *err)
+{
+    char hex[65];
+    int r;
+
+    if (!native_state_dir)
+        return corch_err_set(err, -ENODEV, NULL,
+                             "native engine not initialised");
+    if (!spec->image_path)
+        return corch_err_set(err, -EINVAL, NULL, "template %s: no image",
+                             spec->tmpl ? spec->tmpl->id : "?");
+    if (spec->tmpl && spec->tmpl->sha256 && is_hex64(spec->tmpl->sha256)) {
+        /* The repository verified the file against this digest. */
+        memcpy(hex, spec->tmpl->sha256, 65);
+    } else if ((r = hash_image(spec->image_path, hex)) < 0) {
+        return corch_err_set(err, r, NULL, "image %s: %s", spec->image_path,
+                             strerror(-r));
+    }
+
+    _cleanup_free_ char *dir = xasprintf("%s/nsf/%s", native_state_dir, hex);
+    _cleanup_free_ char *manifest = xasprintf("%s/manifest.json", dir);
+    if (!access(manifest, F_OK)) {
+        *ret_dir = TAKE_PTR(dir);
+        return 0;
+    }
+
+    pthread_mutex_lock(&native_mutex);
+    if (!access(manifest, F_OK)) {
+        r = 0;
+        goto done;
+    }
+    _cleanup_free_ char *parent = xasprintf("%s/nsf", native_state_dir);
+    r = mkdir_p(parent, 0755);
+    if (r < 0) {
+        corch_err_set(err, r, NULL, "%s: %s", parent, strerror(-r));
+        goto done;
+    }
+    _cleanup_free_ char *tmp = xasprintf("%s/.unpack-%s-XXXXXX", parent, hex);
+    if (!mkdtemp(tmp)) {
+        r = -errno;
+        corch_err_set(err, r, NULL, "%s: %s", tmp, strerror(-r));
+        goto done;
+    }
+    chmod(tmp, 0755);
+    const char *tar = find_tar();
+    if (!tar) {
+        r = corch_err_set(err, -ENOENT, NULL, "tar not found");
+        rm_rf(tmp);
+        goto done;
+    }
+    /* Member names are relative (GNU tar strips a leading '/' and refuses
+     * '..'); ownership is ours, not the archive's. */
+    char *argv[] = { (char *) tar, "-xzf", (char *) spec->image_path,
+                     "-C", tmp, "--no-same-owner", "--delay-directory-restore",
+                     NULL };
+    struct proc_options o = { .netns_fd = -1, .timeout_ms = 60000 };
+    struct proc_result res = { 0 };
+    r = proc_run(argv, &o, &res);
+    if (r < 0 || res.status) {
+        if (r >= 0)
+            r = -EINVAL;
+        corch_err_set(err, r, NULL, "cannot unpack %s: %s",
+                      spec->image_path, res.err && *res.err ? res.err
+                      : strerror(-r));
+        proc_result_free(&res);
+        rm_rf(tmp);
+        goto done;
+    }
+    proc_result_free(&res);
+    r = pkg_check(tmp, err);
+    if (r < 0) {
+        rm_rf(tmp);
+        goto done;
+    }
+    if (rename(tmp, dir) < 0) {
+        r = -errno;
+        corch_err_set(err, r, NULL, "%s: %s", dir, strerror(-r));
+        rm_rf(tmp);
+        goto done;
+    }
+    LOG_INFO("NSF package %s unpacked into %s", spec->image_path, dir);
+    r = 0;
+done:
+    pthread_mutex_unlock(&native_mutex);
+    if (r == 0)
+        *ret_dir = TAKE_PTR(dir);
+    return r;
+}
+
+/* ---- Scripts. ---- */
+
+static bool
+script_exists(const struct compute_sf *sf, const char *name)
+{
+    _cleanup_free_ char *p = xasprintf("%s/%s", sf->pkg_dir, name);
+    struct stat st;
+    return !lstat(p, &st) && S_ISREG(st.st_mode) && (st.st_mode & S_IXUSR);
+}
+
+static void
+log_append(const struct compute_sf *sf, const char *script,
+           const struct proc_result *res, uint64_t ns)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    char when[32];
+    gmtime_r(&now, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    _cleanup_free_ char *head = xasprintf(
+        "=== %s %s: %s %d (%.1f ms)\n", when, script,
+        res->timed_out ? "timed out, status" : "exit", res->status,
+        ns / 1e6);
+    _cleanup_free_ char *text = xasprintf(
+        "%s%s%s%s%s", head, *res->out ? "--- stdout\n" : "", res->out,
+        *res->err ? "--- stderr\n" : "", res->err);
+    if (write_file(sf->log_path, text, strlen(text), O_APPEND) < 0)
+        LOG_WARN_RL("%s: cannot write %s", sf->instance, sf->log_path);
+}
+
+/* Runs package script 'name' inside the namespace:
+ *     <name> RUN_DIR CONFIG PORT...
+ * with the environment of docs/native-engine.md.  Returns 0 if it exited
+ * 0; otherwise fills 'err' with its status and the tail of its stderr. */
+static int
+run_script(struct compute_sf *sf, const char *name, const char *pause_arg,
+           unsigned long long *ret_ns, struct corch_err *err)
+{
+    _cleanup_free_ char *path = xasprintf("%s/%s", sf->pkg_dir, name);
+    _cleanup_free_ char *e_inst = xasprintf("NSF_INSTANCE=%s", sf->instance);
+    _cleanup_free_ char *e_run = xasprintf("NSF_RUN_DIR=%s", sf->run_dir);
+    _cleanup_free_ char *e_cfg = xasprintf("NSF_CONFIG=%s", sf->config_path);
+    _cleanup_free_ char *e_pkg = xasprintf("NSF_PACKAGE_DIR=%s", sf->pkg_dir);
+    _cleanup_free_ char *e_act = xasprintf("NSF_ACTION=%s", name);
+    _cleanup_free_ char *e_ns = xasprintf("NSF_NETNS=%s", sf->netns_name);
+    _cleanup_free_ char *e_pause = pause_arg
+        ? xasprintf("NSF_PAUSE=%s", pause_arg) : NULL;
+    char *envp[] = {
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "LC_ALL=C", "PYTHONDONTWRITEBYTECODE=1", e_inst, e_run, e_cfg, e_pkg,
+        e_act, e_ns, e_pause, NULL,
+    };
+    _cleanup_free_ char **argv = xcalloc(sf->n_ports + 4, sizeof *argv);
+    size_t n = 0;
+    argv[n++] = path;
+    argv[n++] = sf->run_dir;
+    argv[n++] = sf->config_path;
+    for (size_t i = 0; i < sf->n_ports; i++)
+        argv[n++] = sf->ports[i].name;
+    argv[n] = NULL;
+
+    struct proc_options o = {
+        .cwd = sf->run_dir,
+        .envp = envp,
+        .netns_fd = sf->netns_fd,
+        .timeout_ms = sf->timeout_s * 1000u,
+        .cpus = sf->cpus,
+        .n_cpus = sf->n_cpus,
+    };
+    struct proc_result res = { 0 };
+    uint64_t t0 = time_ns();
+    int r = proc_run(argv, &o, &res);
+    uint64_t dt = time_ns() - t0;
+    if (ret_ns)
+        *ret_ns = dt;
+    if (r < 0)
+        return corch_err_set(err, r, NULL, "%s: cannot run %s script: %s",
+                             sf->instance, name, strerror(-r));
+    log_append(sf, name, &res, dt);
+    if (res.status == 0 && !res.timed_out) {
+        proc_result_free(&res);
+        return 0;
+    }
+
+    /* The operator needs the end of stderr (where scripts say why). */
+    size_t len = strlen(res.err);
+    while (len && (res.err[len - 1] == '\n' || res.err[len - 1] == ' '))
+        res.err[--len] = '\0';
+    const char *tail = len > NATIVE_ERR_TAIL ? res.err + len - NATIVE_ERR_TAIL
+                                             : res.err;
+    if (res.timed_out)
+        r = corch_err_set(err, -ETIMEDOUT, NULL,
+                          "%s: %s script timed out after %u s%s%s",
+                          sf->instance, name, sf->timeout_s,
+                          *tail ? "; stderr: " : "", tail);
+    else
+        r = corch_err_set(err, -EIO, NULL,
+                          "%s: %s script exited with status %d%s%s",
+                          sf->instance, name, res.status,
+                          *tail ? "; stderr: " : " (no stderr)", tail);
+    LOG_WARN("%s", err ? err->msg : name);
+    proc_result_free(&res);
+    return r;
+}
+
+/* A process that holds nothing but the namespace, for NSFs whose work is
+ * all in the kernel (bridge, nftables): it gives the SF a PID that shows
+ * it runs and stays the same while it runs. */
+static pid_t
+holder_spawn(const struct compute_sf *sf)
+{
+    static char *const argv[] = { "/bin/sleep", "infinity", NULL };
+    static char *const envp[] = { "PATH=/usr/bin:/bin", NULL };
+    cpu_set_t cpus;
+    CPU_ZERO(&cpus);
+    for (size_t i = 0; i < sf->n_cpus; i++)
+        if (sf->cpus[i] < CPU_SETSIZE)
+            CPU_SET(sf->cpus[i], &cpus);
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devnull < 0)
+        return 0;
+
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* Async-signal-safe calls only until exec. */
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = SIG_DFL;
+        for (int sig = 1; sig < NSIG; sig++)
+            sigaction(sig, &sa, NULL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        setpgid(0, 0);
+        if (setns(sf->netns_fd, CLONE_NEWNET) < 0)
+            _exit(127);
+        if (sf->n_cpus)
+            sched_setaffinity(0, sizeof cpus, &cpus);
+        if (chdir("/") < 0)
+            _exit(127);
+        dup2(devnull, 0);
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+        close_range(3, ~0U, 0);
+        execve(argv[0], argv, envp);
+        _exit(127);
+    }
+    close(devnull);
+    return pid > 0 ? pid : 0;
+}
+
+/* The first PID of <run_dir>/pids, or 0. */
+static pid_t
+pidfile_first(const struct compute_sf *sf)
+{
+    FILE *f = fopen(sf->pids_path, "re");
+    long pid = 0;
+    if (f) {
+        if (fscanf(f, "%ld", &pid) != 1 || pid <= 0 || pid > 1 << 22)
+            pid = 0;
+        fclose(f);
+    }
+    return (pid_t) pid;
+}
+
+/* ---- Ports. ---- */
+
+struct move_back {
+    const char *name;           /* Device in the SF's namespace. */
+    const char *ifname;         /* Its name in the root namespace. */
+    int root_fd;                /* The root (our) namespace. */
+};
+
+static int
+move_back_fn(void *arg)
+{
+    struct move_back *m = arg;
+    return netlink_link_move_to_netns(m->name, m->root_fd, m->ifname);
+}
+
+static int
+delete_fn(void *arg)
+{
+    return netlink_link_delete(arg);
+}
+
+/* Gives a port back to the root namespace under its old name (the switch
+ * owns the pair and deletes it); deletes it if that fails. */
+static void
+port_give_back(struct compute_sf *sf, const struct native_port *p)
+{
+    _cleanup_close_ int root = netns_self();
+    struct move_back m = { p->name, p->ifname, root };
+    int r = root >= 0 ? netns_visit(sf, move_back_fn, &m) : root;
+    if (r < 0) {
+        LOG_WARN("%s: cannot give %s back (%s); deleting it", sf->instance,
+                 p->name, strerror(-r));
+        netns_visit(sf, delete_fn, (void *) p->name);
+    }
+}
+
+/* Moves the switch's device 'port->ifname' into the namespace as
+ * 'port->name', up, with TX checksum offload off (the userspace datapath
+ * does not complete checksums). */
+static int
+port_attach(struct compute_sf *sf, const struct compute_port *port,
+            const char *path, struct corch_err *err)
+{
+    if (!port->id || !port->name || !port->ifname
+        || !name_is_valid_ifname(port->name)
+        || !name_is_valid_ifname(port->ifname))
+        return corch_err_set(err, -EINVAL, path,
+                             "%s: port needs an id, a device name and the "
+                             "switch's device", path);
+    for (size_t i = 0; i < sf->n_ports; i++)
+        if (!strcmp(sf->ports[i].id, port->id)
+            || !strcmp(sf->ports[i].name, port->name))
+            return corch_err_set(err, -EEXIST, path,
+                                 "%s: port %s (%s) already attached", path,
+                                 port->id, port->name);
+    if (port->tech != VSWITCH_PORT_VETH && port->tech != VSWITCH_PORT_INTERNAL)
+        return corch_err_set(err, -EOPNOTSUPP, path,
+                             "%s: the native engine takes veth or internal "
+                             "ports, not %s", path,
+                             vswitch_port_tech_name(port->tech));
+
+    int r = netlink_link_tx_offload_off(port->ifname);
+    if (r < 0 && r != -EOPNOTSUPP)
+        LOG_DBG("%s: tx offload stays: %s", port->ifname, strerror(-r));
+    r = netlink_link_move_to_netns(port->ifname, sf->netns_fd, port->name);
+    if (r < 0)
+        return corch_err_set(err, r, path,
+                             "%s: cannot move %s into %s as %s: %s", path,
+                             port->ifname, sf->netns_name, port->name,
+                             strerror(-r));
+    sf->ports = xrealloc(sf->ports, (sf->n_ports + 1) * sizeof *sf->ports);
+    struct native_port *p = &sf->ports[sf->n_ports++];
+    p->id = xstrdup(port->id);
+    snprintf(p->name, sizeof p->name, "%s", port->name);
+    snprintf(p->ifname, sizeof p->ifname, "%s", port->ifname);
+    return 0;
+}
+
+static void
+port_forget(struct compute_sf *sf, size_t i)
+{
+    free(sf->ports[i].id);
+    memmove(&sf->ports[i], &sf->ports[i + 1],
+            (sf->n_ports - i - 1) * sizeof *sf->ports);
+    sf->n_ports--;
+}
+
+/* ---- Hooks. ---- */
+
+static void
+sf_free(struct compute_sf *sf)
+{
+    if (!sf)
+        return;
+    for (size_t i = 0; i < sf->n_ports; i++)
+        free(sf->ports[i].id);
+    free(sf->ports);
+    free(sf->cpus);
+    free(sf->instance);
+    free(sf->netns_path);
+    free(sf->pkg_dir);
+    free(sf->run_dir);
+    free(sf->config_path);
+    free(sf->log_path);
+    free(sf->pids_path);
+    if (sf->netns_fd >= 0)
+        close(sf->netns_fd);
+    free(sf);
+}
+
+static bool
+instance_is_valid(const char *s)
+{
+    size_t n = 0;
+    if (!s || s[0] == '.' || s[0] == '-')
+        return false;
+    for (; s[n]; n++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                    "0123456789_.-", s[n]))
+            return false;
+    return n >= 1 && n <= 48;
+}
+
+static int
+native_init(const struct corch_config *cfg, struct corch_err *err)
+{
+    if (!cfg || !cfg->state_dir || !*cfg->state_dir)
+        return corch_err_set(err, -EINVAL, "state.dir",
+                             "state.dir: the native engine needs one");
+    if (sodium_init() < 0)
+        return corch_err_set(err, -EIO, NULL, "libsodium failed to start");
+    _cleanup_free_ char *nsf = xasprintf("%s/nsf", cfg->state_dir);
+    int r = mkdir_p(nsf, 0755);
+    if (r < 0)
+        return corch_err_set(err, r, "state.dir", "state.dir: %s: %s", nsf,
+                             strerror(-r));
+    pthread_mutex_lock(&native_mutex);
+    free(native_state_dir);
+    native_state_dir = xstrdup(cfg->state_dir);
+    pthread_mutex_unlock(&native_mutex);
+    return 0;
+}
+
+static void
+native_fini(void)
+{
+    pthread_mutex_lock(&native_mutex);
+    free(native_state_dir);
+    native_state_dir = NULL;
+    pthread_mutex_unlock(&native_mutex);
+}
+
+static int
+native_probe(struct corch_err *err)
+{
+    if (access("/proc/self/ns/net", F_OK) < 0)
+        return corch_err_set(err, -EOPNOTSUPP, NULL,
+                             "kernel without network namespaces");
+    if (!find_tar())
+        return corch_err_set(err, -ENOENT, NULL,
+                             "tar not found (needed to unpack NSFs)");
+    /* The real thing: can this process make a namespace?  (Root or
+     * CAP_SYS_ADMIN; not inside a restrictive container.) */
+    _cleanup_close_ int self = netns_self();
+    if (self < 0)
+        return corch_err_set(err, self, NULL, "/proc/thread-self: %s",
+                             strerror(-self));
+    if (unshare(CLONE_NEWNET) < 0) {
+        int e = errno;
+        return corch_err_set(err, -e, NULL,
+                             "cannot create network namespaces: %s%s",
+                             strerror(e), e == EPERM
+                             ? " (needs CAP_SYS_ADMIN)" : "");
+    }
+    netns_return(self);
+    if (access("/usr/sbin/nft", X_OK) && access("/sbin/nft", X_OK))
+        LOG_WARN_RL("nft not found: the firewall and nat NSFs cannot run "
+                    "(their templates say so)");
+    return 0;
+}
+
+static int
+native_create(const struct compute_sf_spec *spec, struct compute_sf **ret_sf,
+              struct corch_err *err)
+{
+    int r;
+
+    if (!instance_is_valid(spec->instance))
+        return corch_err_set(err, -EINVAL, NULL,
+                             "instance name \"%s\" is not [A-Za-z0-9_.-]"
+                             "{1,48}", spec->instance ? spec->instance : "");
+    if (!spec->run_dir || spec->run_dir[0] != '/')
+        return corch_err_set(err, -EINVAL, NULL,
+                             "%s: run directory must be an absolute path",
+                             spec->instance);
+
+    struct compute_sf *sf = xcalloc(1, sizeof *sf);
+    sf->netns_fd = -1;
+    sf->instance = xstrdup(spec->instance);
+    snprintf(sf->netns_name, sizeof sf->netns_name, "%s%s",
+             COMPUTE_NATIVE_NETNS_PREFIX, spec->instance);
+    sf->netns_path = xasprintf("%s/%s", NETNS_RUN_DIR, sf->netns_name);
+    sf->run_dir = xstrdup(spec->run_dir);
+    sf->config_path = xasprintf("%s/config.json", spec->run_dir);
+    sf->log_path = xasprintf("%s/log", spec->run_dir);
+    sf->pids_path = xasprintf("%s/pids", spec->run_dir);
+    sf->timeout_s = spec->timeout_s ? spec->timeout_s
+                                    : NATIVE_DEFAULT_TIMEOUT_S;
+    if (spec->n_cpus) {
+        sf->cpus = xcalloc(spec->n_cpus, sizeof *sf->cpus);
+        memcpy(sf->cpus, spec->cpus, spec->n_cpus * sizeof *sf->cpus);
+        sf->n_cpus = spec->n_cpus;
+    }
+
+    r = pkg_unpack(spec, &sf->pkg_dir, err);
+    if (r < 0)
+        goto fail;
+
+    const char *cfg = spec->config_json && *spec->config_json
+                      ? spec->config_json : "{}";
+    r = write_file(sf->config_path, cfg, strlen(cfg), O_TRUNC);
+    if (r < 0) {
+        corch_err_set(err, r, NULL, "%s: %s", sf->config_path, strerror(-r));
+        goto fail;
+    }
+
+    r = netns_create(sf->netns_path, &sf->netns_fd, err);
+    if (r < 0)
+        goto fail;
+    struct stat st;
+    if (fstat(sf->netns_fd, &st) < 0) {
+        r = corch_err_set(err, -errno, NULL, "%s: %s", sf->netns_path,
+                          strerror(errno));
+        goto fail_netns;
+    }
+    sf->netns_dev = st.st_dev;
+    sf->netns_ino = st.st_ino;
+
+    for (size_t i = 0; i < spec->n_ports; i++) {
+        char path[32];
+        snprintf(path, sizeof path, "ports[%zu]", i);
+        r = port_attach(sf, &spec->ports[i], path, err);
+        if (r < 0)
+            goto fail_netns;
+    }
+    LOG_DBG("%s: created in %s with %zu ports", sf->instance, sf->netns_name,
+            sf->n_ports);
+    *ret_sf = sf;
+    return 0;
+
+fail_netns:
+    /* As before the call: the devices already moved go back to the switch,
+     * which owns them. */
+    for (size_t i = 0; i < sf->n_ports; i++)
+        port_give_back(sf, &sf->ports[i]);
+    close(sf->netns_fd);
+    sf->netns_fd = -1;
+    netns_unbind(sf->netns_path);
+fail:
+    unlink(sf->config_path);
+    sf_free(sf);
+    return r;
+}
+
+static int
+native_start(struct compute_sf *sf, struct corch_err *err)
+{
+    if (sf->running)
+        return 0;
+    unlink(sf->pids_path);
+    int r = run_script(sf, "start", NULL, &sf->last_script_ns, err);
+    if (r < 0) {
+        /* Whatever it left behind goes: the SF is as before (created). */
+        netns_kill_all(sf, 0);
+        unlink(sf->pids_path);
+        return r;
+    }
+    if (!pidfile_first(sf))
+        sf->holder = holder_spawn(sf);
+    sf->running = true;
+    sf->paused = false;
+    LOG_INFO("%s: started (start script %.1f ms)", sf->instance,
+             sf->last_script_ns / 1e6);
+    return 0;
+}
+
+static int
+native_stop(struct compute_sf *sf, struct corch_err *err)
+{
+    if (!sf->running)
+        return 0;
+    if (script_exists(sf, "stop")) {
+        struct corch_err serr = { "", "" };
+        /* Best effort: whatever the script does, everything in the
+         * namespace goes below and the SF is stopped. */
+        if (run_script(sf, "stop", NULL, NULL, &serr) < 0)
+            LOG_WARN("%s (continuing: processes are killed)", serr.msg);
+    }
+    netns_kill_all(sf, 500);
+    unlink(sf->pids_path);
+    sf->running = false;
+    sf->paused = false;
+    return 0;
+}
+
+struct links_state {
+    const struct compute_sf *sf; /* Whose ports. */
+    bool up;                    /* Set up (true) or down. */
+};
+
+static int
+links_fn(void *arg)
+{
+    struct links_state *s = arg;
+    int r = 0;
+    for (size_t i = 0; i < s->sf->n_ports; i++) {
+        int e = netlink_link_set_up(s->sf->ports[i].name, s->up);
+        if (e < 0 && !r)
+            r = e;
+    }
+    return r;
+}
+
+static int
+native_pause(struct compute_sf *sf, bool pause, struct corch_err *err)
+{
+    if (!sf->running)
+        return corch_err_set(err, -EINVAL, NULL, "%s: not running",
+                             sf->instance);
+    if (sf->paused == pause)
+        return 0;
+    if (script_exists(sf, "pause")) {
+        int r = run_script(sf, "pause", pause ? "on" : "off", NULL, err);
+        if (r < 0)
+            return r;
+    } else {
+        /* Default: freeze the processes, and the kernel datapath by taking
+         * the ports down. */
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = netns_pids(sf, &pids);
+        for (size_t i = 0; i < n; i++)
+            kill(pids[i], pause ? SIGSTOP : SIGCONT);
+        struct links_state s = { sf, !pause };
+        int r = netns_visit(sf, links_fn, &s);
+        if (r < 0)
+            return corch_err_set(err, r, NULL, "%s: ports %s: %s",
+                                 sf->instance, pause ? "down" : "up",
+                                 strerror(-r));
+    }
+    sf->paused = pause;
+    return 0;
+}
+
+static int
+native_port_add(struct compute_sf *sf, const struct compute_port *port,
+                struct corch_err *err)
+{
+    int r = port_attach(sf, port, "port", err);
+    if (r < 0)
+        return r;
+    if (sf->running && script_exists(sf, "update")) {
+        r = run_script(sf, "update", NULL, NULL, err);
+        if (r < 0) {
+            struct native_port p = sf->ports[sf->n_ports - 1];
+            p.id = NULL;
+            port_give_back(sf, &p);
+            port_forget(sf, sf->n_ports - 1);
+            return r;
+        }
+    }
+    return 0;
+}
+
+static int
+native_port_remove(struct compute_sf *sf, const char *port_id,
+                   struct corch_err *err)
+{
+    size_t i;
+    for (i = 0; i < sf->n_ports; i++)
+        if (port_id && !strcmp(sf->ports[i].id, port_id))
+            break;
+    if (i == sf->n_ports)
+        return corch_err_set(err, -ENOENT, NULL, "%s: no port %s",
+                             sf->instance, port_id ? port_id : "(null)");
+    struct native_port p = sf->ports[i];
+    port_give_back(sf, &p);
+    if (sf->running && script_exists(sf, "update")) {
+        /* The update script sees the ports that remain. */
+        struct native_port keep = sf->ports[i];
+        memmove(&sf->ports[i], &sf->ports[i + 1],
+                (sf->n_ports - i - 1) * sizeof *sf->ports);
+        sf->n_ports--;
+        int r = run_script(sf, "update", NULL, NULL, err);
+        /* Put the entry back where it was, then decide. */
+        memmove(&sf->ports[i + 1], &sf->ports[i],
+                (sf->n_ports - i) * sizeof *sf->ports);
+        sf->ports[i] = keep;
+        sf->n_ports++;
+        if (r < 0) {
+            /* As before the call: the device comes back in. */
+            int e = netlink_link_move_to_netns(keep.ifname, sf->netns_fd,
+                                               keep.name);
+            if (e < 0)
+                LOG_WARN("%s: %s not restored: %s", sf->instance, keep.name,
+                         strerror(-e));
+            return r;
+        }
+    }
+    port_forget(sf, i);
+    return 0;
+}
+
+static int
+native_pid(const struct compute_sf *sf)
+{
+    if (!sf->running)
+        return 0;
+    pid_t pid = pidfile_first(sf);
+    if (!pid)
+        pid = sf->holder;
+    return pid > 0 && kill(pid, 0) == 0 ? (int) pid : 0;
+}
+
+static void
+native_destroy(struct compute_sf *sf)
+{
+    if (!sf)
+        return;
+    if (sf->running) {
+        struct corch_err err = { "", "" };
+        native_stop(sf, &err);
+    }
+    if (sf->netns_fd >= 0) {
+        /* Anything a failed or stray script left. */
+        netns_kill_all(sf, 0);
+        /* The kernel would delete the veths with the namespace, but later,
+         * from a work queue: delete them now so that the switch-side names
+         * are free when destroy returns. */
+        for (size_t i = 0; i < sf->n_ports; i++)
+            netns_visit(sf, delete_fn, sf->ports[i].name);
+        close(sf->netns_fd);
+        sf->netns_fd = -1;
+    }
+    /* The last reference: the kernel deletes the namespace and the veths
+     * in it (and their peers in the switch). */
+    netns_unbind(sf->netns_path);
+    rm_rf(sf->run_dir);
+    LOG_DBG("%s: destroyed", sf->instance);
+    sf_free(sf);
+}
+
+const char *
+compute_native_netns_name(const struct compute_sf *sf)
+{
+    return sf->netns_name;
+}
+
+unsigned long long
+compute_native_last_script_ns(const struct compute_sf *sf)
+{
+    return sf->last_script_ns;
+}
+
+const struct compute_class compute_native_class = {
+    .type = "native",
+    .init = native_init,
+    .fini = native_fini,
+    .probe = native_probe,
+    .default_port_tech = VSWITCH_PORT_VETH,
+    .create = native_create,
+    .start = native_start,
+    .stop = native_stop,
+    .pause = native_pause,
+    .port_add = native_port_add,
+    .port_remove = native_port_remove,
+    .pid = native_pid,
+    .destroy = native_destroy,
+};

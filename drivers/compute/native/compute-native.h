@@ -1,8 +1,28 @@
+/* The native execution engine (paper 6.1): a native service function (NSF)
+ * is a tgz package of a manifest and scripts, run in a network namespace
+ * of its own per SF instance.  docs/native-engine.md describes the package
+ * format and the script interface.
+ *
+ * What it owns on the node, per instance:
+ *   /run/netns/corch-<instance>   the namespace (visible to `ip netns`)
+ *   <spec->run_dir>/config.json   the SF's config
+ *   <spec->run_dir>/log           every script run: status, stdout, stderr
+ *   <spec->run_dir>/pids          PIDs of the daemons the scripts leave
+ * and once per package digest <state.dir>/nsf/<sha256>/ (the unpacked
+ * package, shared by the instances of that image). */
 #ifndef CORCH_COMPUTE_NATIVE_H
 #define CORCH_COMPUTE_NATIVE_H 1
 
 #include "compute/compute-provider.h"
 
 extern const struct compute_class compute_native_class;
+
+/* Prefix of the namespaces of SF instances: "corch-<instance>". */
+#define COMPUTE_NATIVE_NETNS_PREFIX "corch-"
+
+/* For tests and benchmarks: the namespace name of 'sf' (valid until
+ * destroy) and the time its last start script took, in nanoseconds. */
+const char *compute_native_netns_name(const struct compute_sf *);
+unsigned long long compute_native_last_script_ns(const struct compute_sf *);
 
 #endif
