@@ -440,6 +440,34 @@ start_sf(struct nrm *nrm, struct nrm_graph *ng, struct plan *p, size_t i,
     return 0;
 }
 
+static int
+check_saps(struct nrm *nrm, const struct graph *g, struct corch_err *err)
+{
+    for (size_t i = 0; i < g->n_saps; i++) {
+        const struct graph_sap *sap = &g->saps[i];
+        char path[96];
+        if (!nrm_sap_supported(nrm, sap->type)) {
+            snprintf(path, sizeof path, "sffg.saps[%zu].type", i);
+            return corch_err_set(err, -EOPNOTSUPP, path,
+                                 "sap '%s': the %s vSwitch cannot do %s SAPs "
+                                 "on this node", sap->id, nrm->vs->type,
+                                 graph_sap_type_name(sap->type));
+        }
+        if (sap->type != GRAPH_SAP_INTERFACE && sap->type != GRAPH_SAP_VLAN)
+            continue;
+        struct vswitch_port *port;
+        if (nrm->vs->lsi0_port(nrm->lsi0, sap->if_name, &port) < 0) {
+            snprintf(path, sizeof path, "sffg.saps[%zu].%s.if-name", i,
+                     sap->type == GRAPH_SAP_VLAN ? "vlan" : "interface");
+            return corch_err_set(err, -EINVAL, path,
+                                 "sap '%s': interface %s is not one of this "
+                                 "node's interfaces (vswitch.interfaces)",
+                                 sap->id, sap->if_name);
+        }
+    }
+    return 0;
+}
+
 /* Deploys 'g' over what 'ng' has deployed (nothing, for a new or failed
  * graph).  On success swaps the result into 'ng' (under the mutex) and
  * returns 0; on failure undoes everything and sets '*rejected' when
@@ -457,21 +485,28 @@ apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *g,
     p.old_of = xcalloc(n, sizeof *p.old_of);
     const struct sf_template **fixed = xcalloc(n, sizeof *fixed);
     const struct scheduler_binding **kept = xcalloc(n, sizeof *kept);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         p.fresh[i] = true;
-        if (!ng->net)
+    /* Unchanged SFs (same id, equal definition, running) are kept.  The
+     * deployed SFs are in the order of ng->graph->sfs. */
+    for (size_t k = 0; ng->net && k < ng->n_sfs; k++) {
+        const struct graph_sf *old = &ng->graph->sfs[k];
+        const struct graph_sf *now = graph_find_sf(g, old->id);
+        if (!now || !graph_sf_equal(old, now) || !ng->sfs[k]->csf)
             continue;
-        for (size_t k = 0; k < ng->n_sfs; k++) {
-            const struct graph_sf *old = graph_find_sf(ng->graph,
-                                                       ng->sfs[k]->id);
-            if (old && !strcmp(old->id, g->sfs[i].id)
-                && graph_sf_equal(old, &g->sfs[i]) && ng->sfs[k]->csf) {
-                p.fresh[i] = false;
-                p.old_of[i] = ng->sfs[k];
-                fixed[i] = ng->sfs[k]->tmpl;
-                kept[i] = &ng->sfs[k]->bind;
-            }
-        }
+        size_t i = (size_t) (now - g->sfs);
+        p.fresh[i] = false;
+        p.old_of[i] = ng->sfs[k];
+        fixed[i] = ng->sfs[k]->tmpl;
+        kept[i] = &ng->sfs[k]->bind;
+    }
+
+    /* Step 0: SAPs this node cannot provide are the client's problem,
+     * refused before anything is touched. */
+    error = check_saps(nrm, g, err);
+    if (error) {
+        *rejected = true;
+        goto out;
     }
 
     /* Step 1: resolve. */

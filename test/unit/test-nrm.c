@@ -505,6 +505,12 @@ test_conflicts(void **state)
     assert_int_equal(graph_parse(bad, strlen(bad), 64, NULL, &g, &err), 0);
     assert_int_equal(put(g, NULL, &err), -ENOPKG);
     assert_string_equal(status_of("c3", NULL, 0), "absent");
+    /* So is an interface the node does not have. */
+    assert_int_equal(put(chain("c4", "eth9", "eth2", false), NULL, &err),
+                     -EINVAL);
+    assert_string_equal(err.path, "sffg.saps[0].interface.if-name");
+    assert_non_null(strstr(err.msg, "eth9"));
+    assert_string_equal(status_of("c4", NULL, 0), "absent");
     assert_int_equal(nrm_graph_delete(nrm, "c1", &err), 0);
     assert_node_empty();
 }
