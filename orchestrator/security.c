@@ -34,7 +34,8 @@ struct security {
     pthread_mutex_t user_lock;
     /* A hash of a random password, verified against when the user is
      * unknown so that "no such user" costs what "wrong password" costs.
-     * Computed on first need, under hash_lock; public, not a secret. */
+     * Made at creation and again when the cost changes, under hash_lock;
+     * public, not a secret. */
     char dummy_hash[crypto_pwhash_STRBYTES];
 };
 
@@ -186,6 +187,26 @@ security_hash(struct security *sec, const char *pw,
     return 0;
 }
 
+/* (Re)makes the dummy hash if it is missing or was made with another
+ * cost than the current one.  Called with hash_lock held. */
+static void
+security_dummy_refresh(struct security *sec)
+{
+    unsigned long long ops;
+    size_t mem;
+    security_hash_limits(&ops, &mem);
+    if (sec->dummy_hash[0]
+        && crypto_pwhash_str_needs_rehash(sec->dummy_hash, ops, mem) == 0)
+        return;
+    unsigned char junk[16];
+    char junk_hex[2 * sizeof junk + 1];
+    randombytes_buf(junk, sizeof junk);
+    sodium_bin2hex(junk_hex, sizeof junk_hex, junk, sizeof junk);
+    if (crypto_pwhash_str_alg(sec->dummy_hash, junk_hex, strlen(junk_hex),
+                              ops, mem, crypto_pwhash_ALG_ARGON2ID13) != 0)
+        sec->dummy_hash[0] = '\0';
+}
+
 /* Whether 'pw' matches 'hash'.  A NULL hash verifies against the dummy
  * hash, which spends the same time and always fails. */
 static bool
@@ -195,19 +216,7 @@ security_verify(struct security *sec, const char *hash, const char *pw)
 
     pthread_mutex_lock(&sec->hash_lock);
     if (!hash) {
-        if (!sec->dummy_hash[0]) {
-            unsigned long long ops;
-            size_t mem;
-            unsigned char junk[16];
-            char junk_hex[2 * sizeof junk + 1];
-            security_hash_limits(&ops, &mem);
-            randombytes_buf(junk, sizeof junk);
-            sodium_bin2hex(junk_hex, sizeof junk_hex, junk, sizeof junk);
-            if (crypto_pwhash_str_alg(sec->dummy_hash, junk_hex,
-                                      strlen(junk_hex), ops, mem,
-                                      crypto_pwhash_ALG_ARGON2ID13) != 0)
-                sec->dummy_hash[0] = '\0';
-        }
+        security_dummy_refresh(sec);
         /* Its result is meaningless: only the time it takes matters. */
         if (sec->dummy_hash[0]
             && crypto_pwhash_str_verify(sec->dummy_hash, pw, strlen(pw)) == 0)
@@ -305,6 +314,12 @@ security_create(const struct corch_config *cfg, struct store *store,
                  "variable CORCH_ADMIN_PASSWORD) and restart to create user "
                  "\"admin\"");
     }
+    /* Made now rather than at the first unknown user, whose answer would
+     * otherwise take twice as long as a wrong password's. */
+    pthread_mutex_lock(&sec->hash_lock);
+    security_dummy_refresh(sec);
+    pthread_mutex_unlock(&sec->hash_lock);
+
     /* Tokens that expired while the daemon was down. */
     store_token_purge(store, time(NULL));
 
