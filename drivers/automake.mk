@@ -6,6 +6,8 @@ orchestrator_liborch_a_SOURCES += \
 
 include drivers/vswitch/dummy/automake.mk
 include drivers/compute/dummy/automake.mk
+include drivers/vswitch/skeleton/automake.mk
+include drivers/compute/skeleton/automake.mk
 if ENABLE_OVS
 include drivers/vswitch/ovs/automake.mk
 endif
