@@ -19,6 +19,10 @@ clock.
       The node ids seen on the description topic (after time SINCE).
   40-bus-lib.py join SUB_FILE
       ms from connecting to the first description (exits 1 if none).
+  40-bus-lib.py bench URL TOKEN BODY_TEMPLATE SUB_FILE N
+      N deploys (the template's @ID@ replaced) each followed by a delete;
+      prints p50 / p99 of the latency from the PUT response to the
+      description showing the graph running (and the same for deletes).
 """
 import json
 import sys
@@ -157,6 +161,56 @@ def join(args):
     return 0
 
 
+def pct(values, p):
+    v = sorted(values)
+    return v[min(len(v) - 1, int(round(p / 100.0 * (len(v) - 1))))]
+
+
+def bench(args):
+    url, token, tmpl_path, sub, n = args[0], args[1], args[2], args[3], int(args[4])
+    tmpl = open(tmpl_path).read()
+    me = node_id(url, token)["node_id"]
+    dep, dep_req, dele, missed, early = [], [], [], 0, 0
+    for i in range(n):
+        gid = "bench-bus-%d" % i
+        since = len(descriptions(sub))
+        t0 = time.time()
+        st, out = http("PUT", url + "/v1/graphs/" + gid, token, tmpl.replace("@ID@", gid).encode())
+        done = time.time()
+        if st not in (200, 201):
+            raise SystemExit("PUT %s: %d %s" % (gid, st, out[:300]))
+        m = wait_for(sub, lambda m: m["message"]["node_id"] == me and graph_state(m, gid) == "running",
+                     since, 2.0)
+        if m:
+            early += m["received"] < done
+            dep.append(max(0.0, (m["received"] - done) * 1000.0))
+            dep_req.append((m["received"] - t0) * 1000.0)
+        else:
+            missed += 1
+        since = len(descriptions(sub))
+        st, out = http("DELETE", url + "/v1/graphs/" + gid, token)
+        done = time.time()
+        m = wait_for(sub, lambda m: m["message"]["node_id"] == me and graph_state(m, gid) is None,
+                     since, 2.0)
+        if m:
+            dele.append(max(0.0, (m["received"] - done) * 1000.0))
+        else:
+            missed += 1
+    if not dep:
+        print("no description arrived")
+        return 1
+    print("deploys: %d, descriptions missed: %d, arrived before the PUT response: %d"
+          % (n, missed, early))
+    print("deploy -> description at subscriber (from PUT response): p50 %.2f ms, p99 %.2f ms, max %.2f ms (target p50 <= 50 ms)"
+          % (pct(dep, 50), pct(dep, 99), max(dep)))
+    print("deploy -> description at subscriber (from PUT request):  p50 %.2f ms, p99 %.2f ms"
+          % (pct(dep_req, 50), pct(dep_req, 99)))
+    if dele:
+        print("delete -> description at subscriber (from DELETE response): p50 %.2f ms, p99 %.2f ms"
+              % (pct(dele, 50), pct(dele, 99)))
+    return 0
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "deploy":
@@ -169,6 +223,8 @@ def main():
         return nodes(args)
     if cmd == "join":
         return join(args)
+    if cmd == "bench":
+        return bench(args)
     raise SystemExit("unknown command " + cmd)
 
 
