@@ -528,6 +528,52 @@ test_two_connections(void **state)
     store_close(NULL);
 }
 
+/* Another connection holds the write lock (the sqlite3 CLI in a
+ * transaction): writers wait up to the busy timeout, then fail with -EIO
+ * and leave outputs alone; readers carry on (WAL). */
+static void *
+release_later(void *db)
+{
+    usleep(500 * 1000);
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    return NULL;
+}
+
+static void
+test_locked_database(void **state)
+{
+    struct fixture *f = *state;
+    sqlite3 *db;
+    assert_int_equal(store_meta_set(f->store, "k", "before"), 0);
+    assert_int_equal(store_user_put(f->store, "bob", "$h", "viewer"), 0);
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+
+    /* Held longer than the busy timeout: -EIO. */
+    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+                     SQLITE_OK);
+    uint64_t t0 = time_ms();
+    assert_int_equal(store_meta_set(f->store, "k", "during"), -EIO);
+    assert_true(time_ms() - t0 >= 4000);
+    char *v = NULL;
+    assert_int_equal(store_meta_get(f->store, "k", &v), 0);
+    assert_string_equal(v, "before");
+    free(v);
+    assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+
+    /* Held briefly: the writer waits and succeeds. */
+    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+                     SQLITE_OK);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, release_later, db), 0);
+    assert_int_equal(store_meta_set(f->store, "k", "after"), 0);
+    pthread_join(t, NULL);
+    sqlite3_close(db);
+    assert_int_equal(store_meta_get(f->store, "k", &v), 0);
+    assert_string_equal(v, "after");
+    free(v);
+    assert_int_equal(store_user_get(f->store, "bob", NULL, NULL), 0);
+}
+
 int
 main(void)
 {
@@ -543,6 +589,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_connections, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_locked_database, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
