@@ -36,7 +36,7 @@ JSON
 
 corch_start --foreground --set repository.path="$T/repo" --set vswitch.interfaces=bus-d-if0 \
     --set node.id=bus-desc-node --set node.neighbours=bus-d-if0=bus-peer-node \
-    --set bus.heartbeat=60 || { fail "daemon start"; e2e_finish; }
+    --set bus.heartbeat=60 --set bus.check_interval=1 || { fail "daemon start"; e2e_finish; }
 corch_login
 EP=tcp://127.0.0.1:$CORCH_BUS_PORT
 
@@ -100,6 +100,25 @@ check "the late joiner's copy equals GET /v1/node" $LIB compare "$CORCH_URL" "$T
 # Subscribing to graph events only brings no description.
 "$SUB" --endpoint "$EP" --topic corch:graph-event --count 1 --timeout 0.5 >"$T/ev.out"
 check "an event-only subscriber gets nothing when nothing happens" test ! -s "$T/ev.out"
+
+# ------------------------------------------- changes behind our back ---
+# An interface disappearing is noticed by the periodic check (1 s here).
+ip link del bus-d-if0
+gone() {
+    local i
+    for i in $(seq 30); do
+        python3 - "$T/sub.out" <<'PY' && return 0
+import json, sys
+d = [json.loads(l)["message"] for l in open(sys.argv[1]) if "domain-description" in l][-1]
+ep = d["description"]["big_switch"]["endpoints"][0]
+sys.exit(0 if not ep["present"] and d["reason"] == "change" else 1)
+PY
+        sleep 0.1
+    done
+    return 1
+}
+check "an interface disappearing is published within the check interval" gone
+check "... and GET /v1/node agrees" $LIB compare "$CORCH_URL" "$TOKEN" "$T/sub.out" "$SCHEMA"
 
 check "the daemon stops cleanly" corch_stop
 e2e_finish

@@ -473,8 +473,10 @@ test_late_joiner(void **state)
         uint64_t t0 = time_ms();
         zsock_t *sub = sub_open(ep, "bustest:domain-description");
         struct rx r = { 0 };
-        assert_true(sub_recv(sub, 100, &r));
-        assert_true(r.at_ms - t0 <= 100);
+        /* "At once": the e2e test holds the real daemon to 100 ms; here
+         * leave room for valgrind and a loaded machine. */
+        assert_true(sub_recv(sub, 250, &r));
+        assert_true(r.at_ms - t0 <= 250);
         expect_description(&r, "subscription");
         rx_clear(&r);
         zsock_destroy(&sub);
@@ -635,7 +637,7 @@ test_external_broker(void **state)
         zsock_t *sub = sub_open("inproc://bus-test-back", "bustest:");
         struct rx r = { 0 };
         assert_true(sub_recv_topic(sub, "bustest:domain-description", 1000, &r));
-        assert_true(r.at_ms - t0 <= 100);
+        assert_true(r.at_ms - t0 <= 250);
         expect_description(&r, "subscription");
         rx_clear(&r);
         zsock_destroy(&sub);
