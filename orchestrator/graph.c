@@ -892,7 +892,6 @@ parse_match(struct pctx *c, json_object *m, struct graph_flowrule *rule)
     int r;
 
     if ((r = expect_type(c, m, json_type_object, "an object")) < 0
-        || (r = check_keys(c, m, keys)) < 0
         || (r = member(c, m, "port_in", true, &v)) < 0
         || (r = MEMBER_GET(c, v, "port_in", resolve_ref,
                            &rule->port_in)) < 0)
@@ -925,8 +924,11 @@ parse_match(struct pctx *c, json_object *m, struct graph_flowrule *rule)
         for (t = 0; t < ARRAY_SIZE(tab); t++)
             if (key[0] == tab[t].key[0] && !strcmp(key, tab[t].key))
                 break;
-        if (t == ARRAY_SIZE(tab))
-            continue;           /* port_in; check_keys() saw the rest. */
+        if (t == ARRAY_SIZE(tab)) {
+            if (strcmp(key, "port_in"))
+                return check_keys(c, m, keys);  /* Names the unknown key. */
+            continue;
+        }
         size_t old = path_key(c, key);
         switch (tab[t].bit) {
         case FLOW_M_SOURCE_MAC:

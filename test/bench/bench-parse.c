@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "graph.h"
 
@@ -123,6 +124,16 @@ generate(size_t *ret_len)
     return b.s;
 }
 
+/* CPU time of this process: unlike wall time, it does not count the
+ * time other processes on a loaded (CI, 2-core) machine take from us. */
+static uint64_t
+cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -135,16 +146,16 @@ main(void)
 {
     struct graph_limits lim = { .max_sfs = 10000, .max_flowrules = 100000,
                                 .max_saps = 1000 };
-    double ms[N_RUNS];
+    double ms[N_RUNS], cpu[N_RUNS];
     size_t len;
     _cleanup_free_ char *text = generate(&len);
 
     for (int run = 0; run < N_RUNS; run++) {
         struct corch_err err = { { 0 }, { 0 } };
         struct graph *g = NULL;
-        uint64_t t0 = time_ns();
+        uint64_t t0 = time_ns(), c0 = cpu_ns();
         int r = graph_parse(text, len, 64, &lim, &g, &err);
-        uint64_t t1 = time_ns();
+        uint64_t t1 = time_ns(), c1 = cpu_ns();
         if (r < 0) {
             fprintf(stderr, "bench-parse: generated graph rejected at %s: "
                     "%s\n", err.path, err.msg);
@@ -155,11 +166,17 @@ main(void)
                    len, g->n_sfs, g->n_saps, g->n_flowrules);
         graph_free(g);
         ms[run] = (double) (t1 - t0) / 1e6;
+        cpu[run] = (double) (c1 - c0) / 1e6;
     }
     qsort(ms, N_RUNS, sizeof *ms, cmp_double);
+    qsort(cpu, N_RUNS, sizeof *cpu, cmp_double);
     printf("bench-parse: graph_parse (parse + validate) over %d runs: "
            "min %.2f ms, p50 %.2f ms, max %.2f ms (target <= %.0f ms: %s)\n",
            N_RUNS, ms[0], ms[N_RUNS / 2], ms[N_RUNS - 1], TARGET_MS,
            ms[N_RUNS / 2] <= TARGET_MS ? "met" : "NOT met");
+    printf("bench-parse: CPU time over %d runs: min %.2f ms, p50 %.2f ms, "
+           "max %.2f ms (target <= %.0f ms: %s)\n", N_RUNS, cpu[0],
+           cpu[N_RUNS / 2], cpu[N_RUNS - 1], TARGET_MS,
+           cpu[N_RUNS / 2] <= TARGET_MS ? "met" : "NOT met");
     return 0;
 }
