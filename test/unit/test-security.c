@@ -740,17 +740,20 @@ test_real_cost(void **state)
 
     /* Remakes the dummy hash at the real cost. */
     login_seconds(f, "nobody", "whatever-pw", -EACCES);
-    double wrong = 0, unknown = 0;
+    /* The fastest of a few runs: robust against a busy machine. */
+    double wrong = 1e9, unknown = 1e9;
     for (int i = 0; i < 3; i++) {
-        wrong += login_seconds(f, "alice", "wrong-password", -EACCES);
-        unknown += login_seconds(f, "nobody", "wrong-password", -EACCES);
+        double w = login_seconds(f, "alice", "wrong-password", -EACCES);
+        double u = login_seconds(f, "nobody", "wrong-password", -EACCES);
+        wrong = w < wrong ? w : wrong;
+        unknown = u < unknown ? u : unknown;
     }
     double ok = login_seconds(f, "alice", "alice-password", 0);
     long rss1 = rss_kib();
     security_set_fast_hash_for_tests(true);
 
     print_message("login: ok %.3f s, wrong password %.3f s, unknown user "
-                  "%.3f s; RSS %ld -> %ld KiB\n", ok, wrong / 3, unknown / 3,
+                  "%.3f s; RSS %ld -> %ld KiB\n", ok, wrong, unknown,
                   rss0, rss1);
     /* Loose bounds: the machine is shared and busy. */
     assert_true(unknown > wrong / 3 && unknown < wrong * 3);
