@@ -404,6 +404,25 @@ install_normal(struct vswitch_lsi *lsi, struct corch_err *err)
     return error;
 }
 
+/* Deletes every flow of the bridge.  Used where ovs-vswitchd may keep a
+ * bridge's flow table across a delete + create of the same name (it
+ * reconciles bridges by name when both changes reach it in one pass). */
+static int
+flush_flows(struct vswitch_lsi *lsi, struct corch_err *err)
+{
+    struct ofp_flow f = { .command = OFPFC_DELETE, .table_id = 0xff };
+    size_t failed;
+    struct ofconn_result res;
+    pthread_mutex_lock(&lsi->of_mutex);
+    int error = of_apply(lsi, &f, 1, &failed, &res, err);
+    pthread_mutex_unlock(&lsi->of_mutex);
+    if (error == -EPROTO)
+        corch_err_set(err, error, NULL, "ovs: flow flush refused: %s/%s",
+                      ofp_error_type_name(res.error.type),
+                      ofp_error_code_name(res.error.type, res.error.code));
+    return error;
+}
+
 /* ------------------------------------------------------------- hooks --- */
 
 static int
@@ -861,13 +880,13 @@ ovs_lsi_create(const struct vswitch_lsi_spec *spec,
         json_object_put(result);
     }
     pthread_mutex_unlock(&db_mutex);
-    if (!error && spec->learning) {
+    if (!error && replace)
+        error = flush_flows(lsi, err);
+    if (!error && spec->learning)
         error = install_normal(lsi, err);
-        if (error) {
-            struct vswitch_lsi *l = lsi;
-            vswitch_ovs_class.lsi_destroy(l);
-            lsi = NULL;
-        }
+    if (error && lsi) {
+        vswitch_ovs_class.lsi_destroy(lsi);
+        lsi = NULL;
     }
     if (error)
         return error;
@@ -880,6 +899,12 @@ ovs_lsi_destroy(struct vswitch_lsi *lsi)
 {
     if (!lsi)
         return;
+    /* Flows first: the bridge's removal is not waited for (ovs-vswitchd
+     * takes tens of ms to tear a bridge down), and a bridge of the same
+     * name created meanwhile could otherwise inherit them. */
+    struct corch_err ferr = { 0 };
+    if (flush_flows(lsi, &ferr))
+        LOG_WARN("could not flush the flows of %s: %s", lsi->name, ferr.msg);
     pthread_mutex_lock(&db_mutex);
     json_object *ops = json_object_new_array();
     json_object *elems = json_object_new_array();
@@ -898,8 +923,10 @@ ovs_lsi_destroy(struct vswitch_lsi *lsi)
                                                  where_uuid(p->peer->lsi->uuid),
                                                  "ports", "delete", elems));
     }
+    /* Committed to OVSDB is enough: ovs-vswitchd tears the bridge down in
+     * the background, and any later configuration waits for it anyway. */
     struct corch_err err = { 0 };
-    if (db_transact(ops, true, NULL, &err))
+    if (db_transact(ops, false, NULL, &err))
         LOG_WARN("could not remove bridge %s: %s", lsi->name, err.msg);
     for (struct vswitch_port *p = lsi->ports; p; p = p->next)
         port_release_devices(p);
