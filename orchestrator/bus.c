@@ -35,12 +35,14 @@ struct bus_item {
 
 struct bus {
     struct bus_options opts;    /* Copy; the strings below are owned. */
-    char *endpoint;             /* Owned copies of the option strings. */
-    char *topic_prefix;
-    char *node_id;
-    char *curve_secret_key;
-    char *curve_clients;
-    char *curve_server_key;
+    /* Owned copies of the option strings ('opts' points to them), so that
+     * the caller's configuration may go away before we do. */
+    char *endpoint;             /* bus.endpoint. */
+    char *topic_prefix;         /* bus.topic_prefix. */
+    char *node_id;              /* In every message. */
+    char *curve_secret_key;     /* Our certificate file, or NULL. */
+    char *curve_clients;        /* Allowed clients' directory, or NULL. */
+    char *curve_server_key;     /* Broker's key (external), or NULL. */
     char *topic_desc;           /* "<prefix>:domain-description". */
     char *topic_event;          /* "<prefix>:graph-event". */
 
@@ -68,12 +70,6 @@ bus_item_free(struct bus_item *it)
     free(it->graph_id);
     free(it->error);
     free(it);
-}
-
-static uint64_t
-mono_ms(void)
-{
-    return time_ms();
 }
 
 static void
@@ -194,7 +190,7 @@ pub_description(struct bus_pub *p, json_object *desc, const char *reason)
     pub_send(p, bus->topic_desc, "description", desc, reason);
     free(p->last_sig);
     p->last_sig = bus_description_signature(desc, bus->opts.resource_step);
-    p->last_desc_ms = mono_ms();
+    p->last_desc_ms = time_ms();
     json_object_put(own);
 }
 
@@ -419,7 +415,7 @@ bus_actor(zsock_t *pipe, void *arg)
              bus->opts.curve ? ", CURVE" : "", bus->topic_desc, bus->topic_event);
 
     pub_description(&p, NULL, "startup");
-    p.next_check_ms = mono_ms() + bus->opts.check_interval_ms;
+    p.next_check_ms = time_ms() + bus->opts.check_interval_ms;
 
     zmq_pollitem_t items[] = {
         { zsock_resolve(pipe), 0, ZMQ_POLLIN, 0 },
@@ -427,7 +423,7 @@ bus_actor(zsock_t *pipe, void *arg)
         { NULL, bus->wake_fd, ZMQ_POLLIN, 0 },
     };
     for (;;) {
-        uint64_t now = mono_ms();
+        uint64_t now = time_ms();
         long timeout = -1;
         if (bus->opts.heartbeat_ms)
             timeout = until(p.last_desc_ms + bus->opts.heartbeat_ms, now);
@@ -453,7 +449,7 @@ bus_actor(zsock_t *pipe, void *arg)
         if (rc > 0 && (items[1].revents & ZMQ_POLLIN) && pub_read_subscriptions(&p))
             pub_description(&p, NULL, "subscription");
 
-        now = mono_ms();
+        now = time_ms();
         if (bus->opts.check_interval_ms && now >= p.next_check_ms) {
             pub_check(&p);
             p.next_check_ms = now + bus->opts.check_interval_ms;
