@@ -1021,7 +1021,10 @@ parse_match(struct pctx *c, json_object *m, struct graph_flowrule *rule)
         fm->fields |= FLOW_M_ETHER_TYPE;
     }
 
-    static const struct { uint32_t bit; const char *key; } l4[] = {
+    static const struct {
+        uint32_t bit;           /* FLOW_M_* bit. */
+        const char *key;        /* Its member name, for the path. */
+    } l4[] = {
         { FLOW_M_SOURCE_PORT, "source_port" },
         { FLOW_M_DEST_PORT, "dest_port" },
     };
@@ -1032,7 +1035,10 @@ parse_match(struct pctx *c, json_object *m, struct graph_flowrule *rule)
                     && fm->protocol != 132)))
             return fail_at(c, l4[i].key, "needs protocol 6 (tcp), 17 (udp) "
                            "or 132 (sctp)");
-    static const struct { uint32_t bit; const char *key; } icmp[] = {
+    static const struct {
+        uint32_t bit;           /* FLOW_M_* bit. */
+        const char *key;        /* Its member name, for the path. */
+    } icmp[] = {
         { FLOW_M_ICMP_TYPE, "icmp_type" },
         { FLOW_M_ICMP_CODE, "icmp_code" },
     };
@@ -1212,7 +1218,10 @@ check_actions(struct pctx *c, struct graph_flowrule *rule,
         return FAIL_AT_ACTION(6, "drop excludes packet modifications");
     if (!rule->drop && !rule->n_outputs)
         return fail(c, -EINVAL, "needs output_to_port or drop");
-    static const struct { uint32_t bit; int i; } ips[] = {
+    static const struct {
+        uint32_t bit;           /* FLOW_A_SET_*_IP. */
+        int i;                  /* Its SEEN_* bit number, for the path. */
+    } ips[] = {
         { FLOW_A_SET_SOURCE_IP, 4 }, { FLOW_A_SET_DEST_IP, 5 },
     };
     for (size_t k = 0; k < ARRAY_SIZE(ips); k++) {

@@ -87,7 +87,8 @@ struct graph {
     size_t n_flowrules;
 };
 
-/* Limits a graph must respect, from the configuration. */
+/* Limits a graph must respect, from the configuration.  0 means no limit
+ * for that member; a NULL 'struct graph_limits *' means no limits. */
 struct graph_limits {
     size_t max_sfs;             /* Most SFs in one graph. */
     size_t max_flowrules;       /* Most flowrules in one graph. */
@@ -98,7 +99,8 @@ struct graph_limits {
  * graph.  Rejects JSON nested deeper than 'max_depth'.  On failure returns
  * -EINVAL (bad JSON or bad graph: 'err' has the path and the reason) or
  * -E2BIG (a limit exceeded; 'err' says which) and leaves '*ret_graph'
- * untouched. */
+ * untouched.  'max_depth' 0 means json-c's default (32).  The format, the
+ * checks and the error paths are described in docs/sffg-format.md. */
 int graph_parse(const char *text, size_t len, unsigned int max_depth,
                 const struct graph_limits *, struct graph **ret_graph,
                 struct corch_err *err);
