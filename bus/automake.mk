@@ -16,4 +16,4 @@ bus_c_orch_sub_LDADD = $(CZMQ_LIBS) -lzmq $(JSONC_LIBS)
 
 EXTRA_DIST += docs/bus.md schemas/node-description.schema.json \
 	test/e2e/40-bus-description.sh test/e2e/40-bus-broker.sh \
-	test/e2e/40-bus-curve.sh test/bench/bench-bus.sh
+	test/e2e/40-bus-curve.sh test/e2e/40-bus-lib.py test/bench/bench-bus.sh
