@@ -844,8 +844,13 @@ resolve_ref(struct pctx *c, json_object *o, struct graph_port_ref *ret)
         const char *rest = s + 3;
         size_t len = strlen(rest);
         bool sf_found = false;
+        /* Ids are at most 64 characters: only splits that leave both
+         * parts that short can match, which also keeps a megabyte of
+         * ':' from costing a quadratic number of hash lookups. */
         for (size_t p = len; p-- > 1;) {
-            if (rest[p] != ':')
+            if (len - p - 1 > 64)
+                break;
+            if (rest[p] != ':' || p > 64)
                 continue;
             size_t sf = idx_find(&c->sfs, rest, p, 0);
             if (sf == SIZE_MAX)

@@ -387,6 +387,32 @@ test_colon_ids(void **state)
     graph_port_ref_format(g, &g->flowrules[1].outputs[0], buf, sizeof buf);
     assert_string_equal(buf, "service-access-point:sap2");
     graph_free(g);
+
+    /* Ids of the full 64 characters, both made of ':' pieces. */
+    char id[65], text[1024];
+    memset(id, 'a', 64);
+    id[64] = '\0';
+    id[10] = id[20] = ':';
+    snprintf(text, sizeof text, "{\"sffg\":{\"id\":\"g\",\"SFs\":[{\"id\":"
+             "\"%s\",\"name\":\"n\",\"ports\":[{\"id\":\"%s\"},{\"id\":"
+             "\"p\"}]}],\"flowrules\":[{\"id\":\"r\",\"match\":{\"port_in\":"
+             "\"sf:%s:%s\"},\"actions\":{\"output_to_port\":\"sf:%s:p\"}}]}}",
+             id, id, id, id, id);
+    g = parse_ok(text);
+    assert_int_equal(g->flowrules[0].port_in.port, 0);
+    graph_free(g);
+
+    /* A huge reference of ':' is refused, and fast. */
+    size_t n = 200000;
+    char *huge = malloc(n + 256);
+    int k = snprintf(huge, 256, "%s\"match\":{\"port_in\":\"sf:", BASE_PRE);
+    memset(huge + k, ':', n);
+    snprintf(huge + k + n, 256, "\"},\"actions\":{\"drop\":true}%s",
+             BASE_POST);
+    uint64_t t0 = time_ns();
+    parse_fails(huge, -EINVAL, "sffg.flowrules[0].match.port_in");
+    assert_true(time_ns() - t0 < 2000000000u);
+    free(huge);
 }
 
 static void
