@@ -563,6 +563,36 @@ nffg_path(json_object *root, const char *sffg_path, char *out, size_t size)
     free(segs);
 }
 
+/* Rewrites quoted SF-FG references in an error message into the NF-FG
+ * spelling the client used ("sf:x:p" -> "vnf:x:p"). */
+static void
+nffg_message(const char *in, char *out, size_t size)
+{
+    static const struct rename refs[] = {
+        { "\"endpoint:", "\"service-access-point:" },
+        { "\"vnf:", "\"sf:" },
+        { NULL, NULL },
+    };
+    size_t len = 0;
+
+    while (*in && len + 1 < size) {
+        const struct rename *t;
+        for (t = refs; t->nffg; t++)
+            if (!strncmp(in, t->sffg, strlen(t->sffg)))
+                break;
+        if (t->nffg) {
+            size_t n = strlen(t->nffg);
+            if (len + n >= size)
+                break;
+            memcpy(out + len, t->nffg, n);
+            len += n;
+            in += strlen(t->sffg);
+        } else
+            out[len++] = *in++;
+    }
+    out[len] = '\0';
+}
+
 int
 nffg_to_graph(json_object *root, const char *id,
               const struct graph_limits *lim, struct graph **ret_graph,
@@ -582,7 +612,9 @@ nffg_to_graph(json_object *root, const char *id,
         nffg_path(root, inner.path, path, sizeof path);
         LOG_DBG("NF-FG rejected at %s (SF-FG %s): %s", path, inner.path,
                 inner.msg);
-        return corch_err_set(err, r, path, "%s", inner.msg);
+        char msg[CORCH_ERR_MSG_MAX];
+        nffg_message(inner.msg, msg, sizeof msg);
+        return corch_err_set(err, r, path, "%s", msg);
     }
     return 0;
 }

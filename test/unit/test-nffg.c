@@ -230,6 +230,13 @@ test_error_paths(void **state)
         "output_to_port", json_object_new_string("vnf:nat:inout:7"));
     expect_error(root, -EINVAL, "forwarding-graph.big-switch.flow-rules[4]."
                  "actions[0].output_to_port");
+    {
+        struct corch_err err = { { 0 }, { 0 } };
+        struct graph *g = NULL;
+        assert_int_equal(nffg_to_graph(root, "x", NULL, &g, &err), -EINVAL);
+        /* The message speaks NF-FG too. */
+        assert_non_null(strstr(err.msg, "\"vnf:nat:inout:7\""));
+    }
     json_object_put(root);
 
     root = load(NFFG_DIR, demo);
