@@ -13,6 +13,7 @@ ip link set lo up
 BENCH=${BENCH_OVS:-$BUILD_DIR/test/bench/bench-ovs}
 [ -x "$BENCH" ] || { echo "bench-ovs: $BENCH not built: skipped"; exit 77; }
 ovs_start
+[ -n "${BENCH_OVS_TUNE:-}" ] && vsctl set Open_vSwitch . $BENCH_OVS_TUNE
 ip link add cb-v1 type veth peer name cb-v1p
 ip link add cb-v2 type veth peer name cb-v2p
 for i in cb-v1 cb-v1p cb-v2 cb-v2p; do ip link set "$i" up; done
