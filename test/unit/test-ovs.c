@@ -284,6 +284,26 @@ test_lsi0_open(void **state)
 }
 
 static void
+test_lsi0_missing_interface(void **state)
+{
+    (void) state;
+    /* OVS cannot open one of the interfaces: nothing may be left. */
+    init_driver();
+    const char *ifs[] = { "covs-v1", "covs-nodev" };
+    struct corch_err err = { 0 };
+    struct vswitch_lsi *l;
+    assert_int_equal(ovs->lsi0_open(ifs, 2, &l, &err), -ENODEV);
+    fprintf(stderr, "# refused LSI-0: %s\n", err.msg);
+    assert_non_null(strstr(err.msg, "covs-nodev"));
+    char buf[4096];
+    run_capture(buf, "ovs-vsctl", db_arg, "list-br");
+    assert_string_equal(buf, "");
+    run_capture(buf, "ovs-vsctl", db_arg, "--bare", "--columns=name", "list",
+                "Interface");
+    assert_string_equal(buf, "");
+}
+
+static void
 test_lsi0_adopt(void **state)
 {
     (void) state;
@@ -585,6 +605,7 @@ main(void)
     run("ip", "link", "set", "lo", "up");
     log_set_level(getenv("COVS_DEBUG") ? LOG_LEVEL_DBG : LOG_LEVEL_WARN);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lsi0_missing_interface),
         cmocka_unit_test(test_lsi0_open),
         cmocka_unit_test(test_lsi0_adopt),
         cmocka_unit_test(test_passthrough_rules),

@@ -179,7 +179,7 @@ pump(struct ovsdb *db, int wait_ms)
         return errno == EINTR ? 0 : -errno;
     if (r == 0)
         return 0;
-    char buf[65536];
+    char buf[16384];              /* Hooks may run on small stacks. */
     ssize_t n = read(db->fd, buf, sizeof buf);
     if (n < 0)
         return errno == EAGAIN || errno == EINTR ? 0 : -errno;

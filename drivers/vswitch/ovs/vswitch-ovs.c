@@ -234,12 +234,16 @@ fetch_ofports(const char *const *names, size_t n, uint32_t *ret_ofports,
             }
             int64_t v = json_object_get_int64(ofp);
             if (v <= 0) {
-                const char *why = "unknown error";
-                if (json_object_object_get_ex(row, "error", &e)
-                    && json_object_is_type(e, json_type_string))
-                    why = json_object_get_string(e);
+                /* -1: failed if Interface.error says why, else still being
+                 * set up. */
+                if (!json_object_object_get_ex(row, "error", &e)
+                    || !json_object_is_type(e, json_type_string)) {
+                    pending = true;
+                    continue;
+                }
                 error = corch_err_set(err, -ENODEV, NULL,
-                                      "ovs: interface %s: %s", names[i], why);
+                                      "ovs: interface %s: %s", names[i],
+                                      json_object_get_string(e));
                 break;
             }
             ret_ofports[i] = (uint32_t) v;
@@ -249,8 +253,8 @@ fetch_ofports(const char *const *names, size_t n, uint32_t *ret_ofports,
             return error;
         if (attempt >= 2000)
             return corch_err_set(err, -ETIMEDOUT, NULL,
-                                 "ovs: no port number assigned to %s",
-                                 names[0]);
+                                 "ovs: no port number assigned to %s "
+                                 "within 2 s", names[0]);
         usleep(1000);
     }
 }
@@ -685,6 +689,7 @@ ovs_lsi0_open(const char *const *ifnames, size_t n,
     struct vswitch_port **made = xcalloc(n + 1, sizeof *made);
     size_t n_made = 0;
     uint32_t *ofports = xcalloc(n + 1, sizeof *ofports);
+    bool *fresh = xcalloc(n + 1, sizeof *fresh);  /* Inserted by us now. */
     json_object *result = NULL;
     if (!error) {
         /* Which interfaces are there already (adoption)? */
@@ -770,6 +775,7 @@ ovs_lsi0_open(const char *const *ifnames, size_t n,
                     result_uuid(res2, 2 * (p->ofport - 1) + 1, p->uuid,
                                 sizeof p->uuid);
                     p->ofport = 0;
+                    fresh[i] = true;
                 }
             }
             json_object_put(res2);
@@ -795,6 +801,16 @@ ovs_lsi0_open(const char *const *ifnames, size_t n,
                                                      "bridges", "delete",
                                                      elems));
             db_transact(ops, true, NULL, NULL);
+        } else if (error) {
+            /* Adopted bridge: take back only the ports added now. */
+            struct vswitch_port **undo = xcalloc(n + 1, sizeof *undo);
+            size_t n_undo = 0;
+            for (size_t i = 0; i < n; i++)
+                if (fresh[i])
+                    undo[n_undo++] = made[i];
+            if (n_undo)
+                remove_port_rows(undo, n_undo);
+            free(undo);
         }
     }
     if (error && lsi)
@@ -804,6 +820,7 @@ ovs_lsi0_open(const char *const *ifnames, size_t n,
     json_object_put(ports);
     free(made);
     free(ofports);
+    free(fresh);
     pthread_mutex_unlock(&db_mutex);
     if (error)
         return error;
