@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "log.h"
 
@@ -83,7 +84,9 @@ config_assign(struct corch_config *cfg, const struct config_key *k,
     case CT_STRING: {
         char **s = (char **) base;
         free(*s);
-        *s = value ? xstrdup(value) : NULL;
+        /* An empty value of an optional key means "unset", so that
+         * "tls_cert =" does not turn TLS on with no certificate. */
+        *s = value && (*value || k->def) ? xstrdup(value) : NULL;
         return 0;
     }
     case CT_BOOL: {
@@ -164,6 +167,10 @@ config_load_file(struct corch_config *cfg, const char *path,
                  struct corch_err *err)
 {
     struct config_load_ctx ctx = { cfg, err, 0 };
+    struct stat st;
+    /* inih reads a directory as an empty file: refuse it explicitly. */
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return corch_err_set(err, -EINVAL, NULL, "%s: not a regular file", path);
     int line = ini_parse(path, config_ini_handler, &ctx);
     if (line == -1)
         return corch_err_set(err, -ENOENT, NULL, "%s: cannot open: %s", path,
