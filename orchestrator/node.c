@@ -5,6 +5,7 @@
 #include "node.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
@@ -28,11 +29,14 @@ string_or_null(const char *s)
     return s ? json_object_new_string(s) : NULL;
 }
 
-/* Rounds to 2 decimals so that the document does not carry float noise. */
+/* Two decimals, as /proc/loadavg has them, written as such (not as the
+ * nearest binary double's 17 digits). */
 static json_object *
 load_value(double v)
 {
-    return json_object_new_double((double) (long long) (v * 100.0 + 0.5) / 100.0);
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.2f", v < 0 ? 0.0 : v);
+    return json_object_new_double_s(strtod(buf, NULL), buf);
 }
 
 static json_object *
