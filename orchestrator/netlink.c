@@ -294,3 +294,54 @@ netlink_link_tx_offload_off(const char *name)
     }
     return 0;
 }
+
+int
+netlink_link_set_group(const char *name, uint32_t group)
+{
+    _cleanup_(sockp) struct nl_sock *sk = NULL;
+    _cleanup_(linkp) struct rtnl_link *orig = NULL;
+    _cleanup_(linkp) struct rtnl_link *chg = NULL;
+    int r = sock_open(&sk);
+    if (r < 0)
+        return r;
+    r = link_get(sk, name, &orig);
+    if (r < 0)
+        return r;
+    chg = rtnl_link_alloc();
+    if (!chg)
+        return -ENOMEM;
+    rtnl_link_set_group(chg, group);
+    return nle_to_errno(rtnl_link_change(sk, orig, chg, 0));
+}
+
+int
+netlink_group_delete(uint32_t group)
+{
+    _cleanup_(sockp) struct nl_sock *sk = NULL;
+    struct nl_msg *msg;
+    struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = 0 };
+    int r;
+
+    /* Group 0 is every device without a group, loopback included. */
+    if (group == 0)
+        return -EINVAL;
+    r = sock_open(&sk);
+    if (r < 0)
+        return r;
+    /* libnl builds delete requests by index or name only; by group is a
+     * plain RTM_DELLINK with IFLA_GROUP and no device. */
+    msg = nlmsg_alloc_simple(RTM_DELLINK, NLM_F_ACK);
+    if (!msg)
+        return -ENOMEM;
+    if (nlmsg_append(msg, &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0
+        || nla_put_u32(msg, IFLA_GROUP, group) < 0) {
+        nlmsg_free(msg);
+        return -ENOMEM;
+    }
+    r = nl_send_auto(sk, msg);
+    nlmsg_free(msg);
+    if (r < 0)
+        return nle_to_errno(r);
+    r = nl_wait_for_ack(sk);
+    return r < 0 ? nle_to_errno(r) : 0;
+}

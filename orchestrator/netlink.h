@@ -26,5 +26,11 @@ int netlink_link_get_mac(const char *name, uint8_t ret_mac[6]);
 /* Disables TX checksum offload (needed for TCP across the userspace
  * datapath).  Best effort. */
 int netlink_link_tx_offload_off(const char *name);
+/* Puts device 'name' in device group 'group' (kept across namespaces). */
+int netlink_link_set_group(const char *name, uint32_t group);
+/* Deletes every device of 'group' in the caller's namespace in one batch
+ * (one RCU wait for all, instead of one per device); 0 if there is none.
+ * Group 0 (devices without a group) is refused: -EINVAL. */
+int netlink_group_delete(uint32_t group);
 
 #endif

@@ -11,3 +11,8 @@ test_unit_test_native_SOURCES = test/unit/test-native.c
 test_unit_test_native_CFLAGS = $(TEST_CFLAGS)
 test_unit_test_native_LDADD = $(TEST_LDADD)
 endif
+
+# Launch-overhead benchmark (test/bench/bench-native.sh runs it).
+noinst_PROGRAMS += test/bench/bench-native
+test_bench_bench_native_SOURCES = test/bench/bench-native.c
+test_bench_bench_native_LDADD = orchestrator/liborch.a $(CORCH_LIBS)

@@ -20,9 +20,18 @@ extern const struct compute_class compute_native_class;
 /* Prefix of the namespaces of SF instances: "corch-<instance>". */
 #define COMPUTE_NATIVE_NETNS_PREFIX "corch-"
 
-/* For tests and benchmarks: the namespace name of 'sf' (valid until
- * destroy) and the time its last start script took, in nanoseconds. */
+/* For tests and benchmarks: where the time of the last create + start of
+ * an SF went, in nanoseconds. */
+struct compute_native_timings {
+    unsigned long long netns_ns;    /* Creating the namespace. */
+    unsigned long long ports_ns;    /* Moving the ports in (the kernel's
+                                     * device moves dominate). */
+    unsigned long long script_ns;   /* The start script, fork to exit. */
+};
+/* The namespace name of 'sf' (valid until destroy). */
 const char *compute_native_netns_name(const struct compute_sf *);
 unsigned long long compute_native_last_script_ns(const struct compute_sf *);
+void compute_native_timings(const struct compute_sf *,
+                            struct compute_native_timings *ret);
 
 #endif
