@@ -510,6 +510,11 @@ test_graph_lsi(void **state)
     assert_int_equal(count_lines(buf, "priority"), 0);
     assert_false(ping("covs-h1", "10.77.0.2"));
 
+    /* A vlink goes with both its ends. */
+    ovs->port_destroy(a[1]);
+    assert_int_not_equal(run("ovs-vsctl", db_arg, "port-to-br", "covs-vl1a"), 0);
+    assert_int_not_equal(run("ovs-vsctl", db_arg, "port-to-br", "covs-vl1b"), 0);
+
     /* ...then the graph: its bridge, its vlink ends on LSI-0, its
      * devices. */
     ovs->lsi_destroy(g);

@@ -259,11 +259,16 @@ fetch_ofports(const char *const *names, size_t n, uint32_t *ret_ofports,
     }
 }
 
-/* Removes ports (their Port rows from their bridges) in one transaction
- * and waits for ovs-vswitchd.  db_mutex held.  Best effort. */
+/* Removes ports (their Port rows from their bridges) in one transaction.
+ * Waits for ovs-vswitchd unless every port is a patch port: a port with a
+ * device must be released by OVS before the device goes or its name is
+ * reused.  db_mutex held.  Best effort. */
 static void
 remove_port_rows(struct vswitch_port *const *ports, size_t n)
 {
+    bool wait = false;
+    for (size_t i = 0; i < n; i++)
+        wait |= ports[i]->kind != OVS_PORT_VLINK;
     json_object *ops = json_object_new_array();
     for (size_t i = 0; i < n; i++) {
         json_object *elems = json_object_new_array();
@@ -273,7 +278,7 @@ remove_port_rows(struct vswitch_port *const *ports, size_t n)
                                                  "ports", "delete", elems));
     }
     struct corch_err err = { 0 };
-    if (db_transact(ops, true, NULL, &err))
+    if (db_transact(ops, wait, NULL, &err))
         LOG_WARN("could not remove %zu port(s), first %s: %s", n,
                  n ? ports[0]->name : "", err.msg);
 }
