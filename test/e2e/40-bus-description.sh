@@ -56,7 +56,14 @@ assert ep["name"] == "bus-d-if0" and ep["present"], ep
 assert ep["mac"] and "10.77.0.1/24" in ep["ipv4"], ep
 assert ep["neighbour_domain"] == "bus-peer-node", ep
 assert ep["vlan"]["free"] == ["1-4094"] or not ep["vlan"]["supported"], ep
-assert any(c["name"] == "firewall" for c in m["functional_capabilities"]), m
+fw = [c for c in m["functional_capabilities"] if c["name"] == "firewall"]
+assert fw and fw[0]["ready"] and fw[0]["templates"][0] == {"id": "firewall-dummy", "engine": "dummy", "ready": True}, m
+infra = m["infrastructure_capabilities"]
+assert infra["vswitch"] == "dummy" and infra["cpu_architecture"], infra
+assert {"type": "dummy", "usable": True, "why": None} in infra["engines"], infra
+r = m["resources"]
+assert r["cores_total"] >= 1 and r["memory_mb_total"] > 0 and r["cores_free"] <= r["cores_total"], r
+assert m["node_id"] == "bus-desc-node" and m["management"]["url"].startswith("http://127.0.0.1:"), m
 PY
 
 # ------------------------------------------------------- deploy / delete ---
