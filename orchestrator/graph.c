@@ -1507,6 +1507,9 @@ graph_parse(const char *text, size_t len, unsigned int max_depth,
     enum json_tokener_error jerr;
     size_t end;
 
+    if (!text || len == 0)
+        return corch_err_set(err, -EINVAL, "", "invalid JSON: the document "
+                             "is empty");
     if (len > INT32_MAX)
         return corch_err_set(err, -E2BIG, "", "document too large");
     if (max_depth == 0 || max_depth > INT32_MAX)

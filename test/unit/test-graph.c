@@ -640,6 +640,12 @@ test_bad_json(void **state)
 
     (void) state;
     parse_fails("", -EINVAL, "");
+    memset(&err, 0, sizeof err);
+    assert_int_equal(graph_parse(NULL, 0, 64, NULL, &g, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "empty"));
+    /* A NULL 'err' is allowed: the caller only wants the verdict. */
+    assert_int_equal(graph_parse("{}", 2, 64, NULL, &g, NULL), -EINVAL);
+    assert_null(g);
     parse_fails("{\"sffg\":{\"id\":\"g\"", -EINVAL, "");
     parse_fails("{\"sffg\":{\"id\":\"g\"}} x", -EINVAL, "");
     parse_fails("{\"sffg\":{\"id\":'g'}}", -EINVAL, "");
