@@ -1097,7 +1097,7 @@ add_output(struct pctx *c, json_object *o, struct graph_flowrule *rule)
         if (!port_ref_cmp(&ref, &rule->outputs[i]))
             return fail(c, -EINVAL, "port listed twice in output_to_port");
     if (rule->n_outputs >= GRAPH_MAX_OUTPUTS)
-        return fail(c, -E2BIG, "more than %d outputs", GRAPH_MAX_OUTPUTS);
+        return fail(c, -EINVAL, "more than %d outputs", GRAPH_MAX_OUTPUTS);
     rule->outputs = xrealloc(rule->outputs,
                              (rule->n_outputs + 1) * sizeof *rule->outputs);
     rule->outputs[rule->n_outputs++] = ref;
@@ -1121,7 +1121,7 @@ parse_action(struct pctx *c, const char *key, json_object *v,
             if (n == 0)
                 return fail(c, -EINVAL, "must list at least one port");
             if (n > GRAPH_MAX_OUTPUTS)
-                return fail(c, -E2BIG, "more than %d outputs",
+                return fail(c, -EINVAL, "more than %d outputs",
                             GRAPH_MAX_OUTPUTS);
             for (size_t i = 0; i < n; i++) {
                 size_t old = path_idx(c, i);
@@ -1277,7 +1277,7 @@ parse_actions(struct pctx *c, json_object *a, struct graph_flowrule *rule)
     } else if (json_object_is_type(a, json_type_array) && a) {
         size_t n = json_object_array_length(a);
         if (n > GRAPH_MAX_OUTPUTS)
-            return fail(c, -E2BIG, "more than %d actions", GRAPH_MAX_OUTPUTS);
+            return fail(c, -EINVAL, "more than %d actions", GRAPH_MAX_OUTPUTS);
         for (size_t i = 0; i < n; i++) {
             json_object *el = json_object_array_get_idx(a, i);
             size_t old = path_idx(c, i);

@@ -482,6 +482,17 @@ test_actions_forms(void **state)
     rule_fails("\"match\":{\"port_in\":\"sf:fw:0\"},\"actions\":"
                "[{\"output_to_port\":\"sf:fw:1\"},{\"set_dest_ip\":\"::1\"}]",
                "sffg.flowrules[0].actions[1].set_dest_ip");
+    /* At most 64 outputs / actions per rule: a bound of the format. */
+    {
+        char big[8192];
+        size_t n = (size_t) snprintf(big, sizeof big, "\"match\":{\"port_in\":"
+                                     "\"sf:fw:0\"},\"actions\":[");
+        for (int i = 0; i < 65; i++)
+            n += (size_t) snprintf(big + n, sizeof big - n,
+                                   "%s{\"pop_vlan\":false}", i ? "," : "");
+        snprintf(big + n, sizeof big - n, "]");
+        rule_fails(big, "sffg.flowrules[0].actions");
+    }
     rule_fails("\"match\":{\"port_in\":\"sf:fw:\"},\"actions\":{\"drop\":true}",
                "sffg.flowrules[0].match.port_in");
     rule_fails("\"match\":{\"port_in\":\"sf:fw\"},\"actions\":{\"drop\":true}",
