@@ -31,6 +31,17 @@ netmgr_endpoint_key(const struct graph *g, const struct graph_port_ref *ref)
     return xasprintf("sf:%s:%s", sf->id, sf->ports[ref->port].id);
 }
 
+/* Makes room for element n of an array that only grows by one: doubles
+ * the allocation whenever n reaches a power of two, so that appending n
+ * elements costs O(n) copies, not O(n^2). */
+static void *
+grow(void *p, size_t n, size_t size)
+{
+    if (n == 0 || !(n & (n - 1)))
+        p = xrealloc(p, (n ? 2 * n : 1) * size);
+    return p;
+}
+
 static uint32_t
 fnv1a(const char *s)
 {
@@ -101,7 +112,7 @@ plan_vlinks(const struct graph *g, const struct netmgr_vlink_plan *prev,
                 free(key);
                 continue;
             }
-            need[out] = xrealloc(need[out], (n_need[out] + 1) * sizeof (char *));
+            need[out] = grow(need[out], n_need[out], sizeof (char *));
             need[out][n_need[out]++] = key;
         }
     }
@@ -154,7 +165,7 @@ plan_vlinks(const struct graph *g, const struct netmgr_vlink_plan *prev,
 static struct netmgr_action *
 add_action(struct netmgr_rule *r, enum vswitch_action_type type)
 {
-    r->actions = xrealloc(r->actions, (r->n_actions + 1) * sizeof *r->actions);
+    r->actions = grow(r->actions, r->n_actions, sizeof *r->actions);
     struct netmgr_action *a = &r->actions[r->n_actions++];
     memset(a, 0, sizeof *a);
     a->type = type;
@@ -187,7 +198,7 @@ add_mods(struct netmgr_rule *r, const struct flow_mods *m)
 static struct netmgr_rule *
 rule_append(struct netmgr_rule **rules, size_t *n)
 {
-    *rules = xrealloc(*rules, (*n + 1) * sizeof **rules);
+    *rules = grow(*rules, *n, sizeof **rules);
     struct netmgr_rule *r = &(*rules)[(*n)++];
     memset(r, 0, sizeof *r);
     return r;
@@ -317,7 +328,7 @@ netmgr_claims(const struct graph *g, struct netmgr_claim **ret)
     for (size_t i = 0; i < g->n_saps; i++) {
         if (g->saps[i].type != GRAPH_SAP_VLAN)
             continue;
-        c = xrealloc(c, (n + 1) * sizeof *c);
+        c = grow(c, n, sizeof *c);
         memset(&c[n], 0, sizeof c[n]);
         c[n].ifname = g->saps[i].if_name;
         c[n].match.fields = FLOW_M_VLAN_ID;
@@ -330,7 +341,7 @@ netmgr_claims(const struct graph *g, struct netmgr_claim **ret)
         if (in->kind != GRAPH_PORT_SAP
             || g->saps[in->sap].type != GRAPH_SAP_INTERFACE)
             continue;
-        c = xrealloc(c, (n + 1) * sizeof *c);
+        c = grow(c, n, sizeof *c);
         c[n].ifname = g->saps[in->sap].if_name;
         c[n].match = g->flowrules[r].match;
         c[n].sap = in->sap;

@@ -155,7 +155,8 @@ build_edges(const struct graph *g, struct edge **ret)
             if (fr->outputs[o].kind != GRAPH_PORT_SF
                 || fr->outputs[o].sf == fr->port_in.sf)
                 continue;
-            e = xrealloc(e, (n + 1) * sizeof *e);
+            if (!(n & (n - 1)))        /* Doubling: n is 0 or 2^k. */
+                e = xrealloc(e, (n ? 2 * n : 1) * sizeof *e);
             e[n].a = fr->port_in.sf;
             e[n].b = fr->outputs[o].sf;
             n++;

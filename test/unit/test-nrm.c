@@ -578,6 +578,97 @@ test_restart(void **state)
     assert_node_empty();
 }
 
+/* Grows 'buf' with printf-formatted text. */
+static void
+cat(char **buf, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void
+cat(char **buf, size_t *len, const char *fmt, ...)
+{
+    va_list ap;
+    char *piece;
+    va_start(ap, fmt);
+    assert_true(vasprintf(&piece, fmt, ap) >= 0);
+    va_end(ap);
+    size_t n = strlen(piece);
+    /* Capacity: the power of two above the length; grown by doubling. */
+    size_t old_cap = 64, new_cap = 64;
+    while (old_cap < *len + 1)
+        old_cap *= 2;
+    while (new_cap < *len + n + 1)
+        new_cap *= 2;
+    if (!*buf || new_cap != old_cap)
+        *buf = realloc(*buf, new_cap);
+    memcpy(*buf + *len, piece, n + 1);
+    *len += n;
+    free(piece);
+}
+
+/* A chain of 'n_sfs' SFs between two SAPs, plus 'n_rules' rules steering
+ * TCP ports from SAP a to the first SF. */
+static struct graph *
+big_graph(const char *id, unsigned int n_sfs, unsigned int n_rules)
+{
+    char *t = NULL;
+    size_t len = 0;
+    cat(&t, &len, "{\"sffg\":{\"id\":\"%s\",\"SFs\":[", id);
+    for (unsigned int i = 0; i < n_sfs; i++)
+        cat(&t, &len, "%s{\"id\":\"s%u\",\"name\":\"firewall\",\"ports\":"
+            "[{\"id\":\"1\"},{\"id\":\"2\"}]}", i ? "," : "", i);
+    cat(&t, &len, "],\"saps\":[{\"id\":\"a\",\"type\":\"interface\","
+        "\"interface\":{\"if-name\":\"eth0\"}},{\"id\":\"b\",\"type\":"
+        "\"interface\",\"interface\":{\"if-name\":\"eth1\"}}],\"flowrules\":[");
+    cat(&t, &len, "{\"id\":\"in\",\"match\":{\"port_in\":"
+        "\"service-access-point:a\"},\"actions\":[{\"output_to_port\":"
+        "\"sf:s0:1\"}]}");
+    for (unsigned int i = 0; i + 1 < n_sfs; i++)
+        cat(&t, &len, ",{\"id\":\"c%u\",\"match\":{\"port_in\":\"sf:s%u:2\"},"
+            "\"actions\":[{\"output_to_port\":\"sf:s%u:1\"}]}", i, i, i + 1);
+    cat(&t, &len, ",{\"id\":\"out\",\"match\":{\"port_in\":\"sf:s%u:2\"},"
+        "\"actions\":[{\"output_to_port\":\"service-access-point:b\"}]}",
+        n_sfs - 1);
+    for (unsigned int i = 0; i < n_rules; i++)
+        cat(&t, &len, ",{\"id\":\"p%u\",\"priority\":%u,\"match\":{"
+            "\"port_in\":\"service-access-point:a\",\"ether_type\":2048,"
+            "\"protocol\":6,\"dest_port\":%u},\"actions\":[{"
+            "\"output_to_port\":\"sf:s0:1\"}]}", i, 100 + i % 1000,
+            1 + i % 60000);
+    cat(&t, &len, "]}}");
+    struct graph *g = NULL;
+    struct corch_err err = { .path = "", .msg = "" };
+    struct graph_limits lim = { 100000, 100000, 1000 };
+    if (graph_parse(t, len, 64, &lim, &g, &err) < 0)
+        fail_msg("graph_parse: %s (%s)", err.msg, err.path);
+    free(t);
+    return g;
+}
+
+/* Figures, not a pass/fail criterion: the core's own cost with the dummy
+ * drivers (no switch, no engine behind). */
+static void
+test_scale(void **state)
+{
+    (void) state;
+    struct corch_err err;
+    static const unsigned int shapes[][2] = { { 500, 0 }, { 1, 10000 } };
+    for (size_t k = 0; k < ARRAY_SIZE(shapes); k++) {
+        struct graph *g = big_graph("big", shapes[k][0], shapes[k][1]);
+        struct graph *same = big_graph("big", shapes[k][0], shapes[k][1]);
+        size_t n_rules = g->n_flowrules;
+        uint64_t t0 = time_ns();
+        assert_int_equal(put(g, NULL, &err), 0);
+        uint64_t t1 = time_ns();
+        assert_int_equal(put(same, NULL, &err), 0);
+        uint64_t t2 = time_ns();
+        assert_int_equal(nrm_graph_delete(nrm, "big", &err), 0);
+        uint64_t t3 = time_ns();
+        printf("# nrm with dummies: %u SFs, %zu flowrules: deploy %.1f ms, "
+               "no-op update %.1f ms, delete %.1f ms\n", shapes[k][0],
+               n_rules, (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6);
+        assert_node_empty();
+    }
+}
+
 static void
 test_bad_config(void **state)
 {
@@ -614,6 +705,7 @@ main(void)
         cmocka_unit_test(test_conflicts),
         cmocka_unit_test(test_internal_group),
         cmocka_unit_test(test_restart),
+        cmocka_unit_test(test_scale),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

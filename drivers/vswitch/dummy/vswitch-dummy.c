@@ -172,6 +172,55 @@ rule_same(const struct vswitch_rule *a, const struct vswitch_rule *b)
            && flow_match_equal(&a->match, &b->match);
 }
 
+/* A hash of what makes two rules the same rule (rule_same). */
+static size_t
+rule_key_hash(const struct vswitch_rule *r)
+{
+    uint64_t h = (uint64_t) (uintptr_t) r->in_port * 0x9e3779b97f4a7c15ull;
+    h ^= ((uint64_t) r->priority << 32) ^ r->match.fields;
+    h ^= ((uint64_t) r->match.dest_port << 16) ^ r->match.source_port;
+    h ^= (uint64_t) r->match.vlan_id << 40;
+    h *= 0xff51afd7ed558ccdull;
+    return (size_t) (h ^ (h >> 31));
+}
+
+/* An index of an LSI's rules for the length of one rules_apply(). */
+struct rule_index {
+    size_t *slots;              /* Rule numbers, SIZE_MAX if empty. */
+    size_t size;                /* Power of two. */
+};
+
+static void
+index_build(struct rule_index *ix, const struct vswitch_lsi *lsi, size_t more)
+{
+    ix->size = 16;
+    while (ix->size < 2 * (lsi->n_rules + more))
+        ix->size *= 2;
+    ix->slots = xmalloc(ix->size * sizeof *ix->slots);
+    for (size_t i = 0; i < ix->size; i++)
+        ix->slots[i] = SIZE_MAX;
+    for (size_t i = 0; i < lsi->n_rules; i++) {
+        size_t h = rule_key_hash(&lsi->rules[i]) & (ix->size - 1);
+        while (ix->slots[h] != SIZE_MAX)
+            h = (h + 1) & (ix->size - 1);
+        ix->slots[h] = i;
+    }
+}
+
+/* The slot holding a rule that is the same as 'r' (or the empty slot
+ * where it would go). */
+static size_t *
+index_find(struct rule_index *ix, const struct vswitch_lsi *lsi,
+           const struct vswitch_rule *r)
+{
+    size_t h = rule_key_hash(r) & (ix->size - 1);
+    while (ix->slots[h] != SIZE_MAX
+           && (ix->slots[h] == SIZE_MAX - 1
+               || !rule_same(&lsi->rules[ix->slots[h]], r)))
+        h = (h + 1) & (ix->size - 1);
+    return &ix->slots[h];
+}
+
 static bool
 rule_uses(const struct vswitch_rule *r, const struct vswitch_port *port)
 {
@@ -485,31 +534,38 @@ dummy_rules_apply(struct vswitch_lsi *lsi, const struct vswitch_rule_batch *b,
     for (size_t i = 0; !error && i < b->n_add; i++)
         error = check_rule(lsi, &b->add[i], err);
     if (!error) {
-        /* Validated: now apply, deletions first. */
+        /* Validated: now apply, deletions first.  Deleted rules become
+         * holes (no actions, in_port NULL) compacted at the end. */
+        struct rule_index ix;
+        index_build(&ix, lsi, b->n_add);
         for (size_t i = 0; i < b->n_del; i++) {
-            for (size_t j = 0; j < lsi->n_rules; j++) {
-                if (rule_same(&lsi->rules[j], &b->del[i])) {
-                    rule_free_actions(&lsi->rules[j]);
-                    lsi->rules[j] = lsi->rules[--lsi->n_rules];
-                    break;
-                }
+            size_t *slot = index_find(&ix, lsi, &b->del[i]);
+            if (*slot != SIZE_MAX) {
+                rule_free_actions(&lsi->rules[*slot]);
+                lsi->rules[*slot].in_port = NULL;
+                *slot = SIZE_MAX - 1;           /* Tombstone. */
             }
         }
         lsi->deleted += b->n_del;
         for (size_t i = 0; i < b->n_add; i++) {
-            struct vswitch_rule *slot = NULL;
-            for (size_t j = 0; j < lsi->n_rules && !slot; j++)
-                if (rule_same(&lsi->rules[j], &b->add[i]))
-                    slot = &lsi->rules[j];
-            if (slot) {
-                rule_free_actions(slot);
+            size_t *slot = index_find(&ix, lsi, &b->add[i]);
+            if (*slot == SIZE_MAX) {
+                size_t n = lsi->n_rules;
+                if (n == 0 || !(n & (n - 1)))
+                    lsi->rules = xrealloc(lsi->rules, (n ? 2 * n : 1)
+                                                      * sizeof *lsi->rules);
+                *slot = lsi->n_rules++;
             } else {
-                lsi->rules = xrealloc(lsi->rules, (lsi->n_rules + 1)
-                                                  * sizeof *lsi->rules);
-                slot = &lsi->rules[lsi->n_rules++];
+                rule_free_actions(&lsi->rules[*slot]);
             }
-            rule_copy(slot, &b->add[i]);
+            rule_copy(&lsi->rules[*slot], &b->add[i]);
         }
+        free(ix.slots);
+        size_t j = 0;
+        for (size_t i = 0; i < lsi->n_rules; i++)
+            if (lsi->rules[i].in_port)
+                lsi->rules[j++] = lsi->rules[i];
+        lsi->n_rules = j;
         lsi->added += b->n_add;
     }
     pthread_mutex_unlock(&mutex);
