@@ -57,6 +57,23 @@ run() {
         ovs-vswitchd "unix:$dir/ovs/db.sock" --pidfile="$dir/ovs/ovs-vswitchd.pid" \
             --log-file="$dir/ovs/ovs-vswitchd.log" --detach --no-chdir 2>/dev/null
     fi
+    # Two hosts in network namespaces, wired to the node's "physical"
+    # interfaces veth-a and veth-b, so that the example graph carries real
+    # packets between them.
+    local h
+    for h in a:10.0.0.1/24 b:10.0.0.2/24; do
+        local n=${h%%:*} ip=${h#*:}
+        if ! ip netns list | grep -qw "qs-$n"; then
+            ip netns add "qs-$n"
+            ip link add "veth-$n" type veth peer name "qs-$n-eth0"
+            ip link set "qs-$n-eth0" netns "qs-$n"
+            ip -n "qs-$n" link set "qs-$n-eth0" name eth0
+            ip -n "qs-$n" addr add "$ip" dev eth0
+            ip -n "qs-$n" link set eth0 up
+            ip netns exec "qs-$n" ethtool -K eth0 tx off >/dev/null 2>&1 || true
+            ip link set "veth-$n" up
+        fi
+    done
     cat <<EOT
 c-orch quick start: vswitch driver "$QS_VSWITCH", engines "$QS_ENGINES"
   private Open vSwitch (userspace datapath): $dir/ovs (db unix:$dir/ovs/db.sock)
@@ -67,13 +84,15 @@ Try it (in another terminal):
   curl -s -X PUT -H "Authorization: Bearer \$TOKEN" --data-binary @$TOP/contrib/examples/passthrough.json http://127.0.0.1:8080/v1/graphs/example
   curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:8080/v1/graphs/example/status
   curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:8080/v1/node
+  ip netns exec qs-a ping -c 3 10.0.0.2       # host a -> host b through the graph
 Stop with Ctrl-C (deployed graphs stay in OVS; the next start finds them).
 EOT
     CORCH_ADMIN_PASSWORD=$pw exec "$TOP/build/orchestrator/c-orch" --foreground \
         --set rest.address=127.0.0.1 --set rest.port=8080 \
         --set state.dir="$dir/state" --set repository.path="$TOP/sf-repository" \
         --set vswitch.driver="$QS_VSWITCH" --set vswitch.ovsdb="unix:$dir/ovs/db.sock" \
-        --set compute.drivers="$QS_ENGINES" --set bus.endpoint=tcp://127.0.0.1:5555
+        --set compute.drivers="$QS_ENGINES" --set bus.endpoint=tcp://127.0.0.1:5555 \
+        --set vswitch.interfaces=veth-a,veth-b
 }
 
 # What the quick start runs with.
