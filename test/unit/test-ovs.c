@@ -7,6 +7,7 @@
 #include <config.h>
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <sched.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -561,6 +562,64 @@ test_leftover_replaced(void **state)
     run("ovs-vsctl", db_arg, "del-br", "covs-foreign");
 }
 
+/* One graph's life, many times, for test_concurrent_graphs. */
+static void *
+graph_worker(void *arg)
+{
+    long id = (long) arg;
+    for (int round = 0; round < 8; round++) {
+        char name[16], prefix[16];
+        snprintf(name, sizeof name, "covs-t%ld", id);
+        snprintf(prefix, sizeof prefix, "covs-t%ldv", id);
+        struct vswitch_lsi_spec spec = { .graph_id = name, .name = name };
+        struct vswitch_lsi *g;
+        struct corch_err err = { 0 };
+        if (ovs->lsi_create(&spec, &g, &err))
+            return (void *) 1;
+        struct vswitch_port *a[2], *b[2];
+        if (ovs->vlinks_create(lsi0, g, 2, prefix, a, b, &err))
+            return (void *) 2;
+        struct vswitch_action o = { .type = VSWITCH_ACT_OUTPUT, .u.port = b[1] };
+        struct vswitch_action oa = { .type = VSWITCH_ACT_OUTPUT, .u.port = v2 };
+        uint64_t cookie = (uint64_t) (0x40 + id) << 32;
+        struct vswitch_rule gr = rule(cookie | 1, 1, b[0], &o, 1);
+        struct vswitch_rule lr = rule(cookie | 2, 1, a[1], &oa, 1);
+        struct vswitch_rule_batch bg = { .add = &gr, .n_add = 1 };
+        struct vswitch_rule_batch bl = { .add = &lr, .n_add = 1 };
+        if (ovs->rules_apply(g, &bg, &err) || ovs->rules_apply(lsi0, &bl, &err))
+            return (void *) 3;
+        struct vswitch_rule_batch dl = { .del = &lr, .n_del = 1 };
+        if (ovs->rules_apply(lsi0, &dl, &err))
+            return (void *) 4;
+        ovs->port_destroy(a[0]);
+        ovs->lsi_destroy(g);
+    }
+    return NULL;
+}
+
+static void
+test_concurrent_graphs(void **state)
+{
+    (void) state;
+    /* Hooks for different graphs run concurrently (the contract): four
+     * threads deploy and tear down graphs sharing LSI-0. */
+    pthread_t t[4];
+    for (long i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, graph_worker,
+                                        (void *) i), 0);
+    for (int i = 0; i < 4; i++) {
+        void *r;
+        pthread_join(t[i], &r);
+        assert_null(r);
+    }
+    char buf[8192];
+    dump_flows(vswitch_ovs_bridge_name(lsi0), buf, sizeof buf);
+    assert_int_equal(count_lines(buf, "priority"), 0);
+    run_capture(buf, "ovs-vsctl", db_arg, "list-ports",
+                vswitch_ovs_bridge_name(lsi0));
+    assert_string_equal(buf, "covs-v1\ncovs-v2\n");
+}
+
 static void
 test_many_rules(void **state)
 {
@@ -617,6 +676,7 @@ main(void)
         cmocka_unit_test(test_graph_lsi),
         cmocka_unit_test(test_learning_lsi),
         cmocka_unit_test(test_leftover_replaced),
+        cmocka_unit_test(test_concurrent_graphs),
         cmocka_unit_test(test_many_rules),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -925,7 +925,10 @@ ovs_lsi_destroy(struct vswitch_lsi *lsi)
      * takes tens of ms to tear a bridge down), and a bridge of the same
      * name created meanwhile could otherwise inherit them. */
     struct corch_err ferr = { 0 };
-    if (flush_flows(lsi, &ferr))
+    int ferror = flush_flows(lsi, &ferr);
+    if (ferror == -ENOENT || ferror == -ECONNREFUSED)
+        LOG_DBG("%s: no management socket, bridge already gone", lsi->name);
+    else if (ferror)
         LOG_WARN("could not flush the flows of %s: %s", lsi->name, ferr.msg);
     pthread_mutex_lock(&db_mutex);
     json_object *ops = json_object_new_array();
