@@ -509,6 +509,9 @@ apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *g,
         goto out;
     }
 
+    uint64_t ts[7];             /* Start of each step, for the debug log. */
+    ts[0] = time_ns();
+
     /* Step 1: resolve. */
     struct nrm_resources res;
     nrm_resources(nrm, &res);
@@ -524,6 +527,7 @@ apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *g,
     }
 
     /* Step 2: schedule. */
+    ts[1] = time_ns();
     const struct sf_template **tmpls = xcalloc(n, sizeof *tmpls);
     for (size_t i = 0; i < n; i++)
         tmpls[i] = p.choices[i].tmpl;
@@ -536,6 +540,7 @@ apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *g,
     }
 
     /* Step 3: network: graph-LSI, ports, vlinks. */
+    ts[2] = time_ns();
     p.techs = xcalloc(n, sizeof *p.techs);
     for (size_t i = 0; i < n; i++) {
         const struct sf_template *t = p.choices[i].tmpl;
@@ -559,6 +564,7 @@ apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *g,
     }
 
     /* Step 4: compute: create + start the new SFs. */
+    ts[3] = time_ns();
     p.sfs = xcalloc(n, sizeof *p.sfs);
     for (size_t i = 0; i < n; i++) {
         if (!p.fresh[i]) {
@@ -571,6 +577,7 @@ apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *g,
     }
 
     /* Step 5: rules. */
+    ts[4] = time_ns();
     error = netmgr_txn_rules(p.txn, err);
     if (error) {
         corch_err_prefix(err, "step 5 (rules)");
@@ -579,6 +586,7 @@ apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *g,
 
     /* Step 6: commit.  SFs the new graph no longer has (or has changed)
      * go first, then their ports with the network transaction. */
+    ts[5] = time_ns();
     struct nrm_sf **old = ng->sfs;
     size_t n_old = ng->n_sfs;
     for (size_t k = 0; k < n_old; k++) {
@@ -605,6 +613,16 @@ apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *g,
     free(old);
     p.sfs = NULL;
     error = 0;
+    ts[6] = time_ns();
+    LOG_DBG("graph %s: %zu SFs, %zu flowrules: resolve %llu us, schedule "
+            "%llu us, network %llu us, compute %llu us, rules %llu us, "
+            "commit %llu us", ng->id, n, g->n_flowrules,
+            (unsigned long long) (ts[1] - ts[0]) / 1000,
+            (unsigned long long) (ts[2] - ts[1]) / 1000,
+            (unsigned long long) (ts[3] - ts[2]) / 1000,
+            (unsigned long long) (ts[4] - ts[3]) / 1000,
+            (unsigned long long) (ts[5] - ts[4]) / 1000,
+            (unsigned long long) (ts[6] - ts[5]) / 1000);
     goto out;
 
 undo:
@@ -734,7 +752,11 @@ nrm_graph_put(struct nrm *nrm, struct graph *graph, const char *owner,
     char *msg = NULL;
 
     if (!error) {
-        store_graph(nrm, ng, graph, NRM_RUNNING, NULL);
+        /* A new graph's text is in the store already. */
+        if (created)
+            store_graph_set_status(nrm->store, ng->id, "running", NULL);
+        else
+            store_graph(nrm, ng, graph, NRM_RUNNING, NULL);
         LOG_INFO("graph %s %s in %llu ms", ng->id,
                  was_deployed ? "updated" : "deployed",
                  (unsigned long long) (time_ms() - t0));
@@ -749,6 +771,8 @@ nrm_graph_put(struct nrm *nrm, struct graph *graph, const char *owner,
             store_graph_delete(nrm->store, ng->id);
         } else if (was_deployed) {
             store_graph_set_status(nrm->store, ng->id, "running", msg);
+        } else if (created) {
+            store_graph_set_status(nrm->store, ng->id, "failed", msg);
         } else {
             store_graph(nrm, ng, graph, NRM_FAILED, msg);
         }

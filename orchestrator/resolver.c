@@ -249,6 +249,9 @@ resolve_one(const struct resolver_env *env, const struct graph *g, size_t i,
         return 0;
     }
     if (dummy_engine_usable()) {
+        if (n_candidates)
+            LOG_DBG("sf %s: no template fits (%s); using the dummy engine",
+                    sf->id, reasons);
         ret->own = dummy_template(sf);
         ret->tmpl = ret->own;
         return 0;
@@ -281,8 +284,6 @@ resolver_resolve(const struct resolver_env *env, const struct graph *g,
             return error;
         }
         memory_free -= choices[i].tmpl->memory_mb;
-        LOG_DBG("graph %s: sf %s -> %s (%s)", g->id, g->sfs[i].id,
-                choices[i].tmpl->id, choices[i].tmpl->engine);
     }
     *ret_choices = choices;
     return 0;
