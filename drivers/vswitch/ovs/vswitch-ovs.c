@@ -948,10 +948,16 @@ ovs_lsi_destroy(struct vswitch_lsi *lsi)
                                                  where_uuid(p->peer->lsi->uuid),
                                                  "ports", "delete", elems));
     }
-    /* Committed to OVSDB is enough: ovs-vswitchd tears the bridge down in
-     * the background, and any later configuration waits for it anyway. */
+    /* With patch ports only, committed to OVSDB is enough: ovs-vswitchd
+     * tears the bridge down in the background (tens of ms) and any later
+     * configuration waits for it anyway.  A port with a device (veth,
+     * internal, tunnel) is waited for, so that the device is gone (a
+     * host-stack address with it) and its name free when we return. */
+    bool wait = false;
+    for (struct vswitch_port *p = lsi->ports; p; p = p->next)
+        wait |= p->kind != OVS_PORT_VLINK;
     struct corch_err err = { 0 };
-    if (db_transact(ops, false, NULL, &err))
+    if (db_transact(ops, wait, NULL, &err))
         LOG_WARN("could not remove bridge %s: %s", lsi->name, err.msg);
     for (struct vswitch_port *p = lsi->ports; p; p = p->next)
         port_release_devices(p);
