@@ -316,6 +316,10 @@ test_control_messages(void **state)
     struct ofp_buf b = { 0 };
     ofp_put_hello(&b, 7);
     check_msg(&b, "OFPT_HELLO (OF1.3) (xid=0x7):\n version bitmap: 0x04");
+    ofp_put_set_async_none(&b, 6);
+    check_msg(&b, "OFPT_SET_ASYNC (OF1.3) (xid=0x6):\n"
+              " primary:\n       PACKET_IN: (off)\n     PORT_STATUS: (off)\n"
+              "    FLOW_REMOVED: (off)");
     ofp_put_barrier(&b, 8);
     check_msg(&b, "OFPT_BARRIER_REQUEST (OF1.3) (xid=0x8)");
     uint8_t echo[12] = { 4, OFPT_ECHO_REQUEST, 0, 12, 0, 0, 0, 9, 1, 2, 3, 4 };

@@ -621,6 +621,31 @@ test_concurrent_graphs(void **state)
 }
 
 static void
+test_ovsdb_restart(void **state)
+{
+    (void) state;
+    /* ovsdb-server goes away and comes back: the next hook reconnects. */
+    kill_pidfile("ovsdb-server");
+    usleep(300000);
+    char db[128], pid[128], log[128], ctl[128], rem[160];
+    snprintf(db, sizeof db, "%s/conf.db", dir);
+    snprintf(rem, sizeof rem, "--remote=p%s", remote);
+    snprintf(pid, sizeof pid, "--pidfile=%s/ovsdb-server.pid", dir);
+    snprintf(log, sizeof log, "--log-file=%s/ovsdb-server.log", dir);
+    snprintf(ctl, sizeof ctl, "--unixctl=%s/ovsdb-server.ctl", dir);
+    assert_int_equal(run("ovsdb-server", db, rem, pid, log, ctl, "--detach",
+                         "--no-chdir"), 0);
+    struct vswitch_lsi_spec spec = { .graph_id = "g3", .name = "covs-g3" };
+    struct vswitch_lsi *l;
+    struct corch_err err = { 0 };
+    int error = ovs->lsi_create(&spec, &l, &err);
+    if (error)
+        fprintf(stderr, "lsi_create after restart: %s\n", err.msg);
+    assert_int_equal(error, 0);
+    ovs->lsi_destroy(l);
+}
+
+static void
 test_many_rules(void **state)
 {
     (void) state;
@@ -677,6 +702,7 @@ main(void)
         cmocka_unit_test(test_learning_lsi),
         cmocka_unit_test(test_leftover_replaced),
         cmocka_unit_test(test_concurrent_graphs),
+        cmocka_unit_test(test_ovsdb_restart),
         cmocka_unit_test(test_many_rules),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -200,6 +200,15 @@ ofconn_open(const char *path, unsigned int timeout_ms,
     struct ofconn_wait w = { .hello_wanted = true };
     int error = run(c, bufs, 1, timeout_ms, &w);
     ofp_buf_free(&hello);
+    if (!error) {
+        /* No packet-ins, port status or flow-removed messages: nobody
+         * reads this connection between batches. */
+        struct ofp_buf async = { 0 };
+        ofp_put_set_async_none(&async, ofconn_alloc_xids(c, 1));
+        struct ofconn_result res;
+        error = ofconn_transact(c, &async, timeout_ms, &res);
+        ofp_buf_free(&async);
+    }
     if (error) {
         ofconn_close(c);
         return error;
@@ -217,6 +226,17 @@ ofconn_close(struct ofconn *c)
     ofp_buf_free(&c->in);
     ofp_buf_free(&c->pending);
     free(c);
+}
+
+int
+ofconn_check(struct ofconn *c)
+{
+    struct ofconn_wait w = { .done = true };
+    struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+    if (poll(&pfd, 1, 0) <= 0)
+        return 0;
+    /* Echo replies queued here go out with the next batch. */
+    return read_some(c, &w);
 }
 
 int

@@ -20,6 +20,11 @@ int ofconn_open(const char *path, unsigned int timeout_ms,
                 struct ofconn **ret_conn);
 void ofconn_close(struct ofconn *);     /* Accepts NULL. */
 
+/* Handles what the switch sent since the last call (echo requests)
+ * without blocking.  A negative errno means the connection is gone: close
+ * it and open a new one. */
+int ofconn_check(struct ofconn *);
+
 /* Reserves 'n' consecutive xids; returns the first. */
 uint32_t ofconn_alloc_xids(struct ofconn *, uint32_t n);
 

@@ -167,6 +167,15 @@ ofp_put_barrier(struct ofp_buf *b, uint32_t xid)
     put_header(b, OFPT_BARRIER_REQUEST, 8, xid);
 }
 
+void
+ofp_put_set_async_none(struct ofp_buf *b, uint32_t xid)
+{
+    /* packet_in_mask[2], port_status_mask[2], flow_removed_mask[2]. */
+    ofp_buf_reserve(b, 32);
+    put_header(b, OFPT_SET_ASYNC, 32, xid);
+    put_zeros(b, 24);
+}
+
 /* OXM TLV header. */
 static void
 put_oxm_hdr(struct ofp_buf *b, enum oxm_field f, bool hasmask, uint8_t len)

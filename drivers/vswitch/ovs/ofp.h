@@ -28,6 +28,7 @@ enum ofp_type {
     OFPT_FLOW_MOD = 14,
     OFPT_BARRIER_REQUEST = 20,
     OFPT_BARRIER_REPLY = 21,
+    OFPT_SET_ASYNC = 28,
 };
 
 /* flow_mod commands. */
@@ -100,6 +101,8 @@ struct ofp_flow {
 void ofp_put_hello(struct ofp_buf *, uint32_t xid);
 void ofp_put_echo_reply(struct ofp_buf *, const uint8_t *request, size_t len);
 void ofp_put_barrier(struct ofp_buf *, uint32_t xid);
+/* OFPT_SET_ASYNC with every mask 0: no asynchronous messages at all. */
+void ofp_put_set_async_none(struct ofp_buf *, uint32_t xid);
 int ofp_put_flow_mod(struct ofp_buf *, uint32_t xid, const struct ofp_flow *);
 
 /* ONF bundles in OF1.3 (ONF extension 230, as in Open vSwitch). */

@@ -332,6 +332,20 @@ op_error(json_object *r, size_t i, struct corch_err *err)
 }
 
 int
+ovsdb_check(struct ovsdb *db)
+{
+    for (int i = 0; i < 64; i++) {
+        struct pollfd pfd = { .fd = db->fd, .events = POLLIN };
+        if (poll(&pfd, 1, 0) <= 0)
+            return 0;
+        int error = pump(db, 0);
+        if (error)
+            return error;
+    }
+    return 0;
+}
+
+int
 ovsdb_transact(struct ovsdb *db, json_object *ops, bool wait_cfg,
                unsigned int timeout_ms, json_object **ret_result,
                struct corch_err *err)

@@ -20,6 +20,12 @@ int ovsdb_open(const char *remote, unsigned int timeout_ms,
                struct ovsdb **ret_db, struct corch_err *err);
 void ovsdb_close(struct ovsdb *);       /* Accepts NULL. */
 
+/* Handles what the server sent meanwhile (echo requests, monitor
+ * updates) without blocking.  A negative errno means the connection is
+ * gone (e.g. dropped by the server's inactivity probe while idle): close
+ * it and open a new one; nothing was in flight. */
+int ovsdb_check(struct ovsdb *);
+
 /* Runs one transaction on Open_vSwitch.  'ops' is a JSON array of
  * operations; it is consumed.  With 'wait_cfg', the transaction also
  * increments next_cfg and the call returns only once ovs-vswitchd has

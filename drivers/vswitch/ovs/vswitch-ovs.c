@@ -78,6 +78,11 @@ static struct vswitch_lsi *lsis;        /* All LSIs (keeps them reachable). */
 static int
 db_get(struct corch_err *err)
 {
+    if (db && ovsdb_check(db)) {
+        LOG_INFO("OVSDB connection lost while idle: reconnecting");
+        ovsdb_close(db);
+        db = NULL;
+    }
     if (db)
         return 0;
     if (!db_remote)
@@ -328,6 +333,11 @@ port_release_devices(struct vswitch_port *p)
 static int
 of_get(struct vswitch_lsi *lsi, struct corch_err *err)
 {
+    if (lsi->of && ofconn_check(lsi->of)) {
+        LOG_DBG("%s: OpenFlow connection lost while idle", lsi->name);
+        ofconn_close(lsi->of);
+        lsi->of = NULL;
+    }
     if (lsi->of)
         return 0;
     char path[PATH_MAX + 32];
