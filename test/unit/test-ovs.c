@@ -445,6 +445,17 @@ test_graph_lsi(void **state)
     ps.name = "covs-sf2";
     assert_int_equal(ovs->port_create(g, &ps, &sf2, &info, &err), 0);
     assert_string_equal(info.sf_ifname, "covs-sf2");
+    ps.tech = VSWITCH_PORT_TAP;
+    ps.name = "covs-tap";
+    struct vswitch_port *tp;
+    error = ovs->port_create(g, &ps, &tp, &info, &err);
+    if (error)
+        fprintf(stderr, "port_create tap: %s\n", err.msg);
+    assert_int_equal(error, 0);
+    assert_string_equal(info.sf_ifname, "covs-tap");
+    assert_true(netlink_link_exists("covs-tap"));
+    ovs->port_destroy(tp);
+    assert_false(netlink_link_exists("covs-tap"));
     ps.tech = VSWITCH_PORT_VHOST_USER;
     ps.name = "covs-sf3";
     struct vswitch_port *sf3;

@@ -1112,10 +1112,18 @@ ovs_port_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *spec,
     if (!name_is_valid_ifname(spec->name))
         return corch_err_set(err, -EINVAL, NULL, "ovs: bad port name \"%s\"",
                              spec->name);
-    if (spec->tech != VSWITCH_PORT_VETH && spec->tech != VSWITCH_PORT_INTERNAL)
+    /* tap: OVS opens the tap itself, but only the userspace datapath can
+     * take an Interface of type "tap". */
+    bool tap_ok = spec->tech == VSWITCH_PORT_TAP
+                  && !strcmp(datapath_type, "netdev");
+    if (spec->tech != VSWITCH_PORT_VETH && spec->tech != VSWITCH_PORT_INTERNAL
+        && !tap_ok)
         return corch_err_set(err, -EOPNOTSUPP, NULL,
-                             "ovs: %s ports are not supported",
-                             spec->tech == VSWITCH_PORT_TAP ? "tap" : "vhost-user");
+                             "ovs: %s ports are not supported%s",
+                             spec->tech == VSWITCH_PORT_TAP ? "tap"
+                                                            : "vhost-user",
+                             spec->tech == VSWITCH_PORT_TAP
+                             ? " with the system datapath" : "");
     char peer[16] = "";
     int error = 0;
     if (spec->tech == VSWITCH_PORT_VETH) {
@@ -1133,10 +1141,11 @@ ovs_port_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *spec,
     }
     struct vswitch_port *p = NULL;
     pthread_mutex_lock(&db_mutex);
-    error = add_one_port(lsi, spec->name,
-                         spec->tech == VSWITCH_PORT_VETH ? NULL : "internal",
-                         NULL, identity("sf", spec->graph_id, spec->sf_id,
-                                        spec->sf_port_id),
+    const char *type = spec->tech == VSWITCH_PORT_VETH ? NULL
+                       : spec->tech == VSWITCH_PORT_TAP ? "tap" : "internal";
+    error = add_one_port(lsi, spec->name, type, NULL,
+                         identity("sf", spec->graph_id, spec->sf_id,
+                                  spec->sf_port_id),
                          spec->tech == VSWITCH_PORT_VETH ? OVS_PORT_VETH
                                                           : OVS_PORT_INTERNAL,
                          &p, err);
