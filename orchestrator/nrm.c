@@ -587,29 +587,28 @@ apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *g,
     /* Step 6: commit.  SFs the new graph no longer has (or has changed)
      * go first, then their ports with the network transaction. */
     ts[5] = time_ns();
+    /* Readers (status) see the new SF list from now on; only then are
+     * the SFs it no longer has destroyed. */
     struct nrm_sf **old = ng->sfs;
     size_t n_old = ng->n_sfs;
-    for (size_t k = 0; k < n_old; k++) {
-        bool kept_sf = false;
-        for (size_t i = 0; i < n && !kept_sf; i++)
-            kept_sf = p.sfs[i] == old[k];
-        if (!kept_sf)
-            nrm_sf_undeploy(nrm, old[k]);
-    }
-    netmgr_txn_commit(p.txn);
-    p.txn = NULL;
     pthread_mutex_lock(&nrm->mutex);
     ng->sfs = p.sfs;
     ng->n_sfs = n;
     ng->net = p.net;
     pthread_mutex_unlock(&nrm->mutex);
+    bool *keep = xcalloc(n_old + 1, sizeof *keep);
     for (size_t k = 0; k < n_old; k++) {
-        bool kept_sf = false;
-        for (size_t i = 0; i < n && !kept_sf; i++)
-            kept_sf = p.sfs[i] == old[k];
-        if (!kept_sf)
-            nrm_sf_free(old[k]);
+        for (size_t i = 0; i < n && !keep[k]; i++)
+            keep[k] = p.sfs[i] == old[k];
+        if (!keep[k])
+            nrm_sf_undeploy(nrm, old[k]);
     }
+    netmgr_txn_commit(p.txn);
+    p.txn = NULL;
+    for (size_t k = 0; k < n_old; k++)
+        if (!keep[k])
+            nrm_sf_free(old[k]);
+    free(keep);
     free(old);
     p.sfs = NULL;
     error = 0;
@@ -638,17 +637,20 @@ out:
 static void
 undeploy(struct nrm *nrm, struct nrm_graph *ng)
 {
-    for (size_t i = ng->n_sfs; i-- > 0;) {
-        nrm_sf_undeploy(nrm, ng->sfs[i]);
-        nrm_sf_free(ng->sfs[i]);
-    }
+    /* Detached first, so that no reader sees SFs being destroyed. */
     pthread_mutex_lock(&nrm->mutex);
-    free(ng->sfs);
+    struct nrm_sf **sfs = ng->sfs;
+    size_t n = ng->n_sfs;
+    struct netmgr_graph *net = ng->net;
     ng->sfs = NULL;
     ng->n_sfs = 0;
-    struct netmgr_graph *net = ng->net;
     ng->net = NULL;
     pthread_mutex_unlock(&nrm->mutex);
+    for (size_t i = n; i-- > 0;) {
+        nrm_sf_undeploy(nrm, sfs[i]);
+        nrm_sf_free(sfs[i]);
+    }
+    free(sfs);
     netmgr_graph_teardown(net);
 }
 
@@ -684,10 +686,11 @@ nrm_graph_put(struct nrm *nrm, struct graph *graph, const char *owner,
     }
     struct nrm_graph *ng = find_graph(nrm, graph->id);
     if (ng && ng->busy) {
-        pthread_mutex_unlock(&nrm->mutex);
+        /* Said under the lock: once released, 'ng' may be gone. */
         error = corch_err_set(err, -EBUSY, NULL,
                               "graph '%s' is busy (%s); try again later",
                               graph->id, nrm_graph_status_name(ng->status));
+        pthread_mutex_unlock(&nrm->mutex);
         graph_free(graph);
         return error;
     }
@@ -789,6 +792,7 @@ nrm_graph_put(struct nrm *nrm, struct graph *graph, const char *owner,
         ng->error = NULL;
     } else if (drop) {
         remove_graph(nrm, ng);
+        forget_number(nrm, ng->id);     /* Before another can take it. */
     } else {
         free(ng->error);
         ng->error = xstrdup(msg);
@@ -802,15 +806,17 @@ nrm_graph_put(struct nrm *nrm, struct graph *graph, const char *owner,
             graph = NULL;
         }
     }
+    /* Once no longer busy, 'ng' may be deleted by another request. */
+    char *id = xstrdup(ng->id);
     finish_locked(nrm, drop ? NULL : ng);
     pthread_mutex_unlock(&nrm->mutex);
 
     if (drop) {
-        forget_number(nrm, ng->id);
         nrm_graph_free(ng);
     } else {
-        notify(nrm, ev, ng->id, msg);
+        notify(nrm, ev, id, msg);
     }
+    free(id);
     free(msg);
     graph_free(graph);
     if (!error && ret_created)
@@ -828,10 +834,11 @@ nrm_graph_delete(struct nrm *nrm, const char *id, struct corch_err *err)
         return corch_err_set(err, -ENOENT, NULL, "no graph '%s'", id);
     }
     if (ng->busy) {
+        int error = corch_err_set(err, -EBUSY, NULL,
+                                  "graph '%s' is busy (%s); try again later",
+                                  id, nrm_graph_status_name(ng->status));
         pthread_mutex_unlock(&nrm->mutex);
-        return corch_err_set(err, -EBUSY, NULL,
-                             "graph '%s' is busy (%s); try again later", id,
-                             nrm_graph_status_name(ng->status));
+        return error;
     }
     ng->busy = true;
     ng->status = NRM_DELETING;

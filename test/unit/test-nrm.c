@@ -579,6 +579,159 @@ test_restart(void **state)
     assert_node_empty();
 }
 
+/* Two vlan SAPs of eth2 around 'n_sfs' SFs (VLAN ids vid and vid + 1). */
+static struct graph *
+vlan_graph(const char *id, unsigned int vid, unsigned int n_sfs)
+{
+    char text[4096];
+    int len = snprintf(text, sizeof text, "{\"sffg\":{\"id\":\"%s\",\"SFs\":[",
+                       id);
+    for (unsigned int i = 0; i < n_sfs; i++)
+        len += snprintf(text + len, sizeof text - len,
+                        "%s{\"id\":\"s%u\",\"name\":\"bridge\",\"ports\":"
+                        "[{\"id\":\"1\"},{\"id\":\"2\"}]}", i ? "," : "", i);
+    len += snprintf(text + len, sizeof text - len,
+        "],\"saps\":[{\"id\":\"x\",\"type\":\"vlan\",\"vlan\":{\"vlan-id\":%u,"
+        "\"if-name\":\"eth2\"}},{\"id\":\"y\",\"type\":\"vlan\",\"vlan\":{"
+        "\"vlan-id\":%u,\"if-name\":\"eth2\"}}],\"flowrules\":[", vid, vid + 1);
+    const char *prev = "service-access-point:x";
+    char buf[64];
+    for (unsigned int i = 0; i <= n_sfs; i++) {
+        const char *next = i < n_sfs ? (snprintf(buf, sizeof buf, "sf:s%u:1", i), buf)
+                                     : "service-access-point:y";
+        len += snprintf(text + len, sizeof text - len,
+                        "%s{\"id\":\"f%u\",\"match\":{\"port_in\":\"%s\"},"
+                        "\"actions\":[{\"output_to_port\":\"%s\"}]}",
+                        i ? "," : "", i, prev, next);
+        static char prevbuf[64];
+        snprintf(prevbuf, sizeof prevbuf, "sf:s%u:2", i);
+        prev = prevbuf;
+    }
+    snprintf(text + len, sizeof text - len, "]}}");
+    struct graph *g = NULL;
+    struct corch_err err = { .path = "", .msg = "" };
+    if (graph_parse(text, strlen(text), 64, NULL, &g, &err) < 0)
+        fail_msg("graph_parse: %s (%s): %s", err.msg, err.path, text);
+    return g;
+}
+
+/* An update that changes a SAP (its VLAN id) moves the claim and the
+ * rules; limits.max_graphs is enforced. */
+static void
+test_sap_change_and_limits(void **state)
+{
+    (void) state;
+    struct corch_err err;
+    assert_int_equal(put(vlan_graph("v1", 10, 1), NULL, &err), 0);
+    assert_int_equal(put(vlan_graph("v1", 20, 1), NULL, &err), 0);
+    uint16_t *ids;
+    assert_int_equal(nrm_vlans_in_use(nrm, "eth2", &ids), 2);
+    assert_int_equal(ids[0], 20);
+    assert_int_equal(ids[1], 21);
+    free(ids);
+    struct vswitch_rule *rules;
+    size_t n = vswitch_dummy_rules("lsi0", &rules);
+    for (size_t i = 0; i < n; i++) {
+        if (rules[i].match.fields & FLOW_M_VLAN_ID)
+            assert_int_equal(rules[i].match.vlan_id, 20);
+        for (size_t a = 0; a < rules[i].n_actions; a++)
+            if (rules[i].actions[a].type == VSWITCH_ACT_PUSH_VLAN)
+                assert_int_equal(rules[i].actions[a].u.vlan_id, 21);
+    }
+    vswitch_dummy_rules_free(rules, n);
+    /* VLAN 10 is free again for another graph. */
+    assert_int_equal(put(vlan_graph("v2", 10, 0), NULL, &err), 0);
+    assert_int_equal(put(vlan_graph("v3", 20, 0), NULL, &err), -EADDRINUSE);
+
+    /* limits.max_graphs = 50 in this configuration. */
+    char id[16];
+    for (unsigned int i = 0; i < 48; i++) {
+        snprintf(id, sizeof id, "m%u", i);
+        assert_int_equal(put(vlan_graph(id, 1000 + 2 * i, 0), NULL, &err), 0);
+    }
+    assert_int_equal(put(vlan_graph("one-too-many", 3000, 0), NULL, &err),
+                     -E2BIG);
+    for (unsigned int i = 0; i < 48; i++) {
+        snprintf(id, sizeof id, "m%u", i);
+        assert_int_equal(nrm_graph_delete(nrm, id, &err), 0);
+    }
+    assert_int_equal(nrm_graph_delete(nrm, "v1", &err), 0);
+    assert_int_equal(nrm_graph_delete(nrm, "v2", &err), 0);
+    assert_node_empty();
+}
+
+struct stress_job {
+    unsigned int n;             /* Thread number. */
+    unsigned int busy;          /* -EBUSY answers seen. */
+    int error;                  /* First unexpected error. */
+};
+
+/* Each thread deploys, updates, reads and deletes its own graphs, while
+ * another thread fights over the same ids: only -EBUSY, -ENOENT and
+ * injected failures may come back, and the node ends empty. */
+static void *
+stress_thread(void *aux)
+{
+    struct stress_job *job = aux;
+    char id[16];
+    for (unsigned int it = 0; it < 30 && !job->error; it++) {
+        struct corch_err err;
+        snprintf(id, sizeof id, "st%u", (job->n / 2) * 10 + it % 3);
+        unsigned int vid = 100 + 2 * ((job->n / 2) * 10 + it % 3);
+        int r = put(vlan_graph(id, vid, 1 + (it + job->n) % 3), NULL, &err);
+        if (r == -EBUSY)
+            job->busy++;
+        else if (r && r != -EIO)
+            job->error = r;
+        json_object *st = NULL;
+        if (!nrm_graph_status(nrm, id, &st))
+            json_object_put(st);
+        json_object_put(nrm_graph_list(nrm, NULL));
+        if (it % 2) {
+            r = nrm_graph_delete(nrm, id, &err);
+            if (r == -EBUSY)
+                job->busy++;
+            else if (r && r != -ENOENT)
+                job->error = r;
+        }
+    }
+    return NULL;
+}
+
+static void
+test_stress(void **state)
+{
+    (void) state;
+    struct stress_job jobs[6];
+    pthread_t th[6];
+    compute_dummy_fail_at("start", 7);
+    vswitch_dummy_fail_at("rules_apply", 11);
+    for (unsigned int i = 0; i < 6; i++) {
+        jobs[i] = (struct stress_job) { .n = i };
+        pthread_create(&th[i], NULL, stress_thread, &jobs[i]);
+    }
+    unsigned int busy = 0;
+    for (unsigned int i = 0; i < 6; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(jobs[i].error, 0);
+        busy += jobs[i].busy;
+    }
+    printf("# stress: %u -EBUSY answers\n", busy);
+    compute_dummy_fail_at("start", 0);
+    vswitch_dummy_fail_at("rules_apply", 0);
+    json_object *list = nrm_graph_list(nrm, NULL), *v;
+    json_object_object_get_ex(list, "graphs", &v);
+    for (size_t i = 0; i < json_object_array_length(v); i++) {
+        json_object *id;
+        json_object_object_get_ex(json_object_array_get_idx(v, i), "id", &id);
+        struct corch_err err;
+        assert_int_equal(nrm_graph_delete(nrm, json_object_get_string(id),
+                                          &err), 0);
+    }
+    json_object_put(list);
+    assert_node_empty();
+}
+
 /* Grows 'buf' with printf-formatted text. */
 static void
 cat(char **buf, size_t *len, const char *fmt, ...)
@@ -708,6 +861,8 @@ main(void)
         cmocka_unit_test(test_conflicts),
         cmocka_unit_test(test_internal_group),
         cmocka_unit_test(test_restart),
+        cmocka_unit_test(test_sap_change_and_limits),
+        cmocka_unit_test(test_stress),
         cmocka_unit_test(test_scale),
         cmocka_unit_test(test_bad_config),
     };
