@@ -131,10 +131,10 @@ int ofp_put_bundle_flow_mod(struct ofp_buf *, uint32_t xid,
 
 /* Decoding. */
 struct ofp_header_view {
-    uint8_t version;
-    uint8_t type;
+    uint8_t version;            /* OFP_VERSION_13 on our connections. */
+    uint8_t type;               /* OFPT_*. */
     uint16_t length;            /* Whole message, header included. */
-    uint32_t xid;
+    uint32_t xid;               /* Transaction id: names the request. */
 };
 /* Reads a header from 'len' bytes: 0, -EAGAIN if fewer than 8 bytes,
  * -EPROTO if the length field is below 8. */
