@@ -429,19 +429,19 @@ struct nm_group {
 };
 
 struct netmgr {
-    const struct vswitch_class *vs;
-    struct vswitch_lsi *lsi0;
+    const struct vswitch_class *vs; /* The driver in use. */
+    struct vswitch_lsi *lsi0;   /* Owned by the driver. */
     pthread_mutex_t mutex;      /* Protects 'groups'. */
-    struct nm_group *groups;
+    struct nm_group *groups;    /* Internal groups in use. */
 };
 
 /* The ports of one deployed SF. */
 struct nm_sf {
     char *id;                   /* SF id. */
     unsigned int slot;          /* Number in port / instance names. */
-    size_t n_ports;
-    struct vswitch_port **ports;
-    struct vswitch_port_info *info;
+    size_t n_ports;             /* As the SF in the graph. */
+    struct vswitch_port **ports; /* On the graph-LSI, per SF port. */
+    struct vswitch_port_info *info; /* What the SF side got, per port. */
 };
 
 /* The port of one deployed SAP. */
@@ -460,35 +460,35 @@ struct nm_vlink {
 };
 
 struct netmgr_graph {
-    struct netmgr *nm;
-    char *graph_id;
-    unsigned int number;
+    struct netmgr *nm;          /* The manager it belongs to. */
+    char *graph_id;             /* Identity given to the switch. */
+    unsigned int number;        /* In names and cookies. */
     struct vswitch_lsi *lsi;    /* The graph-LSI, NULL before a deploy. */
-    struct nm_sf **sfs;
+    struct nm_sf **sfs;         /* Deployed SFs' ports, by graph order. */
     size_t n_sfs;
-    struct nm_sap **saps;
+    struct nm_sap **saps;       /* Deployed SAPs' ports, by graph order. */
     size_t n_saps;
-    struct nm_vlink *vlinks;
+    struct nm_vlink *vlinks;    /* Virtual links to LSI-0. */
     size_t n_vlinks;
-    struct netmgr_vlink_plan plan;
+    struct netmgr_vlink_plan plan; /* What each vlink carries. */
     struct vswitch_rule *rules[2]; /* Installed: [NETMGR_LSI0], [GRAPH]. */
-    size_t n_rules[2];
+    size_t n_rules[2];          /* Entries in 'rules'. */
 };
 
 struct netmgr_txn {
-    struct netmgr_graph *ng;
-    const struct graph *g;
+    struct netmgr_graph *ng;    /* The graph being changed. */
+    const struct graph *g;      /* Its new version (not owned). */
     bool lsi_created;           /* The graph-LSI was made by this txn. */
     struct nm_sf **sfs;         /* Per SF of 'g'. */
     bool *sf_fresh;             /* Made by this txn. */
     struct nm_sap **saps;       /* Per SAP of 'g'. */
-    bool *sap_fresh;
+    bool *sap_fresh;            /* Made by this txn. */
     struct nm_vlink *vlinks;    /* split->plan.n or more (old ones). */
     size_t n_vlinks;            /* Entries in 'vlinks'. */
     size_t n_vlinks_old;        /* Of those, made before this txn. */
-    struct netmgr_split *split;
+    struct netmgr_split *split; /* Algorithms 1 and 2 on 'g'. */
     struct vswitch_rule *rules[2]; /* Wanted, once rules() ran. */
-    size_t n_rules[2];
+    size_t n_rules[2];          /* Entries in 'rules'. */
     bool applied[2];            /* Batch applied on that LSI. */
     struct vswitch_rule_batch batch[2]; /* What was applied. */
 };

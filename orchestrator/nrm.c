@@ -49,7 +49,7 @@ struct nrm_sf {
 };
 
 struct nrm_graph {
-    char *id;
+    char *id;                   /* Graph id. */
     struct graph *graph;        /* As accepted (deployed or failed). */
     struct graph *pending;      /* Being deployed (for SAP claims). */
     char *owner;
@@ -61,28 +61,28 @@ struct nrm_graph {
     int64_t created;            /* Unix time. */
     struct netmgr_graph *net;   /* Network state; NULL if not deployed. */
     struct nrm_sf **sfs;        /* Deployed SFs, as graph->sfs. */
-    size_t n_sfs;
+    size_t n_sfs;               /* Entries in 'sfs'. */
 };
 
 struct nrm {
-    const struct corch_config *cfg;
-    struct store *store;
-    const struct vswitch_class *vs;
-    struct vswitch_lsi *lsi0;
-    struct netmgr *net;
-    struct repository *repo;
-    struct scheduler *sched;
+    const struct corch_config *cfg; /* Outlives the manager. */
+    struct store *store;        /* Outlives the manager. */
+    const struct vswitch_class *vs; /* vswitch.driver. */
+    struct vswitch_lsi *lsi0;   /* Owned by the driver. */
+    struct netmgr *net;         /* Network manager. */
+    struct repository *repo;    /* SF repository. */
+    struct scheduler *sched;    /* Cores and memory. */
     bool engines_up;            /* compute_engines_init() succeeded. */
-    char *node_id;
+    char *node_id;              /* From the config or the store. */
 
     pthread_mutex_t mutex;      /* Protects what follows. */
     pthread_cond_t idle;        /* Signalled when 'inflight' drops. */
-    struct nrm_graph **graphs;
+    struct nrm_graph **graphs;  /* Every graph known, any status. */
     size_t n_graphs;
     unsigned int inflight;      /* Requests running. */
     bool closing;               /* nrm_destroy() was called. */
-    nrm_listener_func *listener;
-    void *listener_aux;
+    nrm_listener_func *listener; /* The bus, or NULL. */
+    void *listener_aux;         /* Its argument. */
 };
 
 const char *
@@ -299,13 +299,14 @@ tech_from_name(const char *name, enum vswitch_port_tech dflt)
 /* Everything one deploy / update builds before it is committed. */
 struct plan {
     const struct graph *g;      /* The new graph. */
-    struct resolver_choice *choices;
-    struct scheduler_binding *binds;
+    struct resolver_choice *choices; /* Step 1, per SF. */
+    struct scheduler_binding *binds; /* Step 2, per SF (moved into the
+                                      * SFs as they are created). */
     bool *fresh;                /* SF i is new or changed. */
     struct nrm_sf **old_of;     /* SF i's deployed twin if unchanged. */
-    enum vswitch_port_tech **techs;
+    enum vswitch_port_tech **techs; /* Per SF port. */
     struct nrm_sf **sfs;        /* The new SF list. */
-    struct netmgr_txn *txn;
+    struct netmgr_txn *txn;     /* Steps 3 and 5. */
     struct netmgr_graph *net;   /* The graph's network state. */
     bool net_new;               /* 'net' made by this plan. */
 };

@@ -32,7 +32,7 @@ struct repository {
     struct sf_template **templates; /* Sorted by file name. */
     size_t n_templates;
     pthread_mutex_t mutex;      /* Protects 'verified'. */
-    struct verified *verified;
+    struct verified *verified;  /* Images checked already. */
     size_t n_verified;
 };
 

@@ -139,7 +139,8 @@ cpu_index(const struct scheduler *s, unsigned int cpu)
 
 /* SF adjacency from the flowrules, as a list of (a, b) pairs. */
 struct edge {
-    size_t a, b;                /* SF indexes, a != b. */
+    size_t a;                   /* SF index. */
+    size_t b;                   /* SF index, != a. */
 };
 
 static size_t

@@ -594,18 +594,17 @@ vlan_graph(const char *id, unsigned int vid, unsigned int n_sfs)
         "],\"saps\":[{\"id\":\"x\",\"type\":\"vlan\",\"vlan\":{\"vlan-id\":%u,"
         "\"if-name\":\"eth2\"}},{\"id\":\"y\",\"type\":\"vlan\",\"vlan\":{"
         "\"vlan-id\":%u,\"if-name\":\"eth2\"}}],\"flowrules\":[", vid, vid + 1);
-    const char *prev = "service-access-point:x";
-    char buf[64];
+    char prev[64] = "service-access-point:x", next[64];
     for (unsigned int i = 0; i <= n_sfs; i++) {
-        const char *next = i < n_sfs ? (snprintf(buf, sizeof buf, "sf:s%u:1", i), buf)
-                                     : "service-access-point:y";
+        if (i < n_sfs)
+            snprintf(next, sizeof next, "sf:s%u:1", i);
+        else
+            snprintf(next, sizeof next, "service-access-point:y");
         len += snprintf(text + len, sizeof text - len,
                         "%s{\"id\":\"f%u\",\"match\":{\"port_in\":\"%s\"},"
                         "\"actions\":[{\"output_to_port\":\"%s\"}]}",
                         i ? "," : "", i, prev, next);
-        static char prevbuf[64];
-        snprintf(prevbuf, sizeof prevbuf, "sf:s%u:2", i);
-        prev = prevbuf;
+        snprintf(prev, sizeof prev, "sf:s%u:2", i);
     }
     snprintf(text + len, sizeof text - len, "]}}");
     struct graph *g = NULL;
