@@ -656,6 +656,52 @@ test_ovsdb_restart(void **state)
     ovs->lsi_destroy(l);
 }
 
+static pid_t
+pidfile(const char *name)
+{
+    char path[128], buf[32] = "";
+    snprintf(path, sizeof path, "%s/%s.pid", dir, name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    if (!fgets(buf, sizeof buf, f))
+        buf[0] = '\0';
+    fclose(f);
+    return atoi(buf) > 0 ? atoi(buf) : -1;
+}
+
+static void
+test_vswitchd_stuck(void **state)
+{
+    (void) state;
+    /* ovs-vswitchd does not apply a committed configuration in time: the
+     * hook fails and takes its rows back out of OVSDB. */
+    pid_t pid = pidfile("ovs-vswitchd");
+    assert_true(pid > 0);
+    setenv("CORCH_OVS_TIMEOUT_MS", "300", 1);
+    init_driver();
+    assert_int_equal(kill(pid, SIGSTOP), 0);
+    struct vswitch_lsi_spec spec = { .graph_id = "g4", .name = "covs-g4" };
+    struct vswitch_lsi *l;
+    struct corch_err err = { 0 };
+    int error = ovs->lsi_create(&spec, &l, &err);
+    struct vswitch_port *a, *b;
+    struct corch_err err2 = { 0 };
+    int error2 = ovs->vlinks_create(lsi0, lsi0, 1, "covs-st", &a, &b, &err2);
+    char buf[4096], ports[4096];
+    run_capture(buf, "ovs-vsctl", db_arg, "--no-wait", "list-br");
+    run_capture(ports, "ovs-vsctl", db_arg, "--no-wait", "list-ports",
+                vswitch_ovs_bridge_name(lsi0));
+    kill(pid, SIGCONT);
+    unsetenv("CORCH_OVS_TIMEOUT_MS");
+    init_driver();
+    fprintf(stderr, "# stuck vswitchd: %s\n", err.msg);
+    assert_int_equal(error, -ETIMEDOUT);
+    assert_int_equal(error2, -ETIMEDOUT);
+    assert_null(strstr(buf, "covs-g4"));
+    assert_null(strstr(ports, "covs-st"));
+}
+
 static void
 test_many_rules(void **state)
 {
@@ -714,6 +760,7 @@ main(void)
         cmocka_unit_test(test_leftover_replaced),
         cmocka_unit_test(test_concurrent_graphs),
         cmocka_unit_test(test_ovsdb_restart),
+        cmocka_unit_test(test_vswitchd_stuck),
         cmocka_unit_test(test_many_rules),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

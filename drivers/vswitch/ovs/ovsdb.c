@@ -424,15 +424,17 @@ ovsdb_transact(struct ovsdb *db, json_object *ops, bool wait_cfg,
                                       "ovs-vswitchd did not apply the "
                                       "configuration in %u ms (is it "
                                       "running?)", timeout_ms);
-                goto out;
+                goto out_committed;
             }
             error = pump(db, (int) (deadline - now));
             if (error) {
                 corch_err_set(err, error, NULL, "OVSDB: %s", strerror(-error));
-                goto out;
+                goto out_committed;
             }
         }
     }
+out_committed:
+    /* Also after a failed wait: the caller must undo what was committed. */
     if (ret_result)
         *ret_result = json_object_get(result);
 out:

@@ -34,7 +34,9 @@ int ovsdb_check(struct ovsdb *);
  * Returns 0 with '*ret_result' (the array of per-operation results, caller
  * owns it; may be NULL if not wanted), -EIO if an operation failed (the
  * reason from OVSDB in 'err'), -ETIMEDOUT, or another negative errno for
- * a broken connection. */
+ * a broken connection.  If the transaction was committed but the wait for
+ * ovs-vswitchd failed, '*ret_result' is set as well (the caller undoes what
+ * it committed); otherwise it is untouched on failure. */
 int ovsdb_transact(struct ovsdb *, json_object *ops, bool wait_cfg,
                    unsigned int timeout_ms, json_object **ret_result,
                    struct corch_err *err);

@@ -27,8 +27,10 @@
 
 LOG_MODULE(vswitch_ovs);
 
-/* How long OVS may take to apply a configuration or a batch of rules. */
-#define OVS_TIMEOUT_MS 15000
+/* How long OVS may take to apply a configuration or a batch of rules
+ * (CORCH_OVS_TIMEOUT_MS overrides it, for tests). */
+static unsigned int ovs_timeout_ms = 15000;
+#define OVS_TIMEOUT_MS ovs_timeout_ms
 
 enum ovs_port_kind {
     OVS_PORT_PHYS,              /* A physical interface of LSI-0. */
@@ -288,6 +290,42 @@ remove_port_rows(struct vswitch_port *const *ports, size_t n)
                  n ? ports[0]->name : "", err.msg);
 }
 
+/* Undoes a transaction that was committed although the hook fails (OVS
+ * did not apply it in time): removes the bridge inserted at 'bridge_index'
+ * of 'result', or the ports inserted at 'port_index[]' from the bridges
+ * 'port_bridge[]'.  'result' NULL: nothing was committed.  db_mutex held.
+ * Best effort. */
+static void
+undo_committed(json_object *result, int bridge_index,
+               const size_t *port_index, const char *const *port_bridge,
+               size_t n_ports)
+{
+    if (!result)
+        return;
+    json_object *ops = json_object_new_array();
+    char uuid[40];
+    if (bridge_index >= 0) {
+        result_uuid(result, (size_t) bridge_index, uuid, sizeof uuid);
+        json_object *elems = json_object_new_array();
+        json_object_array_add(elems, ovsdb_uuid(uuid));
+        json_object_array_add(ops, op_mutate_set("Open_vSwitch",
+                                                 json_object_new_array(),
+                                                 "bridges", "delete", elems));
+    }
+    for (size_t i = 0; i < n_ports; i++) {
+        result_uuid(result, port_index[i], uuid, sizeof uuid);
+        json_object *elems = json_object_new_array();
+        json_object_array_add(elems, ovsdb_uuid(uuid));
+        json_object_array_add(ops, op_mutate_set("Bridge",
+                                                 where_uuid(port_bridge[i]),
+                                                 "ports", "delete", elems));
+    }
+    struct corch_err err = { 0 };
+    if (db_transact(ops, false, NULL, &err))
+        LOG_WARN("could not undo a configuration OVS did not apply: %s",
+                 err.msg);
+}
+
 static struct vswitch_port *
 port_new(struct vswitch_lsi *lsi, const char *name, enum ovs_port_kind kind)
 {
@@ -454,6 +492,8 @@ ovs_init(const struct corch_config *cfg, struct corch_err *err)
     free(db_remote);
     db_remote = xstrdup(remote);
     const char *path = !strncmp(remote, "unix:", 5) ? remote + 5 : remote;
+    const char *tmo = getenv("CORCH_OVS_TIMEOUT_MS");
+    ovs_timeout_ms = tmo && atoi(tmo) > 0 ? (unsigned int) atoi(tmo) : 15000;
     const char *env = getenv("CORCH_OVS_RUNDIR");
     if (env && *env) {
         snprintf(rundir, sizeof rundir, "%s", env);
@@ -780,6 +820,19 @@ ovs_lsi0_open(const char *const *ifnames, size_t n,
             }
             json_object *res2 = NULL;
             error = db_transact(ops, true, &res2, err);
+            if (error && !adopt) {
+                undo_committed(res2, (int) (2 * n_new), NULL, NULL, 0);
+            } else if (error) {
+                size_t *idx = xcalloc(n_new + 1, sizeof *idx);
+                const char **brs = xcalloc(n_new + 1, sizeof *brs);
+                for (size_t i = 0; i < n_new; i++) {
+                    idx[i] = 2 * i + 1;
+                    brs[i] = lsi->uuid;
+                }
+                undo_committed(res2, -1, idx, brs, n_new);
+                free(idx);
+                free(brs);
+            }
             if (!error) {
                 if (!adopt)
                     result_uuid(res2, 2 * n_new, lsi->uuid, sizeof lsi->uuid);
@@ -905,6 +958,8 @@ ovs_lsi_create(const struct vswitch_lsi_spec *spec,
                        identity(role, spec->graph_id, NULL, NULL), 0);
         json_object *result = NULL;
         error = db_transact(ops, true, &result, err);
+        if (error)
+            undo_committed(result, replace ? 1 : 0, NULL, NULL, 0);
         if (!error) {
             lsi = lsi_new(spec->name, "", spec->graph_id, false);
             result_uuid(result, replace ? 1 : 0, lsi->uuid, sizeof lsi->uuid);
@@ -1017,6 +1072,17 @@ ovs_vlinks_create(struct vswitch_lsi *a, struct vswitch_lsi *b, size_t n,
     json_object *result = NULL;
     int error = db_transact(ops, true, &result, err);
     struct vswitch_port **made = xcalloc(2 * n, sizeof *made);
+    if (error && result) {
+        size_t *idx = xcalloc(2 * n, sizeof *idx);
+        const char **brs = xcalloc(2 * n, sizeof *brs);
+        for (size_t i = 0; i < 2 * n; i++) {
+            idx[i] = 2 * i + 1;
+            brs[i] = i % 2 ? b->uuid : a->uuid;
+        }
+        undo_committed(result, -1, idx, brs, 2 * n);
+        free(idx);
+        free(brs);
+    }
     if (!error) {
         for (size_t i = 0; i < n; i++) {
             struct vswitch_port *pa = port_new(a, names[i][0], OVS_PORT_VLINK);
@@ -1087,6 +1153,9 @@ add_one_port(struct vswitch_lsi *lsi, const char *name, const char *type,
     json_object *result = NULL;
     int error = db_transact(ops, true, &result, err);
     if (error) {
+        const size_t idx[] = { 1 };
+        const char *brs[] = { lsi->uuid };
+        undo_committed(result, -1, idx, brs, 1);
         json_object_put(result);
         return error;
     }
