@@ -311,6 +311,12 @@ test_lsi0_adopt(void **state)
     uint32_t o1 = vswitch_ovs_port_ofport(v1);
     char name[16];
     snprintf(name, sizeof name, "%s", vswitch_ovs_bridge_name(lsi0));
+    /* Someone loosened the lockdown meanwhile; an operator key stays. */
+    const char *brn = vswitch_ovs_bridge_name(lsi0);
+    assert_int_equal(run("ovs-vsctl", db_arg, "set", "bridge", brn,
+                         "fail_mode=standalone",
+                         "other_config:disable-in-band=false",
+                         "other_config:covs-op=kept"), 0);
     /* A restart: disconnect, connect, open again. */
     ovs->fini();
     init_driver();
@@ -325,6 +331,12 @@ test_lsi0_adopt(void **state)
     char buf[4096];
     run_capture(buf, "ovs-vsctl", db_arg, "list-br");
     assert_int_equal(count_lines(buf, "corch0-"), 1);
+    vsctl_get(buf, sizeof buf, "Bridge", name, "fail_mode");
+    assert_string_equal(buf, "secure");
+    vsctl_get(buf, sizeof buf, "Bridge", name, "other_config:disable-in-band");
+    assert_string_equal(buf, "\"true\"");
+    vsctl_get(buf, sizeof buf, "Bridge", name, "other_config:covs-op");
+    assert_string_equal(buf, "kept");
     lsi0 = again;
     assert_int_equal(ovs->lsi0_port(lsi0, "covs-v1", &v1), 0);
     assert_int_equal(ovs->lsi0_port(lsi0, "covs-v2", &v2), 0);

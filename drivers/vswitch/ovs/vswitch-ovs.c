@@ -799,10 +799,32 @@ ovs_lsi0_open(const char *const *ifnames, size_t n,
                 json_object_object_add(upd, "where", where_uuid(lsi->uuid));
                 json_object *row = json_object_new_object();
                 lockdown_columns(row);
+                /* other_config may hold the operator's keys: only ours is
+                 * replaced, by a mutation. */
+                json_object_object_del(row, "other_config");
                 json_object_object_add(row, "datapath_type",
                                        json_object_new_string(datapath_type));
                 json_object_object_add(upd, "row", row);
                 json_object_array_add(ops, upd);
+                json_object *mut = op_new("mutate", "Bridge");
+                json_object_object_add(mut, "where", where_uuid(lsi->uuid));
+                json_object *del = json_object_new_array();
+                json_object_array_add(del, json_object_new_string("other_config"));
+                json_object_array_add(del, json_object_new_string("delete"));
+                json_object *keys = json_object_new_array();
+                json_object_array_add(keys,
+                                      json_object_new_string("disable-in-band"));
+                json_object_array_add(del, ovsdb_set(keys));
+                json_object *ins = json_object_new_array();
+                json_object_array_add(ins, json_object_new_string("other_config"));
+                json_object_array_add(ins, json_object_new_string("insert"));
+                const char *oc[] = { "disable-in-band", "true" };
+                json_object_array_add(ins, ovsdb_map(oc, 1));
+                json_object *muts = json_object_new_array();
+                json_object_array_add(muts, del);
+                json_object_array_add(muts, ins);
+                json_object_object_add(mut, "mutations", muts);
+                json_object_array_add(ops, mut);
                 if (n_new) {
                     json_object *elems = json_object_new_array();
                     for (size_t i = 0; i < n_new; i++) {
