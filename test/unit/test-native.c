@@ -55,12 +55,15 @@ sh(char **out, const char *fmt, ...)
     return status;
 }
 
+/* Whether a namespace "corch-<tag>-<instance>" exists. */
 static bool
-netns_exists(const char *name)
+instance_netns_exists(const char *instance)
 {
-    char path[128];
-    snprintf(path, sizeof path, "/run/netns/%s", name);
-    return access(path, F_OK) == 0;
+    char *out = NULL;
+    sh(&out, "ls /run/netns | grep -E '^corch-[0-9a-f]{4}-%s$'", instance);
+    bool found = out && *out;
+    free(out);
+    return found;
 }
 
 /* A host: namespace 'ns' with eth0 = 'ip_cidr' (and a default route via
@@ -157,6 +160,7 @@ struct sf_fixture {
     char ids[4][16];
     struct compute_sf_spec spec;
     struct sf_template *tmpl;
+    char netns[80];             /* The SF's namespace, once created. */
 };
 
 static void
@@ -215,6 +219,7 @@ create_start(struct sf_fixture *f)
     if (r < 0)
         fprintf(stderr, "create: %s: %s\n", err.path, err.msg);
     assert_int_equal(r, 0);
+    snprintf(f->netns, sizeof f->netns, "%s", compute_native_netns_name(sf));
     r = nc->start(sf, &err);
     if (r < 0)
         fprintf(stderr, "start: %s\n", err.msg);
@@ -226,9 +231,7 @@ create_start(struct sf_fixture *f)
 static void
 assert_gone(struct sf_fixture *f)
 {
-    char ns[80];
-    snprintf(ns, sizeof ns, "corch-%s", f->instance);
-    assert_false(netns_exists(ns));
+    assert_false(instance_netns_exists(f->instance));
     for (size_t i = 0; i < f->spec.n_ports; i++)
         assert_false(netlink_link_exists(f->ifnames[i]));
     assert_int_equal(access(f->run_dir, F_OK), -1);
@@ -263,12 +266,12 @@ make_package(const char *name, const char *start_body, char *ret_image,
 /* ---- Tests. ---- */
 
 /* What an earlier, interrupted run of this test left (names "nv-*" and
- * "corch-nv-*" are this test's own). */
+ * "corch-<tag>-nv-*" are this test's own). */
 static void
 clean_leftovers(void)
 {
     sh(NULL, "for n in $(ip netns list | awk '{print $1}' | "
-             "grep -E '^(nv-h|corch-nv-)'); do "
+             "grep -E '^(nv-h|corch-[0-9a-f]{4}-nv-)'); do "
              "ip netns pids $n | xargs -r kill -9; ip netns delete $n; done; "
              "for l in $(ip -o link | awk -F': ' '{print $2}' | cut -d@ -f1 | "
              "grep -E '^nv-'); do ip link delete $l; done; true");
@@ -346,7 +349,7 @@ test_bridge(void **state)
     /* Ports are inside, renamed, and up; the root namespace lost them. */
     assert_false(netlink_link_exists(f.ifnames[0]));
     char *out = NULL;
-    assert_int_equal(sh(&out, "ip -n corch-nv-br -br link show master br0"),
+    assert_int_equal(sh(&out, "ip -n %s -br link show master br0", f.netns),
                      0);
     assert_non_null(strstr(out, "eth0"));
     assert_non_null(strstr(out, "eth1"));
@@ -528,6 +531,7 @@ test_start_fails(void **state)
     struct compute_sf *sf = NULL;
     struct corch_err err = { "", "" };
     assert_int_equal(nc->create(&f.spec, &sf, &err), 0);
+    snprintf(f.netns, sizeof f.netns, "%s", compute_native_netns_name(sf));
     assert_int_equal(nc->start(sf, &err), -EIO);
     assert_non_null(strstr(err.msg, "status 3"));
     assert_non_null(strstr(err.msg, "boom-nv"));
@@ -535,7 +539,7 @@ test_start_fails(void **state)
     assert_non_null(strstr(err.msg, "/config.json eth0"));
     /* What it left running is gone already. */
     char *out = NULL;
-    assert_int_equal(sh(&out, "ip netns pids corch-nv-fail"), 0);
+    assert_int_equal(sh(&out, "ip netns pids %s", f.netns), 0);
     assert_string_equal(out, "");
     free(out);
     nc->destroy(sf);
@@ -558,13 +562,14 @@ test_start_hangs(void **state)
     struct compute_sf *sf = NULL;
     struct corch_err err = { "", "" };
     assert_int_equal(nc->create(&f.spec, &sf, &err), 0);
+    snprintf(f.netns, sizeof f.netns, "%s", compute_native_netns_name(sf));
     uint64_t t0 = time_ms();
     assert_int_equal(nc->start(sf, &err), -ETIMEDOUT);
     assert_true(time_ms() - t0 < 4000);
     assert_non_null(strstr(err.msg, "timed out"));
     assert_non_null(strstr(err.msg, "hanging-nv"));
     char *out = NULL;
-    assert_int_equal(sh(&out, "ip netns pids corch-nv-hang"), 0);
+    assert_int_equal(sh(&out, "ip netns pids %s", f.netns), 0);
     assert_string_equal(out, "");
     free(out);
     nc->destroy(sf);
@@ -625,7 +630,7 @@ test_create_errors(void **state)
     assert_int_equal(nc->create(&f.spec, &sf, &err), -ENODEV);
     assert_string_equal(err.path, "ports[0]");
     assert_null(sf);
-    assert_false(netns_exists("corch-nv-err"));
+    assert_false(instance_netns_exists("nv-err"));
     /* A bad instance name. */
     f.spec.instance = "../evil";
     assert_int_equal(nc->create(&f.spec, &sf, &err), -EINVAL);
@@ -636,7 +641,7 @@ test_create_errors(void **state)
     f.spec.n_ports = 0;
     assert_true(nc->create(&f.spec, &sf, &err) < 0);
     assert_non_null(strstr(err.msg, "unpack"));
-    assert_false(netns_exists("corch-nv-err"));
+    assert_false(instance_netns_exists("nv-err"));
     fixture_fini(&f);
 }
 

@@ -48,7 +48,7 @@ struct native_port {
 
 struct compute_sf {
     char *instance;             /* Unique on the node. */
-    char netns_name[64];        /* "corch-<instance>". */
+    char netns_name[64];        /* "corch-<tag>-<instance>". */
     char *netns_path;           /* /run/netns/<netns_name>. */
     int netns_fd;               /* Open on the namespace, for setns(). */
     dev_t netns_dev;            /* Identity of the namespace, to find its */
@@ -76,6 +76,10 @@ struct compute_sf {
 
 /* Set by init(); the engine cannot create SFs before. */
 static char *native_state_dir;
+/* Four hex digits from the state directory, in every namespace name: two
+ * daemons on one host (test runs, a staging instance) number their SFs
+ * alike, and must not take each other's namespaces. */
+static char native_tag[8];
 /* Serialises unpacking and the one-time /run/netns setup. */
 static pthread_mutex_t native_mutex = PTHREAD_MUTEX_INITIALIZER;
 static bool netns_dir_ready;
@@ -828,9 +832,13 @@ native_init(const struct corch_config *cfg, struct corch_err *err)
     if (r < 0)
         return corch_err_set(err, r, "state.dir", "state.dir: %s: %s", nsf,
                              strerror(-r));
+    uint32_t h = 2166136261u;           /* FNV-1a */
+    for (const char *c = cfg->state_dir; *c; c++)
+        h = (h ^ (unsigned char) *c) * 16777619u;
     pthread_mutex_lock(&native_mutex);
     free(native_state_dir);
     native_state_dir = xstrdup(cfg->state_dir);
+    snprintf(native_tag, sizeof native_tag, "%04x", (h ^ (h >> 16)) & 0xffff);
     pthread_mutex_unlock(&native_mutex);
     return 0;
 }
@@ -891,8 +899,8 @@ native_create(const struct compute_sf_spec *spec, struct compute_sf **ret_sf,
     struct compute_sf *sf = xcalloc(1, sizeof *sf);
     sf->netns_fd = -1;
     sf->instance = xstrdup(spec->instance);
-    snprintf(sf->netns_name, sizeof sf->netns_name, "%s%s",
-             COMPUTE_NATIVE_NETNS_PREFIX, spec->instance);
+    snprintf(sf->netns_name, sizeof sf->netns_name, "%s%s-%s",
+             COMPUTE_NATIVE_NETNS_PREFIX, native_tag, spec->instance);
     sf->netns_path = xasprintf("%s/%s", NETNS_RUN_DIR, sf->netns_name);
     sf->run_dir = xstrdup(spec->run_dir);
     sf->config_path = xasprintf("%s/config.json", spec->run_dir);

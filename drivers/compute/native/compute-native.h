@@ -4,7 +4,9 @@
  * format and the script interface.
  *
  * What it owns on the node, per instance:
- *   /run/netns/corch-<instance>   the namespace (visible to `ip netns`)
+ *   /run/netns/corch-<tag>-<instance>  the namespace (`ip netns`); <tag>:
+ *                                 4 hex digits from state.dir, so that two
+ *                                 daemons on a host never collide
  *   <spec->run_dir>/config.json   the SF's config
  *   <spec->run_dir>/log           every script run: status, stdout, stderr
  *   <spec->run_dir>/pids          PIDs of the daemons the scripts leave
@@ -17,7 +19,7 @@
 
 extern const struct compute_class compute_native_class;
 
-/* Prefix of the namespaces of SF instances: "corch-<instance>". */
+/* Prefix of the namespaces of SF instances: "corch-<tag>-<instance>". */
 #define COMPUTE_NATIVE_NETNS_PREFIX "corch-"
 
 /* For tests and benchmarks: where the time of the last create + start of
