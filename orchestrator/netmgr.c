@@ -422,13 +422,14 @@ netmgr_claims_check(const struct graph *g, const struct graph *other,
 /* A shared internal-group LSI. */
 struct nm_group {
     char *name;                 /* The group's name from the graphs. */
-    char lsi_name[16];          /* "cgi<hash>". */
+    char lsi_name[16];          /* "cgi<tag><hash>". */
     struct vswitch_lsi *lsi;
     unsigned int refs;          /* Internal SAPs linked to it. */
     struct nm_group *next;
 };
 
 struct netmgr {
+    char tag[3];                /* Node tag in names. */
     const struct vswitch_class *vs; /* The driver in use. */
     struct vswitch_lsi *lsi0;   /* Owned by the driver. */
     pthread_mutex_t mutex;      /* Protects 'groups'. */
@@ -471,6 +472,9 @@ struct netmgr_graph {
     struct nm_vlink *vlinks;    /* Virtual links to LSI-0. */
     size_t n_vlinks;
     struct netmgr_vlink_plan plan; /* What each vlink carries. */
+    char **hint_ids;            /* SF ids with a preferred slot... */
+    unsigned int *hint_slots;   /* ...and that slot. */
+    size_t n_hints;
     struct vswitch_rule *rules[2]; /* Installed: [NETMGR_LSI0], [GRAPH]. */
     size_t n_rules[2];          /* Entries in 'rules'. */
 };
@@ -493,10 +497,21 @@ struct netmgr_txn {
     struct vswitch_rule_batch batch[2]; /* What was applied. */
 };
 
+void
+netmgr_node_tag(const char *node_id, char tag[3])
+{
+    uint32_t h = fnv1a(node_id ? node_id : "");
+    tag[0] = (char) ('a' + h % 26);
+    tag[1] = (char) ('a' + (h / 26) % 26);
+    tag[2] = '\0';
+}
+
 struct netmgr *
-netmgr_create(const struct vswitch_class *vs, struct vswitch_lsi *lsi0)
+netmgr_create(const struct vswitch_class *vs, struct vswitch_lsi *lsi0,
+              const char *node_id)
 {
     struct netmgr *nm = xcalloc(1, sizeof *nm);
+    netmgr_node_tag(node_id, nm->tag);
     nm->vs = vs;
     nm->lsi0 = lsi0;
     pthread_mutex_init(&nm->mutex, NULL);
@@ -531,7 +546,8 @@ group_acquire(struct netmgr *nm, const char *name, struct nm_group **ret,
     if (!grp) {
         grp = xcalloc(1, sizeof *grp);
         grp->name = xstrdup(name);
-        snprintf(grp->lsi_name, sizeof grp->lsi_name, "cgi%08x", fnv1a(name));
+        snprintf(grp->lsi_name, sizeof grp->lsi_name, "cgi%s%08x", nm->tag,
+                 fnv1a(name));
         struct vswitch_lsi_spec spec = {
             .graph_id = NULL, .name = grp->lsi_name, .learning = true,
         };
@@ -630,8 +646,24 @@ netmgr_graph_free(struct netmgr_graph *ng)
     netmgr_vlink_plan_clear(&ng->plan);
     for (int s = 0; s < 2; s++)
         vswitch_rules_free(ng->rules[s], ng->n_rules[s]);
+    for (size_t i = 0; i < ng->n_hints; i++)
+        free(ng->hint_ids[i]);
+    free(ng->hint_ids);
+    free(ng->hint_slots);
     free(ng->graph_id);
     free(ng);
+}
+
+void
+netmgr_graph_hint_slot(struct netmgr_graph *ng, const char *sf_id,
+                       unsigned int slot)
+{
+    ng->hint_ids = xrealloc(ng->hint_ids,
+                            (ng->n_hints + 1) * sizeof *ng->hint_ids);
+    ng->hint_slots = xrealloc(ng->hint_slots,
+                              (ng->n_hints + 1) * sizeof *ng->hint_slots);
+    ng->hint_ids[ng->n_hints] = xstrdup(sf_id);
+    ng->hint_slots[ng->n_hints++] = slot;
 }
 
 void
@@ -683,16 +715,33 @@ sap_signature(const struct graph_sap *s)
                      s->internal_group ? s->internal_group : "");
 }
 
-static unsigned int
-free_slot(struct nm_sf **a, size_t na, struct nm_sf **b, size_t nb)
+static bool
+slot_used(struct nm_sf **a, size_t na, struct nm_sf **b, size_t nb,
+          unsigned int slot)
 {
+    for (size_t i = 0; i < na; i++)
+        if (a[i] && a[i]->slot == slot)
+            return true;
+    for (size_t i = 0; i < nb; i++)
+        if (b[i] && b[i]->slot == slot)
+            return true;
+    return false;
+}
+
+/* The hinted slot of SF 'id' if free, else the lowest free one. */
+static unsigned int
+free_slot(const struct netmgr_graph *ng, const char *id, struct nm_sf **a,
+          size_t na, struct nm_sf **b, size_t nb)
+{
+    for (size_t h = 0; h < ng->n_hints; h++)
+        if (!strcmp(ng->hint_ids[h], id)
+            && !slot_used(a, na, b, nb, ng->hint_slots[h]))
+            return ng->hint_slots[h];
     for (unsigned int slot = 0;; slot++) {
-        bool used = false;
-        for (size_t i = 0; i < na && !used; i++)
-            used = a[i] && a[i]->slot == slot;
-        for (size_t i = 0; i < nb && !used; i++)
-            used = b[i] && b[i]->slot == slot;
-        if (!used)
+        bool hinted = false;        /* Kept for the SF that owns it. */
+        for (size_t h = 0; h < ng->n_hints && !hinted; h++)
+            hinted = ng->hint_slots[h] == slot;
+        if (!hinted && !slot_used(a, na, b, nb, slot))
             return slot;
     }
 }
@@ -767,7 +816,8 @@ create_sap_port(struct netmgr_txn *t, size_t i, struct nm_sap *s,
         break;
     case GRAPH_SAP_GRE:
     case GRAPH_SAP_HOST_STACK:
-        snprintf(name, sizeof name, "cg%ua%u", ng->number, s->slot);
+        snprintf(name, sizeof name, "cg%s%ua%u", ng->nm->tag, ng->number,
+                 s->slot);
         error = vs->sap_create(ng->lsi, sap, name, ng->graph_id, &s->port,
                                err);
         s->owned = !error;
@@ -778,7 +828,8 @@ create_sap_port(struct netmgr_txn *t, size_t i, struct nm_sap *s,
         if (error)
             break;
         struct vswitch_port *ga, *gb;
-        snprintf(name, sizeof name, "cg%ui%u", ng->number, s->slot);
+        snprintf(name, sizeof name, "cg%s%ui%u", ng->nm->tag, ng->number,
+                 s->slot);
         error = vs->vlinks_create(grp->lsi, ng->lsi, 1, name, &ga, &gb, err);
         if (error) {
             group_release(ng->nm, grp);
@@ -856,7 +907,7 @@ netmgr_prepare(struct netmgr_graph *ng, const struct graph *g,
 
     if (!ng->lsi) {
         char name[16];
-        snprintf(name, sizeof name, "cg%u", ng->number);
+        snprintf(name, sizeof name, "cg%s%u", ng->nm->tag, ng->number);
         struct vswitch_lsi_spec spec = {
             .graph_id = ng->graph_id, .name = name, .learning = false,
         };
@@ -902,14 +953,15 @@ netmgr_prepare(struct netmgr_graph *ng, const struct graph *g,
         }
         struct nm_sf *s = xcalloc(1, sizeof *s);
         s->id = xstrdup(gsf->id);
-        s->slot = free_slot(ng->sfs, ng->n_sfs, t->sfs, g->n_sfs);
+        s->slot = free_slot(ng, gsf->id, ng->sfs, ng->n_sfs, t->sfs,
+                            g->n_sfs);
         s->ports = xcalloc(gsf->n_ports, sizeof *s->ports);
         s->info = xcalloc(gsf->n_ports, sizeof *s->info);
         s->n_ports = gsf->n_ports;
         t->sfs[i] = s;
         t->sf_fresh[i] = true;
-        if (ng->number > NETMGR_MAX_GRAPH_NUMBER || s->slot > 9999
-            || gsf->n_ports > 99) {
+        if (ng->number > NETMGR_MAX_GRAPH_NUMBER
+            || s->slot > NETMGR_MAX_SF_SLOT || gsf->n_ports > 99) {
             error = corch_err_set(err, -E2BIG, NULL,
                                   "sf '%s': too many SFs or ports to name",
                                   gsf->id);
@@ -917,7 +969,8 @@ netmgr_prepare(struct netmgr_graph *ng, const struct graph *g,
         }
         for (size_t j = 0; j < gsf->n_ports; j++) {
             char name[32];
-            snprintf(name, sizeof name, "cg%us%up%zu", ng->number, s->slot, j);
+            snprintf(name, sizeof name, "cg%s%us%up%zu", ng->nm->tag,
+                     ng->number, s->slot, j);
             struct vswitch_port_spec spec = {
                 .tech = techs ? techs[i][j] : VSWITCH_PORT_VETH,
                 .name = name,
@@ -951,8 +1004,8 @@ netmgr_prepare(struct netmgr_graph *ng, const struct graph *g,
         struct vswitch_port **a = xcalloc(n, sizeof *a);
         struct vswitch_port **b = xcalloc(n, sizeof *b);
         char prefix[32];
-        snprintf(prefix, sizeof prefix, "cg%uv%zu", ng->number,
-                 ng->n_vlinks);
+        snprintf(prefix, sizeof prefix, "cg%s%uv%zu", ng->nm->tag,
+                 ng->number, ng->n_vlinks);
         error = vs->vlinks_create(ng->nm->lsi0, ng->lsi, n, prefix, a, b, err);
         if (!error) {
             for (size_t k = 0; k < n; k++) {
@@ -987,6 +1040,14 @@ unsigned int
 netmgr_txn_sf_slot(const struct netmgr_txn *t, size_t sf)
 {
     return t->sfs[sf]->slot;
+}
+
+void
+netmgr_txn_sf_name(const struct netmgr_txn *t, size_t sf, char *buf,
+                   size_t size)
+{
+    snprintf(buf, size, "cg%s%us%u", t->ng->nm->tag, t->ng->number,
+             t->sfs[sf]->slot);
 }
 
 /* The switch port a split rule names, on the LSI of 'side'. */

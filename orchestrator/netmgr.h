@@ -2,12 +2,16 @@
  * virtual links and traffic-steering rules on the vSwitch.
  *
  * Model.  LSI-0 (made at start-up) owns the physical interfaces, hence the
- * interface and vlan SAPs.  Each graph has a graph-LSI "cg<N>" (N: the
- * graph's number on this node) holding its SF ports "cg<N>s<I>p<J>", its
- * gre / host-stack SAP ports "cg<N>a<K>" and, for each internal SAP, one
- * end of a virtual link to the shared learning LSI of its internal group
- * ("cgi<hash of the group name>", created by the first graph that names
- * the group and destroyed with the last one).  Virtual links between LSI-0
+ * interface and vlan SAPs.  Each graph has a graph-LSI "cg<T><N>" holding
+ * its SF ports "cg<T><N>s<I>p<J>", its gre / host-stack SAP ports
+ * "cg<T><N>a<K>" and, for each internal SAP, one end of a virtual link to
+ * the shared learning LSI of its internal group ("cgi<T><hash of the group
+ * name>", created by the first graph that names the group and destroyed
+ * with the last one).  N is the graph's number on this node, I the SF's
+ * slot in the graph (kept across updates and restarts), J the port, and
+ * T a two-letter tag of the node id: switch devices and SF namespaces are
+ * host-wide, and two daemons on one host (tests, a two-node set-up) must
+ * not collide.  All names fit in 15 characters.  Virtual links between LSI-0
  * and the graph-LSI are minimised as in Algorithm 1, and every flowrule
  * becomes one rule on one LSI or, when it crosses LSIs (Table 4), an LSI-0
  * rule plus a graph-LSI rule through a vlink (Algorithm 2):
@@ -44,7 +48,12 @@
 #include "vswitch/vswitch-provider.h"
 
 #define NETMGR_VLINK_PRIORITY 1
-#define NETMGR_MAX_GRAPH_NUMBER 99999   /* Keeps names within 15 chars. */
+/* Bounds that keep every name within 15 characters. */
+#define NETMGR_MAX_GRAPH_NUMBER 9999
+#define NETMGR_MAX_SF_SLOT 999
+
+/* The node's two-letter name tag (into 'tag', 3 bytes with the NUL). */
+void netmgr_node_tag(const char *node_id, char tag[3]);
 
 /* Which LSI an SF port or SAP lives on. */
 enum netmgr_side { NETMGR_LSI0, NETMGR_GRAPH_LSI };
@@ -130,9 +139,9 @@ struct netmgr;
 struct netmgr_graph;
 struct netmgr_txn;
 
-/* 'vs' and 'lsi0' outlive the manager. */
+/* 'vs' and 'lsi0' outlive the manager; 'node_id' gives the name tag. */
 struct netmgr *netmgr_create(const struct vswitch_class *vs,
-                             struct vswitch_lsi *lsi0);
+                             struct vswitch_lsi *lsi0, const char *node_id);
 /* Frees the bookkeeping; whatever is deployed stays. */
 void netmgr_destroy(struct netmgr *);           /* Accepts NULL. */
 
@@ -141,6 +150,14 @@ struct netmgr_graph *netmgr_graph_new(struct netmgr *, const char *graph_id,
                                       unsigned int number);
 /* Frees the bookkeeping; what is deployed stays (daemon shutdown). */
 void netmgr_graph_free(struct netmgr_graph *);  /* Accepts NULL. */
+/* Asks that SF 'sf_id', when its ports are next made, get slot 'slot' if
+ * free: a restart gives each SF the names (and so the instance) it had. */
+void netmgr_graph_hint_slot(struct netmgr_graph *, const char *sf_id,
+                            unsigned int slot);
+/* The prefix of SF i's names after prepare ("cg<T><N>s<I>"), usable as
+ * its instance name. */
+void netmgr_txn_sf_name(const struct netmgr_txn *, size_t sf, char *buf,
+                        size_t size);
 /* Removes everything of the graph from the switch (its LSI-0 rules, vlinks,
  * internal-group links, ports, graph-LSI) and frees it.  Never fails:
  * what cannot be removed is logged. */

@@ -44,6 +44,7 @@ struct nrm_sf {
     struct compute_sf *csf;     /* Owned by the engine until destroy. */
     struct scheduler_binding bind; /* Cores and memory reserved. */
     char instance[49];          /* Name on the node. */
+    unsigned int slot;          /* Its slot in the graph's names. */
     char *run_dir;              /* Its directory in state.dir. */
     const char *state;          /* "running", ... */
 };
@@ -252,6 +253,40 @@ forget_number(struct nrm *nrm, const char *id)
 {
     _cleanup_free_ char *key = number_key(id);
     store_meta_set(nrm->store, key, "");
+    _cleanup_free_ char *slots = xasprintf("graph_slots:%s", id);
+    store_meta_set(nrm->store, slots, "");
+}
+
+/* Records which slot (names, instance) each SF of 'ng' has, so that a
+ * restart gives them the same: {"sf id": slot, ...}. */
+static void
+save_slots(struct nrm *nrm, const struct nrm_graph *ng)
+{
+    json_object *o = json_object_new_object();
+    for (size_t i = 0; i < ng->n_sfs; i++)
+        json_object_object_add(o, ng->sfs[i]->id,
+                               json_object_new_int((int) ng->sfs[i]->slot));
+    _cleanup_free_ char *key = xasprintf("graph_slots:%s", ng->id);
+    store_meta_set(nrm->store, key,
+                   json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+    json_object_put(o);
+}
+
+static void
+restore_slots(struct nrm *nrm, const char *id, struct netmgr_graph *net)
+{
+    _cleanup_free_ char *key = xasprintf("graph_slots:%s", id);
+    _cleanup_free_ char *val = NULL;
+    if (store_meta_get(nrm->store, key, &val) < 0 || !val || !*val)
+        return;
+    json_object *o = json_tokener_parse(val);
+    if (o && json_object_is_type(o, json_type_object)) {
+        json_object_object_foreach(o, sf, slot)
+            if (json_object_is_type(slot, json_type_int))
+                netmgr_graph_hint_slot(net, sf,
+                                       (unsigned int) json_object_get_int(slot));
+    }
+    json_object_put(o);
 }
 
 static int
@@ -376,8 +411,8 @@ start_sf(struct nrm *nrm, struct nrm_graph *ng, struct plan *p, size_t i,
     p->binds[i].cpus = NULL;
     p->binds[i].memory_mb = 0;
     s->engine = compute_engine_find(t->engine)->class;
-    snprintf(s->instance, sizeof s->instance, "cg%us%u", ng->number,
-             netmgr_txn_sf_slot(p->txn, i));
+    netmgr_txn_sf_name(p->txn, i, s->instance, sizeof s->instance);
+    s->slot = netmgr_txn_sf_slot(p->txn, i);
     s->run_dir = xasprintf("%s/run/%s", nrm->cfg->state_dir, s->instance);
     s->state = "creating";
 
@@ -612,6 +647,7 @@ apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *g,
     free(keep);
     free(old);
     p.sfs = NULL;
+    save_slots(nrm, ng);
     error = 0;
     ts[6] = time_ns();
     LOG_DBG("graph %s: %zu SFs, %zu flowrules: resolve %llu us, schedule "
@@ -1142,11 +1178,19 @@ reconcile(struct nrm *nrm)
         pthread_mutex_unlock(&nrm->mutex);
 
         bool rejected;
-        r = ng->number ? apply(nrm, ng, g, &rejected, &err)
-                       : corch_err_set(&err, -E2BIG, NULL, "no graph number");
+        if (ng->number) {
+            /* The slots it had, so that SFs find their instances. */
+            ng->net = netmgr_graph_new(nrm->net, ng->id, ng->number);
+            restore_slots(nrm, ng->id, ng->net);
+            r = apply(nrm, ng, g, &rejected, &err);
+        } else {
+            r = corch_err_set(&err, -E2BIG, NULL, "no graph number");
+        }
         pthread_mutex_lock(&nrm->mutex);
         ng->graph = g;
         if (r < 0) {
+            netmgr_graph_free(ng->net);     /* Nothing left deployed. */
+            ng->net = NULL;
             ng->status = NRM_FAILED;
             ng->error = xstrdup(err.msg);
         } else {
@@ -1204,7 +1248,12 @@ nrm_create(const struct corch_config *cfg, struct store *store,
         corch_err_prefix(err, "LSI-0");
         goto fail;
     }
-    nrm->net = netmgr_create(nrm->vs, nrm->lsi0);
+    error = node_id_init(nrm);
+    if (error) {
+        corch_err_set(err, error, NULL, "cannot store the node id");
+        goto fail;
+    }
+    nrm->net = netmgr_create(nrm->vs, nrm->lsi0, nrm->node_id);
 
     error = compute_engines_init(cfg, err);
     if (error)
@@ -1214,11 +1263,6 @@ nrm_create(const struct corch_config *cfg, struct store *store,
     if (error)
         goto fail;
     nrm->sched = scheduler_create();
-    error = node_id_init(nrm);
-    if (error) {
-        corch_err_set(err, error, NULL, "cannot store the node id");
-        goto fail;
-    }
     reconcile(nrm);
     *ret_nrm = nrm;
     return 0;

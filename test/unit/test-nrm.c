@@ -20,6 +20,7 @@
 #include "compute/dummy/compute-dummy.h"
 #include "graph.h"
 #include "log.h"
+#include "netmgr.h"
 #include "nrm.h"
 #include "store.h"
 #include "vswitch/dummy/vswitch-dummy.h"
@@ -42,6 +43,20 @@ listener(void *aux, const struct nrm_event *ev)
     pthread_mutex_unlock(&ev_mutex);
 }
 
+/* The node's name tag: switch names are "cg" + tag + "<graph number>...". */
+static char tag[3];
+
+/* "cg<tag><rest>", in one of a few rotating buffers. */
+static const char *
+cg(const char *rest)
+{
+    static char bufs[4][32];
+    static unsigned int next;
+    char *b = bufs[next++ % 4];
+    snprintf(b, sizeof bufs[0], "cg%s%s", tag, rest);
+    return b;
+}
+
 static void
 start_nrm(void)
 {
@@ -50,6 +65,7 @@ start_nrm(void)
     if (r)
         fail_msg("nrm_create: %s", err.msg);
     nrm_set_listener(nrm, listener, NULL);
+    netmgr_node_tag(nrm_node_id(nrm), tag);
 }
 
 static int
@@ -138,6 +154,9 @@ chain(const char *id, const char *if_a, const char *if_b, bool extra)
     return g;
 }
 
+static struct graph *vlan_graph(const char *id, unsigned int vid,
+                                unsigned int n_sfs);
+
 static int
 put(struct graph *g, bool *created, struct corch_err *err)
 {
@@ -197,18 +216,18 @@ test_deploy_update_delete(void **state)
     assert_string_equal(status_of("g1", NULL, 0), "running");
     assert_int_equal(ev_count[NRM_EVENT_DEPLOYED], deployed0 + 1);
 
-    /* One graph-LSI "cg1"; 4 SF ports + 1 gre port + vlinks (fw:1 and
+    /* One graph-LSI "cg<tag>1"; 4 SF ports + 1 gre port + vlinks (fw:1 and
      * nat:2 towards the graph-LSI, a and b towards LSI-0: 2 vlinks). */
     assert_int_equal(vswitch_dummy_count_lsis(), 1);
-    assert_true(vswitch_dummy_has_lsi("cg1"));
-    assert_true(vswitch_dummy_has_port("cg1s0p0"));
-    assert_true(vswitch_dummy_has_port("cg1a2"));
+    assert_true(vswitch_dummy_has_lsi(cg("1")));
+    assert_true(vswitch_dummy_has_port(cg("1s0p0")));
+    assert_true(vswitch_dummy_has_port(cg("1a2")));
     assert_int_equal(vswitch_dummy_count_ports(), 4 + 1 + 2 * 2);
     assert_int_equal(compute_dummy_count_running(), 2);
     /* LSI-0: r1, r4 + two forwarding rules; graph-LSI: r2, r3, r5, r6, r7
      * + two forwarding rules. */
     assert_int_equal(vswitch_dummy_count_rules("lsi0"), 4);
-    assert_int_equal(vswitch_dummy_count_rules("cg1"), 7);
+    assert_int_equal(vswitch_dummy_count_rules(cg("1")), 7);
 
     /* Cookies carry the graph number. */
     struct vswitch_rule *rules;
@@ -266,11 +285,11 @@ test_deploy_update_delete(void **state)
     free(vlans);
 
     /* The same graph again: an update that changes nothing. */
-    size_t added = vswitch_dummy_rules_added("cg1");
+    size_t added = vswitch_dummy_rules_added(cg("1"));
     unsigned int creates = compute_dummy_calls("create");
     assert_int_equal(put(chain("g1", "eth0", "eth1", false), &created, &err), 0);
     assert_false(created);
-    assert_int_equal(vswitch_dummy_rules_added("cg1"), added);
+    assert_int_equal(vswitch_dummy_rules_added(cg("1")), added);
     assert_int_equal(compute_dummy_calls("create"), creates);
 
     assert_int_equal(nrm_graph_delete(nrm, "g1", &err), 0);
@@ -291,8 +310,8 @@ test_update_by_diff(void **state)
     assert_int_equal(put(chain("g2", "eth0", "eth1", false), &created, &err), 0);
     int fw = pid_of("g2", "fw"), nat = pid_of("g2", "nat");
     assert_true(fw > 0 && nat > 0);
-    size_t added_g = vswitch_dummy_rules_added("cg1");
-    size_t deleted_g = vswitch_dummy_rules_deleted("cg1");
+    size_t added_g = vswitch_dummy_rules_added(cg("1"));
+    size_t deleted_g = vswitch_dummy_rules_deleted(cg("1"));
     size_t added_0 = vswitch_dummy_rules_added("lsi0");
     size_t deleted_0 = vswitch_dummy_rules_deleted("lsi0");
     unsigned int ports_before = (unsigned int) vswitch_dummy_count_ports();
@@ -307,8 +326,8 @@ test_update_by_diff(void **state)
      * forwarding rule of the new vlink to mon on the graph-LSI. */
     assert_int_equal(vswitch_dummy_rules_added("lsi0") - added_0, 1);
     assert_int_equal(vswitch_dummy_rules_deleted("lsi0") - deleted_0, 1);
-    assert_int_equal(vswitch_dummy_rules_added("cg1") - added_g, 1);
-    assert_int_equal(vswitch_dummy_rules_deleted("cg1") - deleted_g, 0);
+    assert_int_equal(vswitch_dummy_rules_added(cg("1")) - added_g, 1);
+    assert_int_equal(vswitch_dummy_rules_deleted(cg("1")) - deleted_g, 0);
     /* One SF port, one vlink (two ends). */
     assert_int_equal(vswitch_dummy_count_ports(), ports_before + 3);
 
@@ -401,7 +420,7 @@ test_update_failures(void **state)
     int fw = pid_of("g4", "fw");
     size_t ports = vswitch_dummy_count_ports();
     size_t rules0 = vswitch_dummy_count_rules("lsi0");
-    size_t rulesg = vswitch_dummy_count_rules("cg1");
+    size_t rulesg = vswitch_dummy_count_rules(cg("1"));
     struct { const char *hook; bool compute; unsigned int nth; } cases[] = {
         { "port_create", false, 1 }, { "vlinks_create", false, 1 },
         { "rules_apply", false, 1 }, { "rules_apply", false, 2 },
@@ -422,7 +441,7 @@ test_update_failures(void **state)
         assert_int_equal(compute_dummy_count_sfs(), 2);
         assert_int_equal(vswitch_dummy_count_ports(), ports);
         assert_int_equal(vswitch_dummy_count_rules("lsi0"), rules0);
-        assert_int_equal(vswitch_dummy_count_rules("cg1"), rulesg);
+        assert_int_equal(vswitch_dummy_count_rules(cg("1")), rulesg);
         /* The graph as accepted is still the old one. */
         struct graph *g;
         assert_int_equal(nrm_graph_get(nrm, "g4", &g, NULL, NULL), 0);
@@ -568,7 +587,7 @@ test_restart(void **state)
     assert_string_equal(status_of("r2", NULL, 0), "failed");
     assert_int_equal(pid_of("r1", "fw"), fw);
     assert_int_equal(vswitch_dummy_count_lsis(), 1);
-    assert_true(vswitch_dummy_has_lsi("cg1"));    /* Same number. */
+    assert_true(vswitch_dummy_has_lsi(cg("1")));    /* Same number. */
     assert_int_equal(vswitch_dummy_count_rules("lsi0"), rules0);
     json_object *list = nrm_graph_list(nrm, NULL), *v;
     json_object_object_get_ex(list, "graphs", &v);
@@ -576,6 +595,66 @@ test_restart(void **state)
     json_object_put(list);
     assert_int_equal(nrm_graph_delete(nrm, "r1", &err), 0);
     assert_int_equal(nrm_graph_delete(nrm, "r2", &err), 0);
+    assert_node_empty();
+}
+
+static int
+status_pid(const char *graph, const char *sf)
+{
+    json_object *st, *sfs, *v;
+    int pid = 0;
+    if (nrm_graph_status(nrm, graph, &st) < 0)
+        return 0;
+    json_object_object_get_ex(st, "sfs", &sfs);
+    for (size_t i = 0; i < json_object_array_length(sfs); i++) {
+        json_object *o = json_object_array_get_idx(sfs, i);
+        json_object_object_get_ex(o, "id", &v);
+        if (strcmp(json_object_get_string(v), sf))
+            continue;
+        if (json_object_object_get_ex(o, "pid", &v) && v)
+            pid = json_object_get_int(v);
+    }
+    json_object_put(st);
+    return pid;
+}
+
+/* After an update that leaves SFs out of their first order (s1 in slot 1,
+ * the new s2 in slot 2; a fresh deploy would give them 0 and 1), a restart
+ * still gives each SF its own instance: the slots are kept. */
+static void
+test_restart_keeps_slots(void **state)
+{
+    (void) state;
+    struct corch_err err;
+    assert_int_equal(put(vlan_graph("rs", 500, 2), NULL, &err), 0);
+    /* Drop s0, keep s1, add s2: s2 takes the free slot 0. */
+    const char *text = "{\"sffg\":{\"id\":\"rs\",\"SFs\":["
+        "{\"id\":\"s1\",\"name\":\"bridge\",\"ports\":[{\"id\":\"1\"},{\"id\":\"2\"}]},"
+        "{\"id\":\"s2\",\"name\":\"bridge\",\"ports\":[{\"id\":\"1\"},{\"id\":\"2\"}]}],"
+        "\"saps\":[{\"id\":\"x\",\"type\":\"vlan\",\"vlan\":{\"vlan-id\":500,\"if-name\":\"eth2\"}},"
+        "{\"id\":\"y\",\"type\":\"vlan\",\"vlan\":{\"vlan-id\":501,\"if-name\":\"eth2\"}}],"
+        "\"flowrules\":[{\"id\":\"f0\",\"match\":{\"port_in\":\"service-access-point:x\"},"
+        "\"actions\":[{\"output_to_port\":\"sf:s1:1\"}]}]}}";
+    struct graph *g = NULL;
+    assert_int_equal(graph_parse(text, strlen(text), 64, NULL, &g, &err), 0);
+    int s1 = status_pid("rs", "s1");
+    assert_int_equal(put(g, NULL, &err), 0);
+    assert_int_equal(status_pid("rs", "s1"), s1);
+    int s2 = status_pid("rs", "s2");
+    assert_true(s2 > 0 && s2 != s1);
+    /* s0 still held slot 0 while s2 was made (make before break). */
+    assert_true(vswitch_dummy_has_port(cg("1s2p0")));   /* s2 */
+    assert_true(vswitch_dummy_has_port(cg("1s1p0")));   /* s1 */
+    assert_false(vswitch_dummy_has_port(cg("1s0p0")));
+
+    nrm_destroy(nrm);
+    nrm = NULL;
+    start_nrm();
+    assert_string_equal(status_of("rs", NULL, 0), "running");
+    assert_int_equal(status_pid("rs", "s1"), s1);
+    assert_int_equal(status_pid("rs", "s2"), s2);
+    assert_int_equal(compute_dummy_count_sfs(), 2);
+    assert_int_equal(nrm_graph_delete(nrm, "rs", &err), 0);
     assert_node_empty();
 }
 
@@ -863,6 +942,7 @@ main(void)
         cmocka_unit_test(test_sap_change_and_limits),
         cmocka_unit_test(test_stress),
         cmocka_unit_test(test_scale),
+        cmocka_unit_test(test_restart_keeps_slots),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
