@@ -407,6 +407,126 @@ test_passthrough_rules(void **state)
 }
 
 static void
+set_ip(struct flow_ip *ip, int family, const char *text, uint8_t plen)
+{
+    ip->family = family;
+    ip->plen = plen;
+    assert_int_equal(inet_pton(family, text, ip->addr), 1);
+}
+
+static void
+test_every_field_accepted(void **state)
+{
+    (void) state;
+    /* Every match field and action the SF-FG has, in one batch: OVS must
+     * accept all of them (prerequisites, masks, OFPVID_PRESENT...). */
+    enum { N = 9 };
+    struct vswitch_rule r[N];
+    struct vswitch_action acts[N][4];
+    memset(r, 0, sizeof r);
+    memset(acts, 0, sizeof acts);
+    for (int i = 0; i < N; i++) {
+        r[i] = rule(0x500000000ull | (uint64_t) i, (uint16_t) (200 + i), v1,
+                    acts[i], 1);
+        acts[i][0].type = VSWITCH_ACT_OUTPUT;
+        acts[i][0].u.port = v2;
+    }
+    struct flow_match *m;
+    m = &r[0].match;                    /* L2 */
+    m->fields = FLOW_M_ETHER_TYPE | FLOW_M_SOURCE_MAC | FLOW_M_DEST_MAC;
+    m->ether_type = 0x0806;
+    memcpy(m->source_mac, "\x02\x00\x00\x00\x00\x01", 6);
+    memcpy(m->dest_mac, "\x02\x00\x00\x00\x00\x02", 6);
+    m = &r[1].match;                    /* VLAN id + PCP, pop */
+    m->fields = FLOW_M_VLAN_ID | FLOW_M_VLAN_PCP;
+    m->vlan_id = 100;
+    m->vlan_pcp = 5;
+    acts[1][0].type = VSWITCH_ACT_POP_VLAN;
+    acts[1][1].type = VSWITCH_ACT_OUTPUT;
+    acts[1][1].u.port = v2;
+    r[1].n_actions = 2;
+    m = &r[2].match;                    /* PCP alone */
+    m->fields = FLOW_M_VLAN_PCP;
+    m->vlan_pcp = 3;
+    m = &r[3].match;                    /* IPv4 TCP, masks, DSCP; set-fields */
+    m->fields = FLOW_M_SOURCE_IP | FLOW_M_DEST_IP | FLOW_M_PROTOCOL
+                | FLOW_M_SOURCE_PORT | FLOW_M_DEST_PORT | FLOW_M_IP_DSCP;
+    set_ip(&m->source_ip, AF_INET, "10.1.0.0", 16);
+    set_ip(&m->dest_ip, AF_INET, "10.2.3.4", 32);
+    m->protocol = 6;
+    m->source_port = 1000;
+    m->dest_port = 80;
+    m->ip_dscp = 46;
+    acts[3][0].type = VSWITCH_ACT_SET_ETH_SRC;
+    memcpy(acts[3][0].u.mac, "\x02\x00\x00\x00\x00\x0a", 6);
+    acts[3][1].type = VSWITCH_ACT_SET_ETH_DST;
+    memcpy(acts[3][1].u.mac, "\x02\x00\x00\x00\x00\x0b", 6);
+    acts[3][2].type = VSWITCH_ACT_SET_IP_DST;
+    set_ip(&acts[3][2].u.ip, AF_INET, "10.9.9.9", 32);
+    acts[3][3].type = VSWITCH_ACT_OUTPUT;
+    acts[3][3].u.port = v2;
+    r[3].n_actions = 4;
+    m = &r[4].match;                    /* IPv6 UDP; set ipv6 src */
+    m->fields = FLOW_M_SOURCE_IP | FLOW_M_DEST_IP | FLOW_M_PROTOCOL
+                | FLOW_M_DEST_PORT;
+    set_ip(&m->source_ip, AF_INET6, "2001:db8::", 32);
+    set_ip(&m->dest_ip, AF_INET6, "2001:db8::1", 128);
+    m->protocol = 17;
+    m->dest_port = 53;
+    acts[4][0].type = VSWITCH_ACT_SET_IP_SRC;
+    set_ip(&acts[4][0].u.ip, AF_INET6, "fd00::1", 128);
+    acts[4][1].type = VSWITCH_ACT_OUTPUT;
+    acts[4][1].u.port = v2;
+    r[4].n_actions = 2;
+    m = &r[5].match;                    /* SCTP */
+    m->fields = FLOW_M_PROTOCOL | FLOW_M_SOURCE_PORT;
+    m->protocol = 132;
+    m->source_port = 9;
+    m = &r[6].match;                    /* ICMPv4 */
+    m->fields = FLOW_M_ICMP_TYPE | FLOW_M_ICMP_CODE;
+    m->icmp_type = 8;
+    m = &r[7].match;                    /* ICMPv6 */
+    m->fields = FLOW_M_ETHER_TYPE | FLOW_M_ICMP_TYPE;
+    m->ether_type = 0x86dd;
+    m->icmp_type = 128;
+    /* Push a tag, replicate to two ports, and a drop rule. */
+    acts[8][0].type = VSWITCH_ACT_PUSH_VLAN;
+    acts[8][0].u.vlan_id = 4094;
+    acts[8][1].type = VSWITCH_ACT_OUTPUT;
+    acts[8][1].u.port = v2;
+    acts[8][2].type = VSWITCH_ACT_OUTPUT;
+    acts[8][2].u.port = v1;
+    r[8].n_actions = 3;
+    r[8].match.fields = FLOW_M_DEST_MAC;
+    memcpy(r[8].match.dest_mac, "\x02\x00\x00\x00\x00\x09", 6);
+    struct vswitch_rule drop = rule(0x5000000ffull, 150, v2, NULL, 0);
+
+    struct vswitch_rule all[N + 1];
+    memcpy(all, r, sizeof r);
+    all[N] = drop;
+    struct vswitch_rule_batch b = { .add = all, .n_add = N + 1 };
+    struct corch_err err = { 0 };
+    int error = ovs->rules_apply(lsi0, &b, &err);
+    if (error)
+        fprintf(stderr, "rules_apply: %s\n", err.msg);
+    assert_int_equal(error, 0);
+    char buf[16384];
+    dump_flows(vswitch_ovs_bridge_name(lsi0), buf, sizeof buf);
+    assert_int_equal(count_lines(buf, "cookie=0x5000000"), N + 1);
+    assert_non_null(strstr(buf, "dl_vlan=100,dl_vlan_pcp=5"));
+    assert_non_null(strstr(buf, "nw_src=10.1.0.0/16"));
+    assert_non_null(strstr(buf, "ipv6_src=2001:db8::/32"));
+    assert_non_null(strstr(buf, "set_field:8190->vlan_vid"));
+    assert_non_null(strstr(buf, "IN_PORT"));
+    assert_non_null(strstr(buf, "priority=150,in_port"));
+    assert_non_null(strstr(buf, "actions=drop"));
+    struct vswitch_rule_batch d = { .del = all, .n_del = N + 1 };
+    assert_int_equal(ovs->rules_apply(lsi0, &d, &err), 0);
+    dump_flows(vswitch_ovs_bridge_name(lsi0), buf, sizeof buf);
+    assert_int_equal(count_lines(buf, "priority"), 0);
+}
+
+static void
 test_graph_lsi(void **state)
 {
     (void) state;
@@ -767,6 +887,7 @@ main(void)
         cmocka_unit_test(test_lsi0_open),
         cmocka_unit_test(test_lsi0_adopt),
         cmocka_unit_test(test_passthrough_rules),
+        cmocka_unit_test(test_every_field_accepted),
         cmocka_unit_test(test_graph_lsi),
         cmocka_unit_test(test_learning_lsi),
         cmocka_unit_test(test_leftover_replaced),
