@@ -1313,7 +1313,8 @@ ovs_sap_create(struct vswitch_lsi *lsi, const struct graph_sap *sap,
                              "local_ip", local[0] ? local : NULL,
                              "key", key[0] ? key : NULL };
         options = ovsdb_map(kv, 3);
-        type = "gre";
+        /* An IPv6 underlay is OVS's "ip6gre" port type. */
+        type = sap->remote_ip.family == AF_INET6 ? "ip6gre" : "gre";
         kind = OVS_PORT_GRE;
     } else if (sap->type == GRAPH_SAP_HOST_STACK) {
         if (sap->ipv4.family != AF_INET)
