@@ -13,7 +13,7 @@ shell.  A bad config exits 2 with "config.<field>: <reason>" on stderr.
 import ipaddress
 import json
 import os
-import shutil
+import socket
 import subprocess
 import sys
 
@@ -93,10 +93,11 @@ def address(v, path):
 
 
 def tool(name):
-    p = shutil.which(name, path="/usr/sbin:/usr/bin:/sbin:/bin")
-    if not p:
-        die(f"{name}: not installed")
-    return p
+    for d in ("/usr/sbin", "/usr/bin", "/sbin", "/bin"):
+        p = os.path.join(d, name)
+        if os.access(p, os.X_OK):
+            return p
+    die(f"{name}: not installed")
 
 
 def run(argv, check=True):
@@ -110,6 +111,31 @@ def run(argv, check=True):
 
 def ip(*a, check=True):
     return run([tool("ip"), *a], check=check)
+
+
+def ip_batch(commands):
+    """Runs several ip commands (lists of words, checked values only) in
+    one ip process: each process costs milliseconds, an SF start is
+    counted in them."""
+    for c in commands:
+        for w in c:
+            if not w or any(ch.isspace() or ch in "\"'\\#" for ch in w):
+                die(f"ip_batch: refusing word {w!r}")
+    text = "".join(" ".join(c) + "\n" for c in commands)
+    r = subprocess.run([tool("ip"), "-batch", "-"], input=text,
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        die(f"ip -batch: {r.stderr.strip() or 'exit %d' % r.returncode}")
+
+
+def link_exists(name):
+    """Whether device 'name' exists in this namespace (not /sys, which
+    shows the namespace that mounted it)."""
+    try:
+        socket.if_nametoindex(name)
+        return True
+    except OSError:
+        return False
 
 
 def nft_load(run_dir, text, name="ruleset.nft"):

@@ -66,6 +66,9 @@ struct compute_sf {
     unsigned int timeout_s;     /* Longest a script may run. */
     bool running;               /* Between a successful start and stop. */
     bool paused;                /* Paused by pause(). */
+    bool destroying;            /* Stop on the way to destroy: scripts see
+                                 * NSF_DESTROY=1 and may skip undoing what
+                                 * the namespace takes with it. */
     pid_t holder;               /* Placeholder process in the namespace
                                  * when the NSF leaves no daemon, so that
                                  * the SF has a PID to show; 0 if none. */
@@ -567,7 +570,8 @@ run_script(struct compute_sf *sf, const char *name, const char *pause_arg,
     char *envp[] = {
         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "LC_ALL=C", "PYTHONDONTWRITEBYTECODE=1", e_inst, e_run, e_cfg, e_pkg,
-        e_act, e_ns, e_pause, NULL,
+        e_act, e_ns, sf->destroying ? "NSF_DESTROY=1" : e_pause,
+        sf->destroying ? e_pause : NULL, NULL,
     };
     _cleanup_free_ char **argv = xcalloc(sf->n_ports + 4, sizeof *argv);
     size_t n = 0;
@@ -1140,6 +1144,7 @@ native_destroy(struct compute_sf *sf)
         return;
     if (sf->running) {
         struct corch_err err = { "", "" };
+        sf->destroying = true;
         native_stop(sf, &err);
     }
     if (sf->netns_fd >= 0) {
