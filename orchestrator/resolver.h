@@ -20,12 +20,22 @@
  * engine "dummy", one port per SF port, no image, no resources).  That
  * lets the whole core run with the dummy drivers and no repository.
  *
+ * The SF's config, when present, must match the chosen template's
+ * config_schema, else -EINVAL with err->path naming the field
+ * ("sffg.SFs[2].config.rules[0].dest_port").  The JSON Schema subset
+ * understood: type, enum, const, properties, required,
+ * additionalProperties, items, minItems, maxItems, pattern (POSIX extended
+ * regular expressions), minLength, maxLength, minimum, maximum,
+ * exclusiveMinimum, exclusiveMaximum, allOf, anyOf, oneOf; other keywords
+ * are ignored.
+ *
  * Subgraph templates (recursive decomposition) are not supported yet: an
  * SF naming one fails with -EOPNOTSUPP, and as a candidate it is rejected
  * with that reason.  resolve_one() is where the expansion will slot in. */
 #ifndef CORCH_RESOLVER_H
 #define CORCH_RESOLVER_H 1
 
+#include <json-c/json.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,6 +69,11 @@ int resolver_resolve(const struct resolver_env *, const struct graph *g,
                      struct resolver_choice **ret_choices,
                      struct corch_err *err);
 void resolver_choices_free(struct resolver_choice *, size_t n);
+
+/* Checks 'config' against 'schema' (see above); 'path' names 'config' in
+ * the request.  0 or -EINVAL. */
+int resolver_check_config(json_object *schema, json_object *config,
+                          const char *path, struct corch_err *err);
 
 /* The rank of an engine in the default order (lower is preferred). */
 int resolver_engine_rank(const char *engine);

@@ -133,8 +133,8 @@ static void
 test_repository_load(void **state)
 {
     (void) state;
-    /* 14 files, two of them bad (no engine, not JSON): skipped. */
-    assert_int_equal(repository_count(repo), 12);
+    /* 15 files, two of them bad (no engine, not JSON): skipped. */
+    assert_int_equal(repository_count(repo), 13);
     assert_null(repository_find(repo, "bad-no-engine"));
     const struct sf_template *t = repository_find(repo, "firewall-native");
     assert_non_null(t);
@@ -361,6 +361,61 @@ test_dummy_fallback(void **state)
 }
 
 static void
+expect_config(const char *config, int expected, const char *path)
+{
+    const struct sf_template *t = repository_find(repo, "acl-native");
+    json_object *c = json_tokener_parse(config);
+    assert_non_null(c);
+    struct corch_err err = { .path = "", .msg = "" };
+    int r = resolver_check_config(t->config_schema, c, "cfg", &err);
+    if (r != expected || (path && strcmp(err.path, path)))
+        fail_msg("%s: %d \"%s\" (%s), expected %d \"%s\"", config, r,
+                 err.path, err.msg, expected, path ? path : "");
+    json_object_put(c);
+}
+
+static void
+test_config_schema(void **state)
+{
+    (void) state;
+    expect_config("{\"default\":\"allow\"}", 0, NULL);
+    expect_config("{\"default\":\"deny\",\"rules\":[{\"action\":\"allow\","
+                  "\"dest_ip\":\"10.0.0.0/8\",\"dest_port\":80}]}", 0, NULL);
+    expect_config("{\"default\":\"maybe\"}", -EINVAL, "cfg.default");
+    expect_config("{}", -EINVAL, "cfg.default");
+    expect_config("{\"default\":\"allow\",\"colour\":1}", -EINVAL,
+                  "cfg.colour");
+    expect_config("[]", -EINVAL, "cfg");
+    expect_config("{\"default\":\"allow\",\"rules\":[{\"action\":\"allow\"},"
+                  "{\"action\":\"deny\",\"dest_port\":70000}]}", -EINVAL,
+                  "cfg.rules[1].dest_port");
+    expect_config("{\"default\":\"allow\",\"rules\":[{\"action\":\"allow\","
+                  "\"dest_ip\":\"ten/8\"}]}", -EINVAL, "cfg.rules[0].dest_ip");
+    expect_config("{\"default\":\"allow\",\"rules\":[{\"action\":\"allow\","
+                  "\"dest_port\":\"80\"}]}", -EINVAL, "cfg.rules[0].dest_port");
+    expect_config("{\"default\":\"allow\",\"rules\":[{\"action\":\"allow\"},"
+                  "{\"action\":\"allow\"},{\"action\":\"allow\"}]}", -EINVAL,
+                  "cfg.rules");
+
+    /* Through the resolver: a 400-style error naming the graph's field. */
+    enable_engines("native");
+    const char *text = "{\"sffg\":{\"id\":\"g\",\"SFs\":[{\"id\":\"a\","
+        "\"name\":\"acl\",\"config\":{\"default\":\"maybe\"},\"ports\":[]}],"
+        "\"saps\":[],\"flowrules\":[]}}";
+    struct graph *g = NULL;
+    struct corch_err err = { .path = "", .msg = "" };
+    assert_int_equal(graph_parse(text, strlen(text), 64, NULL, &g, &err), 0);
+    struct resolver_env env = { .repo = repo, .cores_total = 2,
+                                .memory_mb_free = 900 };
+    struct resolver_choice *c = NULL;
+    assert_int_equal(resolver_resolve(&env, g, NULL, &c, &err), -EINVAL);
+    assert_string_equal(err.path, "sffg.SFs[0].config.default");
+    assert_non_null(strstr(err.msg, "acl-native"));
+    assert_non_null(strstr(err.msg, "must be one of"));
+    graph_free(g);
+}
+
+static void
 test_dependencies(void **state)
 {
     (void) state;
@@ -442,6 +497,7 @@ main(void)
         cmocka_unit_test(test_error_listing),
         cmocka_unit_test(test_explicit_template),
         cmocka_unit_test(test_dummy_fallback),
+        cmocka_unit_test(test_config_schema),
         cmocka_unit_test(test_dependencies),
         cmocka_unit_test(test_scheduler),
     };
