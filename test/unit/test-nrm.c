@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
+#include <ftw.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -95,6 +95,16 @@ setup(void **state)
 }
 
 static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) st;
+    (void) flag;
+    (void) ftw;
+    remove(path);
+    return 0;
+}
+
+static int
 teardown(void **state)
 {
     (void) state;
@@ -103,13 +113,7 @@ teardown(void **state)
     config_destroy(&cfg);
     vswitch_dummy_reset();
     compute_dummy_reset();
-    char *argv[] = { "/bin/rm", "-rf", tmpdir, NULL };
-    pid_t pid = fork();
-    if (pid == 0) {
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    waitpid(pid, NULL, 0);
+    nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     return 0;
 }
 
