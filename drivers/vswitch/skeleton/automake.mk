@@ -4,3 +4,4 @@ noinst_LIBRARIES += drivers/vswitch/skeleton/libvswitch-skeleton.a
 drivers_vswitch_skeleton_libvswitch_skeleton_a_SOURCES = \
 	drivers/vswitch/skeleton/vswitch-skeleton.c \
 	drivers/vswitch/skeleton/vswitch-skeleton.h
+EXTRA_DIST += docs/writing-a-driver.md
