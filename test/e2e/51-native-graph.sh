@@ -2,8 +2,10 @@
 # Issue 4, native engine through the REST API on real OVS: a graph
 # SAP -> firewall -> nat -> SAP of native NSFs.  Allowed traffic crosses
 # and leaves translated (tcpdump at the outside host sees the NAT's
-# address), blocked traffic does not cross; a bad config is a 4xx naming
-# the field; delete leaves no namespace, veth or process.
+# address), blocked traffic does not cross; a bad config is refused naming
+# the field, leaving nothing; adding a second firewall to the running
+# chain keeps the other SFs' PIDs and a running ping; delete leaves no
+# namespace, veth or OVS row.
 . "$(dirname "$0")/lib.sh"
 # ---- ovse2e helpers: the same block in test/e2e/3[0-6]-ovs-*.sh ---------
 # One network namespace per c-orch node: its ovs-vswitchd, its "physical"
@@ -205,6 +207,7 @@ esac
 check "the error names the config field" grep -q 'default' "$T/body"
 cp "$T/body" "$T/bad-body"
 check "no SF namespace after the refused graph" test -z "$(sf_netns)"
+check "no OVS port or bridge after the refused graph" oe_graph_gone g51
 
 oe_put g51 "$T/g.json"
 case $STATUS in
@@ -229,6 +232,45 @@ check_not "TCP port 23 blocked by the firewall" oe_tcp_ok nv51-h1 10.51.0.1 23 t
 # The status shows the SFs running.
 api GET /v1/graphs/g51/status
 check "status lists the SFs" grep -q '"fw"' "$T/body"
+
+# Update by diff: a second firewall between the first and the nat.  The
+# SFs already there keep their PIDs; a ping running across the update
+# loses at most one packet.
+pids() { python3 -c 'import json,sys; b=json.load(open(sys.argv[1]))
+print(" ".join("%s=%s" % (s["id"], s.get("pid")) for s in b["sfs"] if s["id"] in ("fw", "nat")))' "$T/body"; }
+pids_before=$(pids)
+python3 - "$T/g.json" >"$T/g2.json" <<'PY'
+import json, sys
+g = json.load(open(sys.argv[1]))
+s = g["sffg"]
+s["SFs"].append({"id": "fw2", "name": "firewall",
+                 "config": {"default": "allow", "rules": []},
+                 "ports": [{"id": "a", "name": "lan"}, {"id": "b", "name": "wan"}]})
+for r in s["flowrules"]:
+    if r["id"] == "r3":     # fw:b -> nat:in becomes fw:b -> fw2:a
+        r["actions"]["output_to_port"] = "sf:fw2:a"
+    if r["id"] == "r4":     # nat:in -> fw:b becomes nat:in -> fw2:b
+        r["actions"]["output_to_port"] = "sf:fw2:b"
+s["flowrules"] += [
+    {"id": "r7", "priority": 10, "match": {"port_in": "sf:fw2:a"},
+     "actions": {"output_to_port": "sf:fw:b"}},
+    {"id": "r8", "priority": 10, "match": {"port_in": "sf:fw2:b"},
+     "actions": {"output_to_port": "sf:nat:in"}}]
+print(json.dumps(g))
+PY
+ip netns exec nv51-h1 ping -n -i 0.1 -c 60 -W 1 10.51.0.1 >"$T/ping-update" 2>&1 &
+pinger=$!
+sleep 1
+api PUT /v1/graphs/g51 "@$T/g2.json"
+case $STATUS in 200|201|204) pass "update: second firewall added ($STATUS)";; *) fail "update: status $STATUS: $BODY";; esac
+wait $pinger
+got=$(grep -c "bytes from" "$T/ping-update")
+check "ping across the update lost at most one packet ($((60 - got)) lost)" test "$got" -ge 59
+check "three SF namespaces" test "$(sf_netns | wc -l)" -eq 3
+check "traffic still crosses both firewalls and the nat" ping_retry nv51-h1 10.51.0.1
+api GET /v1/graphs/g51/status
+check "fw and nat kept their PIDs ($pids_before)" test "$(pids)" = "$pids_before"
+check_not "TCP port 23 still blocked" oe_tcp_ok nv51-h1 10.51.0.1 23 telnet
 
 # Delete: namespaces, veths, processes gone.
 api DELETE /v1/graphs/g51
