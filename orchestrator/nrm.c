@@ -714,6 +714,9 @@ nrm_graph_put(struct nrm *nrm, struct graph *graph, const char *owner,
 {
     int error = 0;
     bool created = false;
+    struct corch_err local = { .path = "", .msg = "" };
+    if (!err)
+        err = &local;       /* The status and the store need the reason. */
 
     pthread_mutex_lock(&nrm->mutex);
     if (nrm->closing) {
@@ -803,8 +806,8 @@ nrm_graph_put(struct nrm *nrm, struct graph *graph, const char *owner,
         ev = was_deployed ? NRM_EVENT_UPDATED : NRM_EVENT_DEPLOYED;
     } else {
         if (!is_rejection(error) || !rejected)
-            LOG_WARN("graph %s: %s", ng->id, err ? err->msg : strerror(-error));
-        msg = xstrdup(err && err->msg[0] ? err->msg : strerror(-error));
+            LOG_WARN("graph %s: %s", ng->id, err->msg);
+        msg = xstrdup(err->msg[0] ? err->msg : strerror(-error));
         ev = NRM_EVENT_FAILED;
         if (created && rejected) {
             drop = true;                /* Never existed. */
