@@ -29,7 +29,8 @@ dist_nsftemplates_DATA = \
 	sf-repository/templates/nat-native.json \
 	sf-repository/templates/router-native.json
 EXTRA_DIST += schemas/template.schema.json docs/native-engine.md \
-	test/e2e/51-native-graph.sh test/bench/bench-native.sh
+	test/e2e/50-native-driver.sh test/e2e/51-native-graph.sh \
+	test/bench/bench-native.sh
 
 $(NSF_IMAGES): nsf/images/stamp
 nsf/images/stamp: $(NSF_FILES) $(srcdir)/nsf/mkimages.py

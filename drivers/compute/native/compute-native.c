@@ -621,7 +621,7 @@ run_script(struct compute_sf *sf, const char *name, const char *pause_arg,
                           "%s: %s script exited with status %d%s%s",
                           sf->instance, name, res.status,
                           *tail ? "; stderr: " : " (no stderr)", tail);
-    LOG_WARN("%s", err ? err->msg : name);
+    LOG_WARN_RL("%s", err ? err->msg : name);
     proc_result_free(&res);
     return r;
 }
