@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -248,7 +249,8 @@ proc_run(char *const argv[], const struct proc_options *opts,
                 exited = true;  /* Reaped below; drain then stop. */
                 continue;
             }
-            wait_ms = (int) (deadline - now);
+            wait_ms = deadline - now > INT_MAX ? INT_MAX
+                                               : (int) (deadline - now);
         }
         if (fds[0] < 0 && fds[1] < 0 && exited)
             break;
