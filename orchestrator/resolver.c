@@ -12,18 +12,35 @@
 #include <unistd.h>
 
 #include "compute.h"
+#include "config.h"
 #include "log.h"
 
 LOG_MODULE(resolver);
+
+/* The order in force: set at start-up, read by every resolve. */
+static char **engine_order;
+
+void
+resolver_set_engine_order(const char *list)
+{
+    strv_free(engine_order);
+    engine_order = NULL;
+    if (list && *list)
+        config_split_list(list, &engine_order);
+}
 
 int
 resolver_engine_rank(const char *engine)
 {
     static const char *const order[] = { "native", "dpdk", "docker", "kvm" };
+    int base = 0;
+    for (char **e = engine_order; e && *e; e++, base++)
+        if (!strcmp(*e, engine))
+            return base;
     for (size_t i = 0; i < ARRAY_SIZE(order); i++)
         if (!strcmp(engine, order[i]))
-            return (int) i;
-    return (int) ARRAY_SIZE(order);
+            return base + (int) i;
+    return base + (int) ARRAY_SIZE(order);
 }
 
 bool

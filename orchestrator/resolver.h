@@ -75,8 +75,13 @@ void resolver_choices_free(struct resolver_choice *, size_t n);
 int resolver_check_config(json_object *schema, json_object *config,
                           const char *path, struct corch_err *err);
 
-/* The rank of an engine in the default order (lower is preferred). */
+/* The rank of an engine in the order in force (lower is preferred):
+ * native < dpdk < docker < kvm < others by default. */
 int resolver_engine_rank(const char *engine);
+/* Replaces the engine order with a comma list ("docker,native"); engines
+ * not named come after, in the default order.  NULL or "" restores the
+ * default.  For a configuration key; call before resolving. */
+void resolver_set_engine_order(const char *list);
 /* Whether 'name' is an executable on PATH (or a path to one). */
 bool resolver_have_executable(const char *name);
 /* Whether kernel feature 'name' is present (see above). */

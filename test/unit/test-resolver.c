@@ -254,6 +254,15 @@ test_engine_order(void **state)
     assert_true(resolver_engine_rank("native") < resolver_engine_rank("dpdk"));
     assert_true(resolver_engine_rank("dpdk") < resolver_engine_rank("docker"));
     assert_true(resolver_engine_rank("docker") < resolver_engine_rank("kvm"));
+    /* A configured order wins. */
+    resolver_set_engine_order("kvm");
+    enable_engines("kvm,native");
+    assert_int_equal(resolve("router", NULL, 1, 900, id, sizeof id, &err), 0);
+    assert_string_equal(id, "router-kvm");
+    assert_true(resolver_engine_rank("native") < resolver_engine_rank("docker"));
+    resolver_set_engine_order(NULL);
+    assert_int_equal(resolve("router", NULL, 1, 900, id, sizeof id, &err), 0);
+    assert_string_equal(id, "router-native");
 }
 
 static void
