@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "../../orchestrator/config.h"
@@ -154,6 +155,14 @@ main(int argc, char *argv[])
     if (geteuid() != 0) {
         printf("bench-native: needs root: skipped\n");
         return 77;
+    }
+    /* Its device names are fixed: one run at a time, and not while
+     * test-native runs either. */
+    int lock = open("/run/lock/corch-test-native.lock",
+                    O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock < 0 || flock(lock, LOCK_EX) < 0) {
+        perror("/run/lock/corch-test-native.lock");
+        return 1;
     }
     const char *repo = argv[1];
     int runs = argc > 2 ? atoi(argv[2]) : 50;

@@ -12,5 +12,7 @@ for t in test-proc test-native; do
     [ -x "$bin" ] || { echo "$E2E_NAME: $bin not built (make check in $BUILD_DIR): skipped"; exit 77; }
     if "$bin" >"$T/$t.log" 2>&1; then pass "$t"; else fail "$t"; grep -E 'FAILED|ERROR|LINE' "$T/$t.log" | head -20; fi
 done
-check "no namespace of these tests left" sh -c "! ip netns list 2>/dev/null | grep -qE '^(nv-h|corch-[0-9a-f]{4}-nv-)'"
+# Under the tests' lock: another make check's test-native may be running.
+check "no namespace of these tests left" flock /run/lock/corch-test-native.lock \
+    sh -c "! ip netns list 2>/dev/null | grep -qE '^(nv-h|corch-[0-9a-f]{4}-nv-)'"
 e2e_finish
