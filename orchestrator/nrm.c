@@ -479,6 +479,20 @@ start_sf(struct nrm *nrm, struct nrm_graph *ng, struct plan *p, size_t i,
 static int
 check_saps(struct nrm *nrm, const struct graph *g, struct corch_err *err)
 {
+    /* Names of switch objects have 15 characters: bounded SFs and ports. */
+    if (g->n_sfs > NETMGR_MAX_SF_SLOT + 1)
+        return corch_err_set(err, -E2BIG, "sffg.SFs",
+                             "a graph has at most %d SFs on this node",
+                             NETMGR_MAX_SF_SLOT + 1);
+    for (size_t i = 0; i < g->n_sfs; i++) {
+        if (g->sfs[i].n_ports > 99) {
+            char path[64];
+            snprintf(path, sizeof path, "sffg.SFs[%zu].ports", i);
+            return corch_err_set(err, -E2BIG, path,
+                                 "sf '%s': at most 99 ports", g->sfs[i].id);
+        }
+    }
+
     for (size_t i = 0; i < g->n_saps; i++) {
         const struct graph_sap *sap = &g->saps[i];
         char path[96];
@@ -537,8 +551,8 @@ apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *g,
         kept[i] = &ng->sfs[k]->bind;
     }
 
-    /* Step 0: SAPs this node cannot provide are the client's problem,
-     * refused before anything is touched. */
+    /* Step 0: SAPs this node cannot provide, and graphs too big to name,
+     * are the client's problem, refused before anything is touched. */
     error = check_saps(nrm, g, err);
     if (error) {
         *rejected = true;
