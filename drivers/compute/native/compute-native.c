@@ -292,16 +292,22 @@ netns_pids(const struct compute_sf *sf, pid_t **ret_pids)
     return n;
 }
 
+/* Reaps the placeholder if it has exited; with 'wait', gives it up to a
+ * second (it was just killed), never forever. */
 static void
-reap_holder(struct compute_sf *sf, bool block)
+reap_holder(struct compute_sf *sf, bool wait)
 {
-    if (sf->holder > 0) {
-        pid_t r;
-        do
-            r = waitpid(sf->holder, NULL, block ? 0 : WNOHANG);
-        while (r < 0 && errno == EINTR);
-        if (r != 0)             /* Reaped, or not our child any more. */
+    for (int i = 0; sf->holder > 0; i++) {
+        pid_t r = waitpid(sf->holder, NULL, WNOHANG);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r != 0) {           /* Reaped, or not our child any more. */
             sf->holder = 0;
+            break;
+        }
+        if (!wait || i >= 1000)
+            break;
+        usleep(1000);
     }
 }
 
