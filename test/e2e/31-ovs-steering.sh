@@ -203,6 +203,44 @@ case $STATUS in 200|201|204) pass "update: priorities swapped ($STATUS)";; *) fa
 check "TCP port 80 now answered by rest (h3)" oe_tcp_ok oe31-h1 10.203.31.2 80 h3
 check "TCP port 8080 still answered by rest (h3)" oe_tcp_ok oe31-h1 10.203.31.2 8080 h3
 
+# Replication and drop: UDP goes to both twins, TCP 8080 is dropped.
+cat >"$T/g3.json" <<'JSON'
+{"sffg": {"id": "g31", "name": "steering",
+  "SFs": [],
+  "saps": [
+    {"id": "client", "type": "interface", "interface": {"if-name": "oe31-v1"}},
+    {"id": "web", "type": "interface", "interface": {"if-name": "oe31-v2"}},
+    {"id": "rest", "type": "interface", "interface": {"if-name": "oe31-v3"}}],
+  "flowrules": [
+    {"id": "udp-both", "priority": 30,
+     "match": {"port_in": "service-access-point:client", "ether_type": "0x0800", "protocol": 17},
+     "actions": {"output_to_port": ["service-access-point:web", "service-access-point:rest"]}},
+    {"id": "no-8080", "priority": 30,
+     "match": {"port_in": "service-access-point:client", "ether_type": "0x0800",
+               "protocol": 6, "dest_port": 8080},
+     "actions": {"drop": true}},
+    {"id": "to-web", "priority": 20,
+     "match": {"port_in": "service-access-point:client", "ether_type": "0x0800",
+               "protocol": 6, "dest_port": 80},
+     "actions": {"output_to_port": "service-access-point:web"}},
+    {"id": "to-rest", "priority": 10,
+     "match": {"port_in": "service-access-point:client"},
+     "actions": {"output_to_port": "service-access-point:rest"}},
+    {"id": "web-back", "priority": 10, "match": {"port_in": "service-access-point:web"},
+     "actions": {"output_to_port": "service-access-point:client"}},
+    {"id": "rest-back", "priority": 10, "match": {"port_in": "service-access-point:rest"},
+     "actions": {"output_to_port": "service-access-point:client"}}]}}
+JSON
+api PUT /v1/graphs/g31 "@$T/g3.json"
+case $STATUS in 200|201|204) pass "update: replication + drop ($STATUS)";; *) fail "update 3: status $STATUS: $BODY";; esac
+CAPS=(); capture oe31-h2 rep2 'udp port 9'; capture oe31-h3 rep3 'udp port 9'; sleep 0.5
+for i in 1 2 3; do in_ns oe31-h1 bash -c 'echo x >/dev/udp/10.203.31.2/9'; sleep 0.2; done
+wait "${CAPS[@]}"
+check "UDP replicated: web (h2) got it" grep -q 'UDP' "$T/rep2"
+check "UDP replicated: rest (h3) got it" grep -q 'UDP' "$T/rep3"
+check_not "TCP 8080 dropped" oe_tcp_ok oe31-h1 10.203.31.2 8080 h3
+check "TCP 80 still answered by web (h2)" oe_tcp_ok oe31-h1 10.203.31.2 80 h2
+
 api DELETE /v1/graphs/g31; expect_status 204 "delete"
 check_not "nothing passes after delete" ping_ok oe31-h1 10.203.31.2
 check_not "no TCP after delete" oe_tcp_ok oe31-h1 10.203.31.2 80 h2
