@@ -179,5 +179,19 @@ api GET /v1/graphs/g30; expect_status 404 "graph gone from the API"
 # Redeploy: deletion left nothing that blocks the same graph again.
 oe_put g30 "$T/g.json"; expect_status 201 "redeploy"
 check "ping again after redeploy" ping_retry oe30-h1 10.203.30.2
-api DELETE /v1/graphs/g30; expect_status 204 "delete again"
+
+# Restart: the switch keeps forwarding while c-orch is down; the new
+# c-orch adopts LSI-0 (same row) and the graph, and can still delete it.
+LSI0_UUID=$(vsctl get Bridge "$LSI0" _uuid)
+check "c-orch stops cleanly (SIGTERM)" corch_stop
+check "traffic still flows while c-orch is down" ping_ok oe30-h1 10.203.30.2
+oe_corch oe30-node oe30-v1,oe30-v2
+check "LSI-0 adopted, not recreated" bash -c "[ \"\$(ovs-vsctl --db=$OVSDB get Bridge $LSI0 _uuid)\" = '$LSI0_UUID' ]"
+api GET /v1/graphs/g30/status; expect_status 200 "graph known after restart"
+check "graph running after restart" grep -q '"running"' "$T/body"
+check "ping after restart" ping_ok oe30-h1 10.203.30.2
+api DELETE /v1/graphs/g30; expect_status 204 "delete after restart"
+check_not "nothing passes after that delete" ping_ok oe30-h1 10.203.30.2
+oe_snapshot >"$T/after2"
+check "OVS as before the graph, after restart + delete" oe_same "$T/before" "$T/after2"
 e2e_finish
