@@ -44,6 +44,7 @@ static const struct config_key config_keys[] = {
     K("vswitch.interfaces", CT_STRING, vswitch_interfaces, "", 0, 0),
     K("compute.drivers", CT_STRING, compute_drivers, "native", 0, 0),
     K("compute.timeout", CT_UINT, compute_timeout, "30", 1, 3600),
+    K("compute.engine_order", CT_STRING, compute_engine_order, NULL, 0, 0),
     K("repository.path", CT_STRING, repository_path, CORCH_DATADIR "/sf-repository", 0, 0),
     K("repository.url", CT_STRING, repository_url, NULL, 0, 0),
     K("bus.endpoint", CT_STRING, bus_endpoint, "tcp://127.0.0.1:5555", 0, 0),

@@ -47,6 +47,8 @@ struct corch_config {
     /* [compute] */
     char *compute_drivers;      /* Comma list, e.g. "native,dummy". */
     unsigned int compute_timeout; /* Seconds an SF script may run. */
+    char *compute_engine_order; /* Resolver preference, comma list of
+                                 * engines; NULL: native,dpdk,docker,kvm. */
 
     /* [repository] */
     char *repository_path;      /* Local SF repository directory. */

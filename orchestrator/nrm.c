@@ -1276,6 +1276,7 @@ nrm_create(const struct corch_config *cfg, struct store *store,
     if (error)
         goto fail;
     nrm->engines_up = true;
+    resolver_set_engine_order(cfg->compute_engine_order);
     error = repository_open(cfg, &nrm->repo, err);
     if (error)
         goto fail;
