@@ -244,5 +244,9 @@ for l in open(sys.argv[2]):
     *label, ms, cnt = l.split(); ref.setdefault(' '.join(label), []).append((int(ms) / 1000, int(cnt or 0)))
 for label, v in ref.items():
     print('  reference %-32s median %7.1f ms (%d flows)' % (label + ':', st.median(x for x, _ in v), v[0][1]))
+if ok and 'ovs-ofctl --bundle add-flows' in ref:
+    b = st.median(x for x, _ in ref['ovs-ofctl --bundle add-flows'])
+    print('  c-orch (REST, parse, store, OVSDB, bundle) / ovs-ofctl --bundle add-flows: %.2fx (same run; '
+          'the machine\'s load shows in both)' % (med / b))
 PY
 exit 0
