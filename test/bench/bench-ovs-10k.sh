@@ -131,6 +131,8 @@ while True:
     done
 }
 # ---- end of ovse2e helpers ----------------------------------------------
+# test/run-all.sh passes the build directory first: skip it.
+[ -d "${1:-}" ] && shift
 e2e_init oebk
 oe_prereq
 NRULES=${1:-10000}

@@ -132,6 +132,8 @@ while True:
     done
 }
 # ---- end of ovse2e helpers ----------------------------------------------
+# test/run-all.sh passes the build directory first: skip it.
+[ -d "${1:-}" ] && shift
 e2e_init oebd
 oe_prereq
 ROUNDS=${1:-100}

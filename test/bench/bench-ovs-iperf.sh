@@ -129,6 +129,8 @@ while True:
     done
 }
 # ---- end of ovse2e helpers ----------------------------------------------
+# test/run-all.sh passes the build directory first: skip it.
+[ -d "${1:-}" ] && shift
 e2e_init oebi
 oe_prereq
 SECS=${1:-3}
