@@ -211,7 +211,10 @@ proc_run(char *const argv[], const struct proc_options *opts,
     /* Watch the child itself as well as its pipes: a daemon it leaves
      * running may hold the pipes open forever, so EOF is not the end. */
     pidfd = pidfd_open(pid, 0);
-    if (pidfd < 0) {
+    /* Kernels before 5.3 (small CPE boxes) and valgrind have no pidfd:
+     * then the loop below polls the child's state every few ms. */
+    bool poll_exit = pidfd < 0 && errno == ENOSYS;
+    if (pidfd < 0 && !poll_exit) {
         r = -errno;
         kill(-pid, SIGKILL);
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
@@ -232,11 +235,17 @@ proc_run(char *const argv[], const struct proc_options *opts,
     for (;;) {
         struct pollfd pfd[3];
         int npfd = 0;
+        if (poll_exit && !exited) {
+            siginfo_t si = { .si_pid = 0 };
+            if (waitid(P_PID, (id_t) pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0
+                && si.si_pid == pid)
+                exited = true;
+        }
         for (int i = 0; i < 2; i++)
             pfd[npfd++] = (struct pollfd) {
                 .fd = fds[i], .events = POLLIN };
         pfd[npfd++] = (struct pollfd) {
-            .fd = exited ? -1 : pidfd, .events = POLLIN };
+            .fd = exited || poll_exit ? -1 : pidfd, .events = POLLIN };
 
         int wait_ms = -1;
         if (exited)
@@ -252,6 +261,8 @@ proc_run(char *const argv[], const struct proc_options *opts,
             wait_ms = deadline - now > INT_MAX ? INT_MAX
                                                : (int) (deadline - now);
         }
+        if (poll_exit && !exited && (wait_ms < 0 || wait_ms > 5))
+            wait_ms = 5;
         if (fds[0] < 0 && fds[1] < 0 && exited)
             break;
 
