@@ -21,9 +21,16 @@
 OE_REAL_BIN=$CORCH_BIN
 OE_NS=
 oe_skip() { echo "$E2E_NAME: $*: skipped"; exit 77; }
+# oe_prereq PREFIX: skips without a daemon or OVS; refuses to run (exit 1,
+# touching nothing) while namespaces PREFIX-* exist, e.g. another run of
+# the same test: its cleanup would otherwise delete them.
 oe_prereq() {
     [ -x "$OE_REAL_BIN" ] || oe_skip "$OE_REAL_BIN not built"
     command -v ovs-vswitchd >/dev/null || oe_skip "no Open vSwitch"
+    if ip netns list | grep -q "^$1-"; then
+        echo "$E2E_NAME: namespaces $1-* exist (another run of this test?): not touching them"
+        exit 1
+    fi
 }
 curl() { if [ -n "$OE_NS" ]; then ip netns exec "$OE_NS" curl "$@"; else command curl "$@"; fi; }
 oe_corch_exec() { exec ip netns exec "$OE_NS" "$OE_REAL_BIN" "$@"; }
@@ -31,7 +38,7 @@ oe_corch_exec() { exec ip netns exec "$OE_NS" "$OE_REAL_BIN" "$@"; }
 # NS) in $T/NS; sets OVS_DIR and OVSDB like ovs_start.
 oe_node() {
     local ns=$1 i
-    ip netns add "$ns" || return 1
+    ip netns add "$ns" || { fail "create namespace $ns"; e2e_finish; }
     e2e_on_exit "ip netns del '$ns'"
     ip -n "$ns" link set lo up
     OVS_DIR=$T/$ns; mkdir -p "$OVS_DIR"
@@ -138,7 +145,7 @@ while True:
 }
 # ---- end of ovse2e helpers ----------------------------------------------
 e2e_init oe36
-oe_prereq
+oe_prereq oe36
 
 oe_node oe36-node
 oe_host oe36-h1 oe36-node oe36-v1 10.203.36.1/24
