@@ -52,6 +52,9 @@ struct nrm_sf {
 struct nrm_graph {
     char *id;                   /* Graph id. */
     struct graph *graph;        /* As accepted (deployed or failed). */
+    struct graph *flat;         /* 'graph' as deployed, its subgraph
+                                 * templates expanded (resolver_expand);
+                                 * NULL when that is 'graph' itself. */
     struct graph *pending;      /* Being deployed (for SAP claims). */
     char *owner;
     char *format;               /* "sffg" or "nffg". */
@@ -166,6 +169,7 @@ nrm_graph_free(struct nrm_graph *ng)
     free(ng->sfs);
     netmgr_graph_free(ng->net);
     graph_free(ng->graph);
+    graph_free(ng->flat);
     free(ng->id);
     free(ng->owner);
     free(ng->format);
@@ -344,6 +348,11 @@ struct plan {
     struct netmgr_txn *txn;     /* Steps 3 and 5. */
     struct netmgr_graph *net;   /* The graph's network state. */
     bool net_new;               /* 'net' made by this plan. */
+    struct compute_sf **prepared; /* Step 3, per SF: what its engine's
+                                   * prepare made, until step 4 moves it
+                                   * into the SF; NULL if none. */
+    struct netmgr_sf_place *places; /* Step 3, per SF: where the switch
+                                     * makes the SF ends (ifnames owned). */
 };
 
 static void
@@ -358,6 +367,10 @@ plan_free(struct plan *p)
     free(p->fresh);
     free(p->old_of);
     free(p->sfs);
+    for (size_t i = 0; p->places && i < n; i++)
+        free((void *) p->places[i].ifnames);
+    free(p->places);
+    free(p->prepared);
 }
 
 /* Undoes steps 2-5 of a plan (the new SFs, the network transaction and
@@ -374,6 +387,12 @@ plan_undo(struct nrm *nrm, struct plan *p)
         p->choices[i].own = NULL;
         nrm_sf_free(s);
         p->sfs[i] = NULL;
+    }
+    for (size_t i = p->g->n_sfs; p->prepared && i-- > 0;) {
+        if (p->prepared[i])     /* Prepared, never reached step 4. */
+            compute_engine_find(p->choices[i].tmpl->engine)->class->destroy(
+                p->prepared[i]);
+        p->prepared[i] = NULL;
     }
     if (p->txn)
         netmgr_txn_abort(p->txn);
@@ -415,6 +434,9 @@ start_sf(struct nrm *nrm, struct nrm_graph *ng, struct plan *p, size_t i,
     s->slot = netmgr_txn_sf_slot(p->txn, i);
     s->run_dir = xasprintf("%s/run/%s", nrm->cfg->state_dir, s->instance);
     s->state = "creating";
+    s->csf = p->prepared ? p->prepared[i] : NULL;  /* Now the SF's. */
+    if (p->prepared)
+        p->prepared[i] = NULL;
 
     _cleanup_free_ char *image = NULL;
     if (t->uri) {
@@ -441,6 +463,7 @@ start_sf(struct nrm *nrm, struct nrm_graph *ng, struct plan *p, size_t i,
         ports[j].ifname = info->sf_ifname;
         ports[j].socket_path = info->socket_path[0] ? info->socket_path
                                                     : NULL;
+        ports[j].in_netns = info->sf_in_netns;
     }
     const char *config = gsf->config
         ? json_object_to_json_string_ext(gsf->config, JSON_C_TO_STRING_PLAIN)
@@ -458,11 +481,15 @@ start_sf(struct nrm *nrm, struct nrm_graph *ng, struct plan *p, size_t i,
         .cpus = s->bind.cpus,
         .n_cpus = s->bind.n_cpus,
         .timeout_s = nrm->cfg->compute_timeout,
+        .prepared = s->csf,
     };
-    error = s->engine->create(&spec, &s->csf, err);
+    struct compute_sf *made = NULL;
+    error = s->engine->create(&spec, &made, err);
     free(ports);
+    if (!error)
+        s->csf = made;
     if (error) {
-        s->csf = NULL;
+        /* A prepared SF stays s->csf: undeploy destroys it. */
         corch_err_prefix(err, "step 4 (compute create): sf '%s'", s->id);
         return error;
     }
@@ -474,6 +501,139 @@ start_sf(struct nrm *nrm, struct nrm_graph *ng, struct plan *p, size_t i,
     }
     s->state = "running";
     return 0;
+}
+
+/* Step 3, once the new SFs have names and before their ports exist:
+ * engines that can (compute_class.prepare) make each new SF's namespace,
+ * so that the switch makes the SF end of its ports in there and nothing
+ * is moved later (each move waits for an RCU grace period). */
+static int
+prepare_sfs(struct nrm *nrm, struct nrm_graph *ng, struct plan *p,
+            struct corch_err *err)
+{
+    size_t n = p->g->n_sfs;
+    p->prepared = xcalloc(n + 1, sizeof *p->prepared);
+    p->places = xcalloc(n + 1, sizeof *p->places);
+    for (size_t i = 0; i < n; i++) {
+        const struct sf_template *t = p->choices[i].tmpl;
+        const struct compute_engine *e = compute_engine_find(t->engine);
+        if (!p->fresh[i] || !e || !e->class->prepare)
+            continue;
+        const struct graph_sf *gsf = &p->g->sfs[i];
+        char instance[49];
+        netmgr_txn_sf_name(p->txn, i, instance, sizeof instance);
+        struct compute_sf_spec spec = {
+            .graph_id = ng->id,
+            .sf_id = gsf->id,
+            .instance = instance,
+            .tmpl = t,
+            .timeout_s = nrm->cfg->compute_timeout,
+        };
+        const char *netns = NULL;
+        int error = e->class->prepare(&spec, &p->prepared[i], &netns, err);
+        if (error) {
+            p->prepared[i] = NULL;
+            corch_err_prefix(err, "step 3 (compute prepare): sf '%s'",
+                             gsf->id);
+            return error;
+        }
+        if (!netns)
+            continue;
+        const char **names = xcalloc(gsf->n_ports + 1, sizeof *names);
+        for (size_t j = 0; j < gsf->n_ports && j < t->n_ports; j++)
+            names[j] = t->ports[j].name;
+        p->places[i].netns_path = netns;
+        p->places[i].ifnames = names;
+    }
+    return 0;
+}
+
+/* Step 4 in parallel: a small pool of workers creates and starts the new
+ * SFs (start scripts and the kernel's namespace work overlap).  After the
+ * first failure no new SF is started; the error reported is that of the
+ * failed SF with the lowest index. */
+struct start_pool {
+    struct nrm *nrm;
+    struct nrm_graph *ng;
+    struct plan *p;
+    pthread_mutex_t mutex;      /* Protects what follows. */
+    size_t next;                /* Next SF to look at. */
+    size_t failed;              /* Lowest failed SF, or SIZE_MAX. */
+    int error;                  /* Its error... */
+    struct corch_err err;       /* ...and reason. */
+};
+
+static void *
+start_worker(void *arg)
+{
+    struct start_pool *sp = arg;
+    size_t n = sp->p->g->n_sfs;
+    for (;;) {
+        pthread_mutex_lock(&sp->mutex);
+        while (sp->next < n && !sp->p->fresh[sp->next])
+            sp->next++;
+        size_t i = sp->next++;
+        bool stop = i >= n || sp->failed != SIZE_MAX;
+        pthread_mutex_unlock(&sp->mutex);
+        if (stop)
+            return NULL;
+        struct corch_err err = { .path = "", .msg = "" };
+        int error = start_sf(sp->nrm, sp->ng, sp->p, i, &err);
+        if (error) {
+            pthread_mutex_lock(&sp->mutex);
+            if (i < sp->failed) {
+                sp->failed = i;
+                sp->error = error;
+                sp->err = err;
+            }
+            pthread_mutex_unlock(&sp->mutex);
+        }
+    }
+}
+
+static int
+start_sfs(struct nrm *nrm, struct nrm_graph *ng, struct plan *p,
+          struct corch_err *err)
+{
+    size_t n = p->g->n_sfs, n_fresh = 0;
+    for (size_t i = 0; i < n; i++)
+        n_fresh += p->fresh[i];
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t workers = cores > 0 ? (size_t) cores * 2 : 2;
+    if (workers > 16)
+        workers = 16;
+    if (workers > n_fresh)
+        workers = n_fresh;
+    if (workers <= 1) {
+        for (size_t i = 0; i < n; i++) {
+            if (!p->fresh[i])
+                continue;
+            int error = start_sf(nrm, ng, p, i, err);
+            if (error)
+                return error;
+        }
+        return 0;
+    }
+    struct start_pool sp = {
+        .nrm = nrm, .ng = ng, .p = p, .failed = SIZE_MAX,
+    };
+    pthread_mutex_init(&sp.mutex, NULL);
+    pthread_t *tids = xcalloc(workers, sizeof *tids);
+    size_t started = 0;
+    for (; started < workers; started++)
+        if (pthread_create(&tids[started], NULL, start_worker, &sp))
+            break;
+    if (!started)
+        start_worker(&sp);      /* No thread to be had: do it here. */
+    for (size_t k = 0; k < started; k++)
+        pthread_join(tids[k], NULL);
+    free(tids);
+    pthread_mutex_destroy(&sp.mutex);
+    if (sp.failed == SIZE_MAX)
+        return 0;
+    if (err)
+        *err = sp.err;
+    return sp.error;
 }
 
 static int
@@ -523,12 +683,28 @@ check_saps(struct nrm *nrm, const struct graph *g, struct corch_err *err)
  * returns 0; on failure undoes everything and sets '*rejected' when
  * nothing had been touched yet (resolve, schedule). */
 static int
-apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *g,
+apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *asked,
       bool *rejected, struct corch_err *err)
 {
+    /* Step 0: SFs that take subgraph templates are replaced by their
+     * parts; everything below works on the flattened graph. */
+    struct nrm_resources res;
+    nrm_resources(nrm, &res);
+    struct resolver_env env = {
+        .repo = nrm->repo,
+        .cores_total = res.cores_total,
+        .memory_mb_free = res.memory_mb_free,
+    };
+    struct graph *flat = NULL;
+    int error = resolver_expand(&env, asked, &flat, err);
+    if (error) {
+        *rejected = true;
+        return error;
+    }
+    const struct graph *g = flat ? flat : asked;
+    const struct graph *old_g = ng->flat ? ng->flat : ng->graph;
     struct plan p = { .g = g };
     size_t n = g->n_sfs;
-    int error;
 
     *rejected = false;
     p.fresh = xcalloc(n, sizeof *p.fresh);
@@ -540,7 +716,7 @@ apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *g,
     /* Unchanged SFs (same id, equal definition, running) are kept.  The
      * deployed SFs are in the order of ng->graph->sfs. */
     for (size_t k = 0; ng->net && k < ng->n_sfs; k++) {
-        const struct graph_sf *old = &ng->graph->sfs[k];
+        const struct graph_sf *old = &old_g->sfs[k];
         const struct graph_sf *now = graph_find_sf(g, old->id);
         if (!now || !graph_sf_equal(old, now) || !ng->sfs[k]->csf)
             continue;
@@ -563,13 +739,6 @@ apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *g,
     ts[0] = time_ns();
 
     /* Step 1: resolve. */
-    struct nrm_resources res;
-    nrm_resources(nrm, &res);
-    struct resolver_env env = {
-        .repo = nrm->repo,
-        .cores_total = res.cores_total,
-        .memory_mb_free = res.memory_mb_free,
-    };
     error = resolver_resolve(&env, g, fixed, &p.choices, err);
     if (error) {
         *rejected = true;
@@ -607,8 +776,17 @@ apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *g,
         p.net = netmgr_graph_new(nrm->net, ng->id, ng->number);
         p.net_new = true;
     }
-    error = netmgr_prepare(p.net, g, p.fresh, p.techs, &p.txn, err);
+    error = netmgr_txn_begin(p.net, g, p.fresh, &p.txn, err);
     if (error) {
+        corch_err_prefix(err, "step 3 (network)");
+        goto undo;
+    }
+    error = prepare_sfs(nrm, ng, &p, err);
+    if (error)
+        goto undo;
+    error = netmgr_txn_build(p.txn, p.techs, p.places, err);
+    if (error) {
+        p.txn = NULL;                   /* Undone and freed. */
         corch_err_prefix(err, "step 3 (network)");
         goto undo;
     }
@@ -616,15 +794,12 @@ apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *g,
     /* Step 4: compute: create + start the new SFs. */
     ts[3] = time_ns();
     p.sfs = xcalloc(n, sizeof *p.sfs);
-    for (size_t i = 0; i < n; i++) {
-        if (!p.fresh[i]) {
+    for (size_t i = 0; i < n; i++)
+        if (!p.fresh[i])
             p.sfs[i] = p.old_of[i];
-            continue;
-        }
-        error = start_sf(nrm, ng, &p, i, err);
-        if (error)
-            goto undo;
-    }
+    error = start_sfs(nrm, ng, &p, err);
+    if (error)
+        goto undo;
 
     /* Step 5: rules. */
     ts[4] = time_ns();
@@ -645,6 +820,8 @@ apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *g,
     ng->sfs = p.sfs;
     ng->n_sfs = n;
     ng->net = p.net;
+    struct graph *old_flat = ng->flat;
+    ng->flat = TAKE_PTR(flat);
     pthread_mutex_unlock(&nrm->mutex);
     bool *keep = xcalloc(n_old + 1, sizeof *keep);
     for (size_t k = 0; k < n_old; k++) {
@@ -661,6 +838,7 @@ apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *g,
     free(keep);
     free(old);
     p.sfs = NULL;
+    graph_free(old_flat);
     save_slots(nrm, ng);
     error = 0;
     ts[6] = time_ns();
@@ -681,6 +859,7 @@ out:
     free(fixed);
     free(kept);
     plan_free(&p);
+    graph_free(flat);
     return error;
 }
 
@@ -964,7 +1143,9 @@ nrm_graph_status(struct nrm *nrm, const char *id, json_object **ret_status)
                            json_object_new_string(nrm_graph_status_name(
                                ng->status)));
     json_object *sfs = json_object_new_array();
-    const struct graph *g = ng->graph ? ng->graph : ng->pending;
+    /* The deployed SFs: those of subgraph templates included. */
+    const struct graph *g = ng->flat && ng->status != NRM_FAILED ? ng->flat
+                            : ng->graph ? ng->graph : ng->pending;
     for (size_t i = 0; g && i < g->n_sfs; i++) {
         const struct nrm_sf *s = NULL;
         for (size_t k = 0; k < ng->n_sfs && !s; k++)

@@ -68,4 +68,36 @@ void sf_template_free(struct sf_template *);
 int repository_fetch_image(struct repository *, const struct sf_template *t,
                            char **ret_path, struct corch_err *err);
 
+/* --- The remote source (docs/sf-repository.md). ---
+ *
+ * Both repository.path and repository.url may be set: the local templates
+ * load first, then those of the index; an id already loaded keeps its
+ * first definition (local wins).  An image whose template came from the
+ * remote source, or whose uri is an http(s) URL, is downloaded into
+ * <state.dir>/images/<sha256> (a temporary file renamed once verified),
+ * reused by digest, and refused (-EBADMSG, the download removed) when its
+ * digest is not the template's.  Only http and https are fetched, TLS
+ * peers are verified against the system CA bundle; a document may have
+ * 1 MiB, an image 512 MiB; connect timeout 10 s, 30 s per document, 300 s
+ * per image. */
+
+/* Least seconds between two downloads of the index (refreshes). */
+#define REPOSITORY_REFRESH_S 30
+
+/* Whether 'url' starts with http:// or https://. */
+bool repository_url_is_http(const char *url);
+
+/* Downloads the index again and loads the templates it lists that were
+ * not loaded yet, unless the last download is less than the refresh
+ * interval old.  Templates already loaded stay as they are (deployed SFs
+ * point at them).  Returns the number of templates added, or a negative
+ * errno (the server's failure, logged).  A no-op (0) without
+ * repository.url.  Thread-safe; the resolver calls it when a template id
+ * or a capability is not found. */
+int repository_refresh(const struct repository *);
+
+/* Sets the refresh interval (seconds; 0: every miss refreshes). */
+void repository_set_refresh_interval(struct repository *,
+                                     unsigned int seconds);
+
 #endif

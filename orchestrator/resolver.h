@@ -29,9 +29,12 @@
  * exclusiveMinimum, exclusiveMaximum, allOf, anyOf, oneOf; other keywords
  * are ignored.
  *
- * Subgraph templates (recursive decomposition) are not supported yet: an
- * SF naming one fails with -EOPNOTSUPP, and as a candidate it is rejected
- * with that reason.  resolve_one() is where the expansion will slot in. */
+ * Subgraph templates (recursive decomposition) are expanded first, by
+ * resolver_expand() (below); resolver_resolve() works on the flattened
+ * graph and never picks a subgraph template itself.
+ *
+ * With a remote repository, a template id or a capability not found
+ * triggers repository_refresh() (rate-limited) and one more look. */
 #ifndef CORCH_RESOLVER_H
 #define CORCH_RESOLVER_H 1
 
@@ -62,8 +65,7 @@ struct resolver_choice {
  * unchanged SFs) and its memory is not counted again.  On success
  * '*ret_choices' is an array of g->n_sfs choices (free with
  * resolver_choices_free).  Errors: -ENOPKG (err->msg lists each candidate
- * and why it was rejected; err->path names the SF), -EOPNOTSUPP (a
- * subgraph template named explicitly). */
+ * and why it was rejected; err->path names the SF). */
 int resolver_resolve(const struct resolver_env *, const struct graph *g,
                      const struct sf_template *const *fixed,
                      struct resolver_choice **ret_choices,
@@ -86,5 +88,33 @@ void resolver_set_engine_order(const char *list);
 bool resolver_have_executable(const char *name);
 /* Whether kernel feature 'name' is present (see above). */
 bool resolver_have_kernel_feature(const char *name);
+
+/* --- Recursive templates (docs/sf-repository.md). ---
+ *
+ * An SF takes a subgraph template when it names one ("template"), or when
+ * no atomic template of its capability fits and a subgraph template of
+ * that capability has enough ports (the first by id).  Its subgraph (an
+ * SF-FG in the template) replaces it:
+ *   - the inner SFs get ids "<outer SF id>.<inner SF id>"; the outer SF's
+ *     config, if any, is an object whose member named after an inner SF
+ *     id replaces that inner SF's config (and is checked against the
+ *     subgraph template's config_schema, if it has one);
+ *   - the subgraph's SAPs, in order, are the outer SF's ports, in order.
+ *     Each SAP the outer SF uses is joined to exactly one inner SF port by
+ *     "plain" rules (match port_in alone, one output, no other action):
+ *     those rules are dropped, and every outer reference to the SF's port
+ *     j becomes a reference to that inner port.  Any other rule touching
+ *     a subgraph SAP is refused;
+ *   - the other inner rules get ids "<outer SF id>.<rule id>".
+ * Inner SFs are expanded in turn, at most RESOLVER_MAX_DEPTH levels;
+ * a template met twice on the way down is a cycle.  Errors are -ENOPKG
+ * naming the template chain ("security -> inner -> security"), or
+ * -EINVAL when the flattened graph is not valid (an id made longer than
+ * 64 characters by the prefixes, or clashing).  '*ret_flat' is the
+ * flattened graph (caller frees), or NULL when no SF takes a subgraph
+ * template; untouched on failure. */
+#define RESOLVER_MAX_DEPTH 8
+int resolver_expand(const struct resolver_env *, const struct graph *g,
+                    struct graph **ret_flat, struct corch_err *err);
 
 #endif

@@ -325,12 +325,14 @@ test_explicit_template(void **state)
     assert_int_equal(resolve("firewall", "nope", 2, 900, id, sizeof id, &err),
                      -ENOPKG);
     assert_non_null(strstr(err.msg, "template 'nope' not found"));
-    /* Subgraphs: not yet. */
+    /* Subgraphs are expanded before (resolver_expand(), tested in
+     * test-repository); the resolver itself never picks one. */
     assert_int_equal(resolve("security", "security-sub", 2, 900, id, sizeof id,
-                             &err), -EOPNOTSUPP);
+                             &err), -ENOPKG);
+    assert_non_null(strstr(err.msg, "is a subgraph"));
     assert_int_equal(resolve("security", NULL, 2, 900, id, sizeof id, &err),
                      -ENOPKG);
-    assert_non_null(strstr(err.msg, "recursive templates not supported yet"));
+    assert_non_null(strstr(err.msg, "a subgraph template, not expanded here"));
 }
 
 static void
