@@ -47,6 +47,12 @@ test_unit_test_resolver_SOURCES = test/unit/test-resolver.c
 test_unit_test_resolver_CFLAGS = $(TEST_CFLAGS)
 test_unit_test_resolver_LDADD = $(TEST_LDADD)
 
+check_PROGRAMS += test/unit/test-repository
+TESTS += test/unit/test-repository
+test_unit_test_repository_SOURCES = test/unit/test-repository.c
+test_unit_test_repository_CFLAGS = $(TEST_CFLAGS)
+test_unit_test_repository_LDADD = $(TEST_LDADD)
+
 check_PROGRAMS += test/unit/test-rest
 TESTS += test/unit/test-rest
 test_unit_test_rest_SOURCES = test/unit/test-rest.c
