@@ -67,7 +67,9 @@ e2e_finish() {
 }
 
 # ---------------------------------------------------------------- OVS ---
-# Starts a private Open vSwitch (ovsdb-server + ovs-vswitchd) in $T/ovs.
+# Starts a private Open vSwitch (ovsdb-server + ovs-vswitchd) in $T/ovs,
+# in the root namespace: only one netdev ovs-vswitchd can run per network
+# namespace, so tests that may run beside others use lib-node.sh instead.
 # Sets OVS_DIR, OVSDB ("unix:$OVS_DIR/db.sock") and defines vsctl/ofctl
 # helpers bound to it.  Usage: ovs_start [subdir]
 ovs_start() {
