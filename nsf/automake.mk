@@ -27,7 +27,15 @@ dist_nsftemplates_DATA = \
 	sf-repository/templates/bridge-native.json \
 	sf-repository/templates/firewall-native.json \
 	sf-repository/templates/nat-native.json \
-	sf-repository/templates/router-native.json
+	sf-repository/templates/router-native.json \
+	sf-repository/templates/security-native.json
+# The index of a repository served over HTTP (docs/sf-repository.md).
+nsfrepodir = $(pkgdatadir)/sf-repository
+dist_nsfrepo_DATA = sf-repository/index.json
+EXTRA_DIST += sf-repository/mkindex.py sf-repository/check-index.sh \
+	docs/sf-repository.md test/e2e/52-remote-repository.sh \
+	test/e2e/53-recursive-template.sh
+TESTS += sf-repository/check-index.sh
 EXTRA_DIST += schemas/template.schema.json docs/native-engine.md \
 	test/e2e/50-native-driver.sh test/e2e/51-native-graph.sh \
 	test/bench/bench-native.sh
