@@ -91,6 +91,8 @@ link_get(struct nl_sock *sk, const char *name, struct rtnl_link **ret)
     return r < 0 ? nle_to_errno(r) : 0;
 }
 
+static int link_set_up_in_netns(int netns_fd, const char *name);
+
 static int
 link_set_up(struct nl_sock *sk, const char *name, bool up)
 {
@@ -148,6 +150,48 @@ netlink_veth_create(const char *name, const char *peer)
         return r;
     }
     LOG_DBG("veth %s <-> %s created", name, peer);
+    return 0;
+}
+
+int
+netlink_veth_create_in_netns(const char *name, const char *peer,
+                             int peer_netns_fd)
+{
+    _cleanup_(sockp) struct nl_sock *sk = NULL;
+    int r;
+
+    if (!name || !peer || peer_netns_fd < 0 || !name_is_valid_ifname(name)
+        || !name_is_valid_ifname(peer))
+        return -EINVAL;
+    r = sock_open(&sk);
+    if (r < 0)
+        return r;
+    /* Our end comes up in the request itself.  The peer cannot: the
+     * kernel configures it before the pair is joined, and opening a veth
+     * without its peer fails (ENOTCONN); it comes up from inside. */
+    _cleanup_(linkp) struct rtnl_link *veth = rtnl_link_veth_alloc();
+    if (!veth)
+        return -ENOMEM;
+    rtnl_link_set_name(veth, name);
+    rtnl_link_set_flags(veth, IFF_UP);
+    struct rtnl_link *pl = rtnl_link_veth_get_peer(veth);
+    rtnl_link_set_name(pl, peer);
+    rtnl_link_set_ns_fd(pl, peer_netns_fd);
+    rtnl_link_put(pl);
+    r = nle_to_errno(rtnl_link_add(sk, veth, NLM_F_CREATE | NLM_F_EXCL));
+    if (r < 0)
+        return r;
+    r = link_set_up(sk, name, true);
+    if (r >= 0)
+        r = link_set_up_in_netns(peer_netns_fd, peer);
+    if (r < 0) {
+        _cleanup_(linkp) struct rtnl_link *l = NULL;
+        if (link_get(sk, name, &l) == 0)
+            rtnl_link_delete(sk, l);
+        LOG_WARN("veth %s/%s: cannot set up: %s", name, peer, strerror(-r));
+        return r;
+    }
+    LOG_DBG("veth %s <-> %s (in a namespace) created", name, peer);
     return 0;
 }
 

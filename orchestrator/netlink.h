@@ -12,6 +12,13 @@
 /* Creates a veth pair 'name' <-> 'peer' in the caller's namespace, both
  * ends up.  -EEXIST if either exists. */
 int netlink_veth_create(const char *name, const char *peer);
+/* Creates a veth pair whose end 'name' is in the caller's namespace and
+ * whose end 'peer' is made directly in the namespace open at
+ * 'peer_netns_fd' (IFLA_NET_NS_FD on the peer), under that name: unlike a
+ * move (netlink_link_move_to_netns()), no RCU grace period is waited for.
+ * Both ends up.  -EEXIST if 'name' exists here or 'peer' there. */
+int netlink_veth_create_in_netns(const char *name, const char *peer,
+                                 int peer_netns_fd);
 /* Deletes a device (a veth's peer goes with it).  -ENODEV if absent. */
 int netlink_link_delete(const char *name);
 /* Whether a device of that name exists in the caller's namespace. */

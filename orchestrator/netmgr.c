@@ -890,11 +890,10 @@ undo_prepare(struct netmgr_txn *t)
 }
 
 int
-netmgr_prepare(struct netmgr_graph *ng, const struct graph *g,
-               const bool *sf_new, enum vswitch_port_tech *const *techs,
-               struct netmgr_txn **ret, struct corch_err *err)
+netmgr_txn_begin(struct netmgr_graph *ng, const struct graph *g,
+                 const bool *sf_new, struct netmgr_txn **ret,
+                 struct corch_err *err)
 {
-    const struct vswitch_class *vs = ng->nm->vs;
     struct netmgr_txn *t = xcalloc(1, sizeof *t);
     int error = 0;
 
@@ -904,6 +903,108 @@ netmgr_prepare(struct netmgr_graph *ng, const struct graph *g,
     t->sf_fresh = xcalloc(g->n_sfs, sizeof *t->sf_fresh);
     t->saps = xcalloc(g->n_saps, sizeof *t->saps);
     t->sap_fresh = xcalloc(g->n_saps, sizeof *t->sap_fresh);
+
+    /* SFs: a slot (names) for the new or changed ones, their ports come
+     * in netmgr_txn_build(). */
+    for (size_t i = 0; i < g->n_sfs; i++) {
+        const struct graph_sf *gsf = &g->sfs[i];
+        struct nm_sf *old = find_old_sf(ng, gsf->id);
+        if (!sf_new[i] && old && old->n_ports == gsf->n_ports) {
+            t->sfs[i] = old;
+            continue;
+        }
+        struct nm_sf *s = xcalloc(1, sizeof *s);
+        s->id = xstrdup(gsf->id);
+        s->slot = free_slot(ng, gsf->id, ng->sfs, ng->n_sfs, t->sfs,
+                            g->n_sfs);
+        s->ports = xcalloc(gsf->n_ports, sizeof *s->ports);
+        s->info = xcalloc(gsf->n_ports, sizeof *s->info);
+        s->n_ports = gsf->n_ports;
+        t->sfs[i] = s;
+        t->sf_fresh[i] = true;
+        if (ng->number > NETMGR_MAX_GRAPH_NUMBER
+            || s->slot > NETMGR_MAX_SF_SLOT || gsf->n_ports > 99) {
+            error = corch_err_set(err, -E2BIG, NULL,
+                                  "sf '%s': too many SFs or ports to name",
+                                  gsf->id);
+            undo_prepare(t);
+            txn_free(t);
+            return error;
+        }
+    }
+    *ret = t;
+    return 0;
+}
+
+/* The ports of every new SF of the transaction in one ports_create(). */
+static int
+build_sf_ports_batch(struct netmgr_txn *t,
+                     enum vswitch_port_tech *const *techs,
+                     const struct netmgr_sf_place *places,
+                     struct corch_err *err)
+{
+    struct netmgr_graph *ng = t->ng;
+    const struct graph *g = t->g;
+    size_t n = 0;
+    for (size_t i = 0; i < g->n_sfs; i++)
+        if (t->sf_fresh[i])
+            n += g->sfs[i].n_ports;
+    if (!n)
+        return 0;
+    struct vswitch_port_spec *specs = xcalloc(n, sizeof *specs);
+    char (*names)[16] = xcalloc(n, sizeof *names);
+    struct vswitch_port **ports = xcalloc(n, sizeof *ports);
+    struct vswitch_port_info *infos = xcalloc(n, sizeof *infos);
+    size_t k = 0;
+    for (size_t i = 0; i < g->n_sfs; i++) {
+        if (!t->sf_fresh[i])
+            continue;
+        const struct graph_sf *gsf = &g->sfs[i];
+        const struct netmgr_sf_place *pl = places && places[i].netns_path
+                                           ? &places[i] : NULL;
+        for (size_t j = 0; j < gsf->n_ports; j++, k++) {
+            snprintf(names[k], sizeof names[k], "cg%s%us%up%zu",
+                     ng->nm->tag, ng->number, t->sfs[i]->slot, j);
+            specs[k] = (struct vswitch_port_spec) {
+                .tech = techs ? techs[i][j] : VSWITCH_PORT_VETH,
+                .name = names[k],
+                .graph_id = ng->graph_id,
+                .sf_id = gsf->id,
+                .sf_port_id = gsf->ports[j].id,
+                .sf_netns_path = pl ? pl->netns_path : NULL,
+                .sf_ifname = pl && pl->ifnames ? pl->ifnames[j] : NULL,
+            };
+        }
+    }
+    int error = ng->nm->vs->ports_create(ng->lsi, specs, n, ports, infos, err);
+    if (!error) {
+        k = 0;
+        for (size_t i = 0; i < g->n_sfs; i++) {
+            if (!t->sf_fresh[i])
+                continue;
+            for (size_t j = 0; j < g->sfs[i].n_ports; j++, k++) {
+                t->sfs[i]->ports[j] = ports[k];
+                t->sfs[i]->info[j] = infos[k];
+            }
+        }
+    } else {
+        corch_err_prefix(err, "%zu SF ports", n);
+    }
+    free(specs);
+    free(names);
+    free(ports);
+    free(infos);
+    return error;
+}
+
+int
+netmgr_txn_build(struct netmgr_txn *t, enum vswitch_port_tech *const *techs,
+                 const struct netmgr_sf_place *places, struct corch_err *err)
+{
+    struct netmgr_graph *ng = t->ng;
+    const struct graph *g = t->g;
+    const struct vswitch_class *vs = ng->nm->vs;
+    int error = 0;
 
     if (!ng->lsi) {
         char name[16];
@@ -943,30 +1044,21 @@ netmgr_prepare(struct netmgr_graph *ng, const struct graph *g,
         }
     }
 
-    /* SFs: the ports of new or changed ones. */
-    for (size_t i = 0; i < g->n_sfs; i++) {
-        const struct graph_sf *gsf = &g->sfs[i];
-        struct nm_sf *old = find_old_sf(ng, gsf->id);
-        if (!sf_new[i] && old && old->n_ports == gsf->n_ports) {
-            t->sfs[i] = old;
-            continue;
-        }
-        struct nm_sf *s = xcalloc(1, sizeof *s);
-        s->id = xstrdup(gsf->id);
-        s->slot = free_slot(ng, gsf->id, ng->sfs, ng->n_sfs, t->sfs,
-                            g->n_sfs);
-        s->ports = xcalloc(gsf->n_ports, sizeof *s->ports);
-        s->info = xcalloc(gsf->n_ports, sizeof *s->info);
-        s->n_ports = gsf->n_ports;
-        t->sfs[i] = s;
-        t->sf_fresh[i] = true;
-        if (ng->number > NETMGR_MAX_GRAPH_NUMBER
-            || s->slot > NETMGR_MAX_SF_SLOT || gsf->n_ports > 99) {
-            error = corch_err_set(err, -E2BIG, NULL,
-                                  "sf '%s': too many SFs or ports to name",
-                                  gsf->id);
+    /* SFs: the ports of new or changed ones, the SF end in the SF's
+     * namespace where the engine prepared one; all at once if the switch
+     * can (ports_create), else one by one. */
+    if (vs->ports_create) {
+        error = build_sf_ports_batch(t, techs, places, err);
+        if (error)
             goto fail;
-        }
+    }
+    for (size_t i = 0; i < g->n_sfs && !vs->ports_create; i++) {
+        const struct graph_sf *gsf = &g->sfs[i];
+        struct nm_sf *s = t->sfs[i];
+        if (!t->sf_fresh[i])
+            continue;
+        const struct netmgr_sf_place *pl = places && places[i].netns_path
+                                           ? &places[i] : NULL;
         for (size_t j = 0; j < gsf->n_ports; j++) {
             char name[32];
             snprintf(name, sizeof name, "cg%s%us%up%zu", ng->nm->tag,
@@ -977,6 +1069,8 @@ netmgr_prepare(struct netmgr_graph *ng, const struct graph *g,
                 .graph_id = ng->graph_id,
                 .sf_id = gsf->id,
                 .sf_port_id = gsf->ports[j].id,
+                .sf_netns_path = pl ? pl->netns_path : NULL,
+                .sf_ifname = pl && pl->ifnames ? pl->ifnames[j] : NULL,
             };
             error = vs->port_create(ng->lsi, &spec, &s->ports[j], &s->info[j],
                                     err);
@@ -1021,12 +1115,25 @@ netmgr_prepare(struct netmgr_graph *ng, const struct graph *g,
             goto fail;
         }
     }
-    *ret = t;
     return 0;
 
 fail:
     undo_prepare(t);
     txn_free(t);
+    return error;
+}
+
+int
+netmgr_prepare(struct netmgr_graph *ng, const struct graph *g,
+               const bool *sf_new, enum vswitch_port_tech *const *techs,
+               struct netmgr_txn **ret, struct corch_err *err)
+{
+    struct netmgr_txn *t;
+    int error = netmgr_txn_begin(ng, g, sf_new, &t, err);
+    if (!error)
+        error = netmgr_txn_build(t, techs, NULL, err);
+    if (!error)
+        *ret = t;
     return error;
 }
 

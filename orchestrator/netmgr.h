@@ -172,6 +172,28 @@ void netmgr_graph_teardown(struct netmgr_graph *); /* Accepts NULL. */
 int netmgr_prepare(struct netmgr_graph *, const struct graph *g,
                    const bool *sf_new, enum vswitch_port_tech *const *techs,
                    struct netmgr_txn **ret, struct corch_err *err);
+/* The same in two halves, so that an engine can prepare each new SF
+ * (compute_class.prepare: its namespace) between them, once the SF's
+ * names are known and before its ports exist.  begin: the transaction,
+ * with a slot (netmgr_txn_sf_name()) for each SF with sf_new[i]; nothing
+ * on the switch yet; on failure nothing is left.  build: the rest of
+ * netmgr_prepare(); on failure everything of the transaction is undone
+ * and it is freed (do not abort it).  A transaction that fails between
+ * the two is given to netmgr_txn_abort(). */
+struct netmgr_sf_place {
+    const char *netns_path;     /* The SF's network namespace, or NULL. */
+    const char *const *ifnames; /* Per SF port: its name in there (NULL
+                                 * entries: no wish). */
+};
+int netmgr_txn_begin(struct netmgr_graph *, const struct graph *g,
+                     const bool *sf_new, struct netmgr_txn **ret,
+                     struct corch_err *err);
+/* 'places' (per SF of 'g', or NULL): where the SF end of each veth port
+ * of a new SF should be made (vswitch_port_spec.sf_netns_path). */
+int netmgr_txn_build(struct netmgr_txn *,
+                     enum vswitch_port_tech *const *techs,
+                     const struct netmgr_sf_place *places,
+                     struct corch_err *err);
 /* What the SF side of port j of SF i got. */
 const struct vswitch_port_info *netmgr_txn_port_info(const struct netmgr_txn *,
                                                      size_t sf, size_t port);

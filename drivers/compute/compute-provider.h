@@ -37,6 +37,10 @@ struct compute_port {
     const char *ifname;         /* Device the switch made for the SF
                                  * (vswitch_port_info.sf_ifname). */
     const char *socket_path;    /* vhost-user socket, or NULL. */
+    bool in_netns;              /* The switch made the SF end inside the
+                                 * namespace of the prepared SF, already
+                                 * named 'name' ('ifname' is that name):
+                                 * nothing to move (see prepare). */
 };
 
 /* Everything an engine needs to create one SF instance.  Pointers are
@@ -56,6 +60,8 @@ struct compute_sf_spec {
     const unsigned int *cpus;   /* Cores the SF is bound to (scheduler). */
     size_t n_cpus;
     unsigned int timeout_s;     /* Longest any engine operation may take. */
+    struct compute_sf *prepared; /* For create: what prepare returned for
+                                  * this instance, or NULL (no prepare). */
 };
 
 struct compute_class {
@@ -76,7 +82,23 @@ struct compute_class {
     /* The port technology this engine connects SFs with by default. */
     enum vswitch_port_tech default_port_tech;
 
-    /* Creates (but does not start) an SF instance.  Required. */
+    /* Optional first half of create, called before the switch makes the
+     * SF's ports (step 3), so that the switch can make the SF end of each
+     * veth inside the SF (vswitch_port_spec.sf_netns_path) and nothing has
+     * to be moved.  Makes what the ports live in (native: the network
+     * namespace) and returns a prepared SF in *ret_sf and, in
+     * *ret_netns_path, the path of its network namespace (owned by the
+     * SF, valid until destroy; NULL if the switch should make the ports
+     * where it stands).  Only 'graph_id', 'sf_id', 'instance', 'tmpl' and
+     * 'timeout_s' of the spec are set.  The core then calls create with
+     * spec->prepared set to that SF: create completes it and returns the
+     * same pointer; if create fails, the prepared SF stays as it was and
+     * the core destroys it.  destroy undoes a prepared SF too (whether or
+     * not create was called).  May be NULL: create does everything. */
+    int (*prepare)(const struct compute_sf_spec *, struct compute_sf **ret_sf,
+                   const char **ret_netns_path, struct corch_err *err);
+    /* Creates (but does not start) an SF instance, or completes the one
+     * prepare made (spec->prepared).  Required. */
     int (*create)(const struct compute_sf_spec *, struct compute_sf **ret_sf,
                   struct corch_err *err);
     /* Starts it; returns when it runs with its ports attached.  Required. */

@@ -61,6 +61,16 @@ struct vswitch_port_spec {
     const char *graph_id;       /* Owner graph, stored as identity. */
     const char *sf_id;          /* Owner SF. */
     const char *sf_port_id;     /* The SF port it serves. */
+    /* Optional (NULL when the engine has no namespace to offer): for a
+     * veth port, the SF's network namespace (a path, as /run/netns/x) and
+     * the name the SF end must have in it.  A driver that honours them
+     * makes the SF end directly in there under that name (rtnetlink:
+     * netlink_veth_create_in_netns()), so that the engine moves nothing
+     * (each device move waits for an RCU grace period, 15-30 ms), and
+     * says so in vswitch_port_info.sf_in_netns.  A driver may ignore them:
+     * the engine then moves the device itself, as before. */
+    const char *sf_netns_path;
+    const char *sf_ifname;
 };
 
 /* What the SF side gets, filled by port_create. */
@@ -69,6 +79,10 @@ struct vswitch_port_info {
                                  * internal port, tap); "" if none. */
     char socket_path[108];      /* vhost-user socket; "" if none. */
     uint32_t ofport;            /* Switch port number, for diagnostics. */
+    bool sf_in_netns;           /* The SF end was made in the spec's
+                                 * sf_netns_path, named sf_ifname (which
+                                 * 'sf_ifname' above then holds): nothing
+                                 * for the engine to move. */
 };
 
 /* One action of a rule, applied in array order. */
@@ -159,6 +173,21 @@ struct vswitch_class {
                        struct vswitch_port **ret_port,
                        struct vswitch_port_info *ret_info,
                        struct corch_err *err);
+
+    /* Creates 'n' SF ports on one graph-LSI at once: what port_create does
+     * for specs[i] (filling ret_ports[i] and ret_infos[i]), in as few
+     * switch transactions as the switch allows (OVS: one OVSDB transaction
+     * and one wait for ovs-vswitchd, which reconfigures every port of the
+     * node on each transaction: per-port transactions cost O(ports^2) for
+     * a big graph).  All or nothing: on failure no port is left and 'err'
+     * names the port (its sf_id / sf_port_id).  Ports made here are
+     * destroyed one by one with port_destroy.  May be NULL: the core then
+     * calls port_create for each. */
+    int (*ports_create)(struct vswitch_lsi *,
+                        const struct vswitch_port_spec *specs, size_t n,
+                        struct vswitch_port **ret_ports,
+                        struct vswitch_port_info *ret_infos,
+                        struct corch_err *err);
 
     /* Creates the port of a SAP that lives on a graph-LSI: gre (a tunnel
      * port) and host-stack (an internal port with the SAP's address in the

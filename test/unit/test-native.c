@@ -406,6 +406,94 @@ test_bridge(void **state)
     fixture_fini(&f);
 }
 
+/* prepare + create: the namespace first, the "switch" makes the SF end
+ * of each veth directly in it (netlink_veth_create_in_netns), create moves
+ * nothing; a create that fails leaves the prepared SF as it was, and
+ * destroy removes it whole. */
+static void
+test_prepared(void **state)
+{
+    NEED_ROOT();
+    struct sf_fixture f;
+    struct corch_err err = { "", "" };
+    fixture_init(&f, "nv-pb", "bridge", NULL, 2, NULL);
+    struct compute_sf *sf = NULL;
+    const char *path = NULL;
+    assert_non_null(nc->prepare);
+    assert_int_equal(nc->prepare(&f.spec, &sf, &path, &err), 0);
+    assert_non_null(path);
+    assert_true(instance_netns_exists(f.instance));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    for (int i = 0; i < 2; i++) {
+        /* The switch's part; then (test only) its end goes to a host. */
+        const char *name = f.tmpl->ports[i].name;
+        assert_int_equal(netlink_veth_create_in_netns(f.ifnames[i], name,
+                                                      fd), 0);
+        assert_int_equal(netlink_veth_create_in_netns("nv-pbx", name, fd),
+                         -EEXIST);
+        char ns[16], hostfd_path[64];
+        snprintf(ns, sizeof ns, "nv-hp%d", i + 1);
+        assert_int_equal(sh(NULL, "ip netns add %s && ip -n %s link set lo "
+                            "up", ns, ns), 0);
+        snprintf(hostfd_path, sizeof hostfd_path, "/run/netns/%s", ns);
+        int hfd = open(hostfd_path, O_RDONLY | O_CLOEXEC);
+        assert_true(hfd >= 0);
+        assert_int_equal(netlink_link_move_to_netns(f.ifnames[i], hfd,
+                                                    "eth0"), 0);
+        close(hfd);
+        assert_int_equal(sh(NULL, "ip -n %s addr add 10.78.0.%d/24 dev eth0",
+                            ns, i + 1), 0);
+        f.ports[i].in_netns = true;
+        f.ports[i].ifname = name;
+    }
+    close(fd);
+    f.spec.prepared = sf;
+    struct compute_sf *made = NULL;
+    assert_int_equal(nc->create(&f.spec, &made, &err), 0);
+    assert_ptr_equal(made, sf);
+    struct compute_native_timings tm;
+    compute_native_timings(sf, &tm);
+    assert_int_equal(nc->start(sf, &err), 0);
+    char *out = NULL;
+    assert_int_equal(sh(&out, "ip -n %s -br link show master br0",
+                        compute_native_netns_name(sf)), 0);
+    assert_non_null(strstr(out, "eth0"));
+    assert_non_null(strstr(out, "eth1"));
+    free(out);
+    assert_int_equal(ping("nv-hp1", "10.78.0.2"), 0);
+    /* A prepared SF cannot be created twice. */
+    assert_int_equal(nc->create(&f.spec, &made, &err), -EINVAL);
+    nc->destroy(sf);
+    assert_gone(&f);
+
+    /* create fails (a port the switch never made): the prepared SF stays
+     * as it was (its namespace), destroy takes it. */
+    struct sf_fixture g;
+    fixture_init(&g, "nv-pf", "bridge", NULL, 1, NULL);
+    assert_int_equal(nc->prepare(&g.spec, &sf, &path, &err), 0);
+    g.ports[0].in_netns = true;
+    g.ports[0].ifname = g.ports[0].name;
+    g.spec.prepared = sf;
+    made = NULL;
+    assert_true(nc->create(&g.spec, &made, &err) < 0);
+    assert_null(made);
+    assert_true(instance_netns_exists(g.instance));
+    nc->destroy(sf);
+    /* (The run directory is the core's: create never took it.) */
+    assert_false(instance_netns_exists(g.instance));
+    assert_false(netlink_link_exists(g.ifnames[0]));
+    /* A prepared SF never created is destroyed whole too. */
+    assert_int_equal(nc->prepare(&g.spec, &sf, &path, &err), 0);
+    nc->destroy(sf);
+    assert_false(instance_netns_exists(g.instance));
+
+    host_drop("nv-hp1");
+    host_drop("nv-hp2");
+    fixture_fini(&f);
+    fixture_fini(&g);
+}
+
 static void
 test_firewall(void **state)
 {
@@ -666,6 +754,7 @@ main(void)
         cmocka_unit_test(test_probe),
         cmocka_unit_test(test_netlink),
         cmocka_unit_test(test_bridge),
+        cmocka_unit_test(test_prepared),
         cmocka_unit_test(test_firewall),
         cmocka_unit_test(test_firewall_bad_config),
         cmocka_unit_test(test_nat),

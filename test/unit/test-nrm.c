@@ -228,6 +228,9 @@ test_deploy_update_delete(void **state)
     assert_true(vswitch_dummy_has_port(cg("1a2")));
     assert_int_equal(vswitch_dummy_count_ports(), 4 + 1 + 2 * 2);
     assert_int_equal(compute_dummy_count_running(), 2);
+    /* The engine prepared each SF's namespace first, so the switch made
+     * the SF end of every (veth) port in there: nothing to move. */
+    assert_int_equal(compute_dummy_ports_in_netns(), 4);
     /* LSI-0: r1, r4 + two forwarding rules; graph-LSI: r2, r3, r5, r6, r7
      * + two forwarding rules. */
     assert_int_equal(vswitch_dummy_count_rules("lsi0"), 4);
@@ -349,8 +352,11 @@ test_update_by_diff(void **state)
 /* The hooks a deploy goes through. */
 static const char *const vs_hooks[] = {
     "lsi_create", "sap_create", "port_create", "vlinks_create", "rules_apply",
+    "ports_create",
 };
-static const char *const cp_hooks[] = { "create", "start" };
+/* "prepare" makes each new SF's namespace before the switch makes its
+ * ports (in there): a failure after it must destroy the prepared SFs. */
+static const char *const cp_hooks[] = { "create", "start", "prepare" };
 
 /* A failure at each call of each hook during a deploy: the deploy fails
  * naming its step, nothing is left on the node, the graph is "failed". */
@@ -374,7 +380,9 @@ test_deploy_failures(void **state)
     assert_node_empty();
     assert_int_equal(vs_n[2], 5);               /* 5 SF ports. */
     assert_int_equal(vs_n[4], 2);               /* One batch per LSI. */
+    assert_int_equal(vs_n[5], 1);               /* All ports in one call. */
     assert_int_equal(cp_n[0], 3);
+    assert_int_equal(cp_n[2], 3);               /* One prepare per SF. */
 
     unsigned int cases = 0;
     for (size_t kind = 0; kind < 2; kind++) {
@@ -429,6 +437,7 @@ test_update_failures(void **state)
         { "port_create", false, 1 }, { "vlinks_create", false, 1 },
         { "rules_apply", false, 1 }, { "rules_apply", false, 2 },
         { "create", true, 1 }, { "start", true, 1 },
+        { "prepare", true, 1 }, { "ports_create", false, 1 },
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         if (cases[i].compute)

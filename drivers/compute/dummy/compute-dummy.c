@@ -25,12 +25,15 @@ struct compute_sf {
     size_t n_ports;
     unsigned int *cpus;         /* Cores from the spec. */
     size_t n_cpus;
+    char netns_path[80];        /* Its fake namespace once prepared, as a
+                                 * switch would be told. */
+    size_t n_in_netns;          /* Ports the switch made in there. */
     struct compute_sf *next;    /* Next instance of the node. */
 };
 
 static const char *const hooks[] = {
     "init", "probe", "create", "start", "stop", "pause", "port_add",
-    "port_remove",
+    "port_remove", "prepare",
 };
 enum { N_HOOKS = ARRAY_SIZE(hooks) };
 
@@ -151,6 +154,9 @@ sf_set_spec(struct compute_sf *sf, const struct compute_sf_spec *spec)
     for (size_t i = 0; i < spec->n_ports; i++)
         sf->port_ids[i] = xstrdup(spec->ports[i].id);
     sf->n_ports = spec->n_ports;
+    sf->n_in_netns = 0;
+    for (size_t i = 0; i < spec->n_ports; i++)
+        sf->n_in_netns += spec->ports[i].in_netns;
     sf->cpus = xcalloc(spec->n_cpus, sizeof *sf->cpus);
     if (spec->n_cpus)
         memcpy(sf->cpus, spec->cpus, spec->n_cpus * sizeof *sf->cpus);
@@ -175,6 +181,34 @@ dummy_probe(struct corch_err *err)
     if (!error && unusable)
         error = corch_err_set(err, -ENODEV, NULL,
                               "dummy engine: told to be unusable");
+    pthread_mutex_unlock(&mutex);
+    return error;
+}
+
+/* An SF with nothing but a (fake) namespace, as the native engine's. */
+static int
+dummy_prepare(const struct compute_sf_spec *spec, struct compute_sf **ret_sf,
+              const char **ret_netns_path, struct corch_err *err)
+{
+    pthread_mutex_lock(&mutex);
+    int error = hook_enter("prepare", err);
+    if (!error) {
+        /* An instance that exists (a restart) is adopted, as by create. */
+        struct compute_sf *sf = find_sf(spec->instance);
+        if (!sf) {
+            sf = xcalloc(1, sizeof *sf);
+            snprintf(sf->instance, sizeof sf->instance, "%s",
+                     spec->instance);
+            sf->graph_id = xstrdup(spec->graph_id);
+            sf->sf_id = xstrdup(spec->sf_id);
+            sf->next = sfs;
+            sfs = sf;
+        }
+        snprintf(sf->netns_path, sizeof sf->netns_path, "/dummy/netns/%s",
+                 spec->instance);
+        *ret_sf = sf;
+        *ret_netns_path = sf->netns_path;
+    }
     pthread_mutex_unlock(&mutex);
     return error;
 }
@@ -350,6 +384,17 @@ compute_dummy_pid(const char *instance)
 }
 
 size_t
+compute_dummy_ports_in_netns(void)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&mutex);
+    for (struct compute_sf *sf = sfs; sf; sf = sf->next)
+        n += sf->n_in_netns;
+    pthread_mutex_unlock(&mutex);
+    return n;
+}
+
+size_t
 compute_dummy_port_count(const char *instance)
 {
     pthread_mutex_lock(&mutex);
@@ -411,6 +456,7 @@ const struct compute_class compute_dummy_class = {
     .fini = NULL,
     .probe = dummy_probe,
     .default_port_tech = VSWITCH_PORT_VETH,
+    .prepare = dummy_prepare,
     .create = dummy_create,
     .start = dummy_start,
     .stop = dummy_stop,

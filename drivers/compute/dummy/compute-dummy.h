@@ -5,7 +5,9 @@
  *
  * Failure injection: compute_dummy_fail_at("start", 1) makes the next call
  * of start() fail with -EIO.  Hooks that can fail: "init", "probe",
- * "create", "start", "stop", "pause", "port_add", "port_remove".  The
+ * "create", "start", "stop", "pause", "port_add", "port_remove",
+ * "prepare" (which makes a fake namespace "/dummy/netns/<instance>", as
+ * the native engine's prepare makes a real one).  The
  * environment variable CORCH_DUMMY_FAIL, read by init(), does the same for
  * the daemon: "compute.start:1" (a comma list; "vswitch.*" items are for
  * the vSwitch dummy).
@@ -38,6 +40,9 @@ size_t compute_dummy_count_running(void);
 /* Fake pid of a running instance, 0 if not running or unknown. */
 int compute_dummy_pid(const char *instance);
 /* Ports of an instance, SIZE_MAX if unknown. */
+/* Ports of all SFs that the switch made inside the SF's (fake) namespace
+ * (compute_port.in_netns), rather than for the engine to move. */
+size_t compute_dummy_ports_in_netns(void);
 size_t compute_dummy_port_count(const char *instance);
 /* Cores the instance was created with: up to 'max' into 'cpus'; returns
  * how many it has, SIZE_MAX if unknown. */

@@ -44,6 +44,9 @@ struct native_port {
     char name[IFNAMSIZ];        /* Device name inside the namespace. */
     char ifname[IFNAMSIZ];      /* Its name in the root namespace before it
                                  * moved in: where it goes back to. */
+    bool in_netns;              /* Made in the namespace by the switch
+                                 * (never in the root one): giving it back
+                                 * means deleting it. */
 };
 
 struct compute_sf {
@@ -75,6 +78,8 @@ struct compute_sf {
     unsigned long long last_script_ns; /* Duration of the last start. */
     unsigned long long netns_ns;    /* Time create took for the namespace */
     unsigned long long ports_ns;    /* and for the ports. */
+    bool created;               /* create succeeded (a prepared SF is
+                                 * only a namespace until then). */
 };
 
 /* Set by init(); the engine cannot create SFs before. */
@@ -724,6 +729,15 @@ group_delete_fn(void *arg)
 static void
 port_give_back(struct compute_sf *sf, const struct native_port *p)
 {
+    if (p->in_netns) {
+        /* It never was in the root namespace: the pair goes (the switch
+         * forgets its end with port_destroy). */
+        int e = netns_visit(sf, delete_fn, (void *) p->name);
+        if (e < 0 && e != -ENODEV)
+            LOG_WARN("%s: cannot delete %s: %s", sf->instance, p->name,
+                     strerror(-e));
+        return;
+    }
     _cleanup_close_ int root = netns_self();
     struct move_back m = { p->name, p->ifname, root };
     int r = root >= 0 ? netns_visit(sf, move_back_fn, &m) : root;
@@ -734,6 +748,38 @@ port_give_back(struct compute_sf *sf, const struct native_port *p)
                  p->name, strerror(-r));
         netns_visit(sf, delete_fn, (void *) p->name);
     }
+}
+
+struct tune_state {
+    const char *name;           /* Device in the SF's namespace. */
+    int unused;                 /* (Keeps the initialiser positional.) */
+};
+
+/* Inside the namespace: the port's group (for destroy's batch delete),
+ * TX checksum offload off, up. */
+static int
+tune_fn(void *arg)
+{
+    struct tune_state *t = arg;
+    int r = netlink_link_set_group(t->name, NATIVE_PORT_GROUP);
+    if (r < 0)
+        return r;
+    r = netlink_link_tx_offload_off(t->name);
+    if (r < 0 && r != -EOPNOTSUPP)
+        LOG_DBG("%s: tx offload stays: %s", t->name, strerror(-r));
+    return netlink_link_set_up(t->name, true);
+}
+
+static void
+port_record(struct compute_sf *sf, const struct compute_port *port,
+            bool in_netns)
+{
+    sf->ports = xrealloc(sf->ports, (sf->n_ports + 1) * sizeof *sf->ports);
+    struct native_port *p = &sf->ports[sf->n_ports++];
+    p->id = xstrdup(port->id);
+    snprintf(p->name, sizeof p->name, "%s", port->name);
+    snprintf(p->ifname, sizeof p->ifname, "%s", port->ifname);
+    p->in_netns = in_netns;
 }
 
 /* Moves the switch's device 'port->ifname' into the namespace as
@@ -761,6 +807,18 @@ port_attach(struct compute_sf *sf, const struct compute_port *port,
                              "ports, not %s", path,
                              vswitch_port_tech_name(port->tech));
 
+    if (port->in_netns) {
+        /* Made in there by the switch, already named: group, offload and
+         * up from inside, no move (no RCU wait). */
+        struct tune_state ts = { port->name, 0 };
+        int r = netns_visit(sf, tune_fn, &ts);
+        if (r < 0)
+            return corch_err_set(err, r, path, "%s: device %s in %s: %s",
+                                 path, port->name, sf->netns_name,
+                                 strerror(-r));
+        port_record(sf, port, true);
+        return 0;
+    }
     int r = netlink_link_tx_offload_off(port->ifname);
     if (r < 0 && r != -EOPNOTSUPP)
         LOG_DBG("%s: tx offload stays: %s", port->ifname, strerror(-r));
@@ -776,11 +834,7 @@ port_attach(struct compute_sf *sf, const struct compute_port *port,
                              port->ifname, sf->netns_name, port->name,
                              strerror(-r));
     }
-    sf->ports = xrealloc(sf->ports, (sf->n_ports + 1) * sizeof *sf->ports);
-    struct native_port *p = &sf->ports[sf->n_ports++];
-    p->id = xstrdup(port->id);
-    snprintf(p->name, sizeof p->name, "%s", port->name);
-    snprintf(p->ifname, sizeof p->ifname, "%s", port->ifname);
+    port_record(sf, port, false);
     return 0;
 }
 
@@ -891,10 +945,88 @@ native_probe(struct corch_err *err)
     return 0;
 }
 
+/* A new SF of 'instance' with its names, owning nothing on the node. */
+static struct compute_sf *
+sf_new(const char *instance)
+{
+    struct compute_sf *sf = xcalloc(1, sizeof *sf);
+    sf->netns_fd = -1;
+    sf->instance = xstrdup(instance);
+    snprintf(sf->netns_name, sizeof sf->netns_name, "%s%s-%s",
+             COMPUTE_NATIVE_NETNS_PREFIX, native_tag, instance);
+    sf->netns_path = xasprintf("%s/%s", NETNS_RUN_DIR, sf->netns_name);
+    return sf;
+}
+
+/* Creates the SF's namespace.  On failure nothing is left. */
+static int
+sf_netns_create(struct compute_sf *sf, struct corch_err *err)
+{
+    int r = netns_create(sf->netns_path, &sf->netns_fd, err);
+    if (r < 0)
+        return r;
+    struct stat st;
+    if (fstat(sf->netns_fd, &st) < 0) {
+        r = corch_err_set(err, -errno, NULL, "%s: %s", sf->netns_path,
+                          strerror(errno));
+        close(sf->netns_fd);
+        sf->netns_fd = -1;
+        netns_unbind(sf->netns_path);
+        return r;
+    }
+    sf->netns_dev = st.st_dev;
+    sf->netns_ino = st.st_ino;
+    return 0;
+}
+
+/* Forgets what create added to a prepared SF (it is as prepare left it). */
+static void
+sf_unfill(struct compute_sf *sf)
+{
+    for (size_t i = 0; i < sf->n_ports; i++)
+        free(sf->ports[i].id);
+    free(sf->ports);
+    sf->ports = NULL;
+    sf->n_ports = 0;
+    free(sf->cpus);
+    sf->cpus = NULL;
+    sf->n_cpus = 0;
+    free(sf->pkg_dir);
+    free(sf->run_dir);
+    free(sf->config_path);
+    free(sf->log_path);
+    free(sf->pids_path);
+    sf->pkg_dir = sf->run_dir = sf->config_path = NULL;
+    sf->log_path = sf->pids_path = NULL;
+}
+
+static int
+native_prepare(const struct compute_sf_spec *spec, struct compute_sf **ret_sf,
+               const char **ret_netns_path, struct corch_err *err)
+{
+    if (!instance_is_valid(spec->instance))
+        return corch_err_set(err, -EINVAL, NULL,
+                             "instance name \"%s\" is not [A-Za-z0-9_.-]"
+                             "{1,48}", spec->instance ? spec->instance : "");
+    struct compute_sf *sf = sf_new(spec->instance);
+    uint64_t t0 = time_ns();
+    int r = sf_netns_create(sf, err);
+    if (r < 0) {
+        sf_free(sf);
+        return r;
+    }
+    sf->netns_ns = time_ns() - t0;
+    *ret_sf = sf;
+    *ret_netns_path = sf->netns_path;
+    return 0;
+}
+
 static int
 native_create(const struct compute_sf_spec *spec, struct compute_sf **ret_sf,
               struct corch_err *err)
 {
+    struct compute_sf *sf = spec->prepared;
+    bool fresh = !sf;
     int r;
 
     if (!instance_is_valid(spec->instance))
@@ -905,13 +1037,13 @@ native_create(const struct compute_sf_spec *spec, struct compute_sf **ret_sf,
         return corch_err_set(err, -EINVAL, NULL,
                              "%s: run directory must be an absolute path",
                              spec->instance);
+    if (sf && (sf->created || strcmp(sf->instance, spec->instance)))
+        return corch_err_set(err, -EINVAL, NULL,
+                             "%s: not a prepared SF of this instance",
+                             spec->instance);
 
-    struct compute_sf *sf = xcalloc(1, sizeof *sf);
-    sf->netns_fd = -1;
-    sf->instance = xstrdup(spec->instance);
-    snprintf(sf->netns_name, sizeof sf->netns_name, "%s%s-%s",
-             COMPUTE_NATIVE_NETNS_PREFIX, native_tag, spec->instance);
-    sf->netns_path = xasprintf("%s/%s", NETNS_RUN_DIR, sf->netns_name);
+    if (fresh)
+        sf = sf_new(spec->instance);
     sf->run_dir = xstrdup(spec->run_dir);
     sf->config_path = xasprintf("%s/config.json", spec->run_dir);
     sf->log_path = xasprintf("%s/log", spec->run_dir);
@@ -938,17 +1070,11 @@ native_create(const struct compute_sf_spec *spec, struct compute_sf **ret_sf,
     }
 
     uint64_t t_netns = time_ns();
-    r = netns_create(sf->netns_path, &sf->netns_fd, err);
-    if (r < 0)
-        goto fail;
-    struct stat st;
-    if (fstat(sf->netns_fd, &st) < 0) {
-        r = corch_err_set(err, -errno, NULL, "%s: %s", sf->netns_path,
-                          strerror(errno));
-        goto fail_netns;
+    if (fresh) {
+        r = sf_netns_create(sf, err);
+        if (r < 0)
+            goto fail;
     }
-    sf->netns_dev = st.st_dev;
-    sf->netns_ino = st.st_ino;
 
     uint64_t t_ports = time_ns();
     for (size_t i = 0; i < spec->n_ports; i++) {
@@ -959,26 +1085,35 @@ native_create(const struct compute_sf_spec *spec, struct compute_sf **ret_sf,
             goto fail_netns;
     }
     uint64_t t_end = time_ns();
-    sf->netns_ns = t_ports - t_netns;
+    if (fresh)
+        sf->netns_ns = t_ports - t_netns;
     sf->ports_ns = t_end - t_ports;
+    sf->created = true;
     LOG_DBG("%s: created in %s with %zu ports: package+config %.2f ms, "
             "namespace %.2f ms, ports %.2f ms", sf->instance, sf->netns_name,
-            sf->n_ports, (t_netns - t_begin) / 1e6, (t_ports - t_netns) / 1e6,
+            sf->n_ports, (t_netns - t_begin) / 1e6, sf->netns_ns / 1e6,
             (t_end - t_ports) / 1e6);
     *ret_sf = sf;
     return 0;
 
 fail_netns:
     /* As before the call: the devices already moved go back to the switch,
-     * which owns them. */
+     * which owns them; those the switch made in a prepared namespace stay
+     * there, as prepare left them. */
     for (size_t i = 0; i < sf->n_ports; i++)
-        port_give_back(sf, &sf->ports[i]);
-    close(sf->netns_fd);
-    sf->netns_fd = -1;
-    netns_unbind(sf->netns_path);
+        if (!sf->ports[i].in_netns)
+            port_give_back(sf, &sf->ports[i]);
+    if (fresh) {
+        close(sf->netns_fd);
+        sf->netns_fd = -1;
+        netns_unbind(sf->netns_path);
+    }
 fail:
     unlink(sf->config_path);
-    sf_free(sf);
+    if (fresh)
+        sf_free(sf);
+    else
+        sf_unfill(sf);
     return r;
 }
 
@@ -1199,6 +1334,7 @@ const struct compute_class compute_native_class = {
     .fini = native_fini,
     .probe = native_probe,
     .default_port_tech = VSWITCH_PORT_VETH,
+    .prepare = native_prepare,
     .create = native_create,
     .start = native_start,
     .stop = native_stop,

@@ -36,7 +36,7 @@ struct vswitch_lsi {
 /* The hooks that can be told to fail, with their counters. */
 static const char *const hooks[] = {
     "init", "lsi0_open", "lsi_create", "vlinks_create", "port_create",
-    "sap_create", "rules_apply",
+    "sap_create", "rules_apply", "ports_create",
 };
 enum { N_HOOKS = ARRAY_SIZE(hooks) };
 
@@ -445,12 +445,13 @@ dummy_vlinks_create(struct vswitch_lsi *a, struct vswitch_lsi *b, size_t n,
     return error;
 }
 
+/* Mutex held. */
 static int
-dummy_port_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *spec,
-                  struct vswitch_port **ret_port,
-                  struct vswitch_port_info *ret_info, struct corch_err *err)
+port_create_locked(struct vswitch_lsi *lsi,
+                   const struct vswitch_port_spec *spec,
+                   struct vswitch_port **ret_port,
+                   struct vswitch_port_info *ret_info, struct corch_err *err)
 {
-    pthread_mutex_lock(&mutex);
     int error = hook_enter("port_create", err);
     if (!error)
         error = check_new_port_name(spec->name, err);
@@ -463,10 +464,50 @@ dummy_port_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *spec,
         else
             snprintf(ret_info->sf_ifname, sizeof ret_info->sf_ifname, "%s",
                      spec->name);
+        /* The SF end "in the SF's namespace", as a real switch does. */
+        if (spec->tech == VSWITCH_PORT_VETH && spec->sf_netns_path
+            && spec->sf_ifname) {
+            snprintf(ret_info->sf_ifname, sizeof ret_info->sf_ifname, "%s",
+                     spec->sf_ifname);
+            ret_info->sf_in_netns = true;
+        }
         static uint32_t ofport = 100;
         ret_info->ofport = ofport++;
         *ret_port = p;
     }
+    return error;
+}
+
+static int
+dummy_port_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *spec,
+                  struct vswitch_port **ret_port,
+                  struct vswitch_port_info *ret_info, struct corch_err *err)
+{
+    pthread_mutex_lock(&mutex);
+    int error = port_create_locked(lsi, spec, ret_port, ret_info, err);
+    pthread_mutex_unlock(&mutex);
+    return error;
+}
+
+/* The batch: all or nothing. */
+static int
+dummy_ports_create(struct vswitch_lsi *lsi,
+                   const struct vswitch_port_spec *specs, size_t n,
+                   struct vswitch_port **ret_ports,
+                   struct vswitch_port_info *ret_infos, struct corch_err *err)
+{
+    pthread_mutex_lock(&mutex);
+    int error = hook_enter("ports_create", err);
+    size_t made = 0;
+    while (!error && made < n) {
+        error = port_create_locked(lsi, &specs[made], &ret_ports[made],
+                                   &ret_infos[made], err);
+        if (!error)
+            made++;
+    }
+    if (error)
+        while (made > 0)
+            port_destroy_locked(ret_ports[--made]);
     pthread_mutex_unlock(&mutex);
     return error;
 }
@@ -700,6 +741,7 @@ const struct vswitch_class vswitch_dummy_class = {
     .lsi_destroy = dummy_lsi_destroy,
     .vlinks_create = dummy_vlinks_create,
     .port_create = dummy_port_create,
+    .ports_create = dummy_ports_create,
     .sap_create = dummy_sap_create,
     .port_destroy = dummy_port_destroy,
     .rules_apply = dummy_rules_apply,

@@ -8,7 +8,10 @@
  * second call of rules_apply() from now on fail with -EIO (and leave
  * nothing behind, as the contract asks).  Hooks that can fail: "init",
  * "lsi0_open", "lsi_create", "vlinks_create", "port_create", "sap_create",
- * "rules_apply".  The environment variable CORCH_DUMMY_FAIL, read by
+ * "rules_apply", "ports_create" (the batch: one call, then one
+ * "port_create" count per port, any of which fails the whole batch).
+ * Like a real switch, port_create honours sf_netns_path / sf_ifname of a
+ * veth port (vswitch_port_info.sf_in_netns).  The environment variable CORCH_DUMMY_FAIL, read by
  * init(), does the same for the daemon: "vswitch.rules_apply:1" (a comma
  * list; "compute.*" items are for the compute dummy).
  *

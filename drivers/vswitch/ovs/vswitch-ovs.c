@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
 #include <netlink/route/addr.h>
@@ -1195,11 +1196,15 @@ add_one_port(struct vswitch_lsi *lsi, const char *name, const char *type,
     return 0;
 }
 
+/* Checks an SF port spec and makes its device: for a veth, the pair,
+ * the SF end in the SF's namespace if the spec offers one (*ret_in_netns)
+ * or next to ours as 'peer'.  On failure nothing is left. */
 static int
-ovs_port_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *spec,
-                struct vswitch_port **ret_port,
-                struct vswitch_port_info *ret_info, struct corch_err *err)
+sf_port_device(const struct vswitch_port_spec *spec, char peer[16],
+               bool *ret_in_netns, struct corch_err *err)
 {
+    peer[0] = '\0';
+    *ret_in_netns = false;
     if (!name_is_valid_ifname(spec->name))
         return corch_err_set(err, -EINVAL, NULL, "ovs: bad port name \"%s\"",
                              spec->name);
@@ -1215,26 +1220,81 @@ ovs_port_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *spec,
                                                             : "vhost-user",
                              spec->tech == VSWITCH_PORT_TAP
                              ? " with the system datapath" : "");
-    char peer[16] = "";
-    int error = 0;
-    if (spec->tech == VSWITCH_PORT_VETH) {
-        veth_peer_name(spec->name, peer, sizeof peer);
-        error = netlink_veth_create(spec->name, peer);
-        if (error)
+    if (spec->tech != VSWITCH_PORT_VETH)
+        return 0;
+    int error;
+    /* The SF end straight into the SF's namespace when the engine offers
+     * one: no device move later (docs/native-engine.md). */
+    bool in_netns = spec->sf_netns_path && spec->sf_ifname
+                    && name_is_valid_ifname(spec->sf_ifname);
+    if (in_netns) {
+        _cleanup_close_ int nsfd = open(spec->sf_netns_path,
+                                        O_RDONLY | O_CLOEXEC);
+        snprintf(peer, 16, "%s", spec->sf_ifname);
+        error = nsfd < 0 ? -errno
+                : netlink_veth_create_in_netns(spec->name, peer, nsfd);
+        if (error) {
+            peer[0] = '\0';
             return corch_err_set(err, error, NULL,
-                                 "ovs: cannot create veth %s/%s: %s",
-                                 spec->name, peer, strerror(-error));
-        /* The userspace datapath does not fill in checksums. */
-        if (!strcmp(datapath_type, "netdev")) {
-            netlink_link_tx_offload_off(spec->name);
-            netlink_link_tx_offload_off(peer);
+                                 "ovs: cannot create veth %s/%s in %s: %s",
+                                 spec->name, spec->sf_ifname,
+                                 spec->sf_netns_path, strerror(-error));
         }
+        /* The userspace datapath does not fill in checksums; the SF end
+         * is the engine's to tune, in its namespace. */
+        if (!strcmp(datapath_type, "netdev"))
+            netlink_link_tx_offload_off(spec->name);
+        *ret_in_netns = true;
+        return 0;
     }
+    veth_peer_name(spec->name, peer, 16);
+    error = netlink_veth_create(spec->name, peer);
+    if (error) {
+        corch_err_set(err, error, NULL, "ovs: cannot create veth %s/%s: %s",
+                      spec->name, peer, strerror(-error));
+        peer[0] = '\0';
+        return error;
+    }
+    /* The userspace datapath does not fill in checksums. */
+    if (!strcmp(datapath_type, "netdev")) {
+        netlink_link_tx_offload_off(spec->name);
+        netlink_link_tx_offload_off(peer);
+    }
+    return 0;
+}
+
+static const char *
+sf_port_type(const struct vswitch_port_spec *spec)
+{
+    return spec->tech == VSWITCH_PORT_VETH ? NULL
+           : spec->tech == VSWITCH_PORT_TAP ? "tap" : "internal";
+}
+
+static void
+sf_port_info(const struct vswitch_port_spec *spec, const char *peer,
+             bool in_netns, const struct vswitch_port *p,
+             struct vswitch_port_info *ret_info)
+{
+    memset(ret_info, 0, sizeof *ret_info);
+    snprintf(ret_info->sf_ifname, sizeof ret_info->sf_ifname, "%s",
+             peer[0] ? peer : spec->name);
+    ret_info->ofport = p->ofport;
+    ret_info->sf_in_netns = in_netns;
+}
+
+static int
+ovs_port_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *spec,
+                struct vswitch_port **ret_port,
+                struct vswitch_port_info *ret_info, struct corch_err *err)
+{
+    char peer[16];
+    bool in_netns;
+    int error = sf_port_device(spec, peer, &in_netns, err);
+    if (error)
+        return error;
     struct vswitch_port *p = NULL;
     pthread_mutex_lock(&db_mutex);
-    const char *type = spec->tech == VSWITCH_PORT_VETH ? NULL
-                       : spec->tech == VSWITCH_PORT_TAP ? "tap" : "internal";
-    error = add_one_port(lsi, spec->name, type, NULL,
+    error = add_one_port(lsi, spec->name, sf_port_type(spec), NULL,
                          identity("sf", spec->graph_id, spec->sf_id,
                                   spec->sf_port_id),
                          spec->tech == VSWITCH_PORT_VETH ? OVS_PORT_VETH
@@ -1248,12 +1308,104 @@ ovs_port_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *spec,
             netlink_link_delete(spec->name);
         return error;
     }
-    memset(ret_info, 0, sizeof *ret_info);
-    snprintf(ret_info->sf_ifname, sizeof ret_info->sf_ifname, "%s",
-             peer[0] ? peer : spec->name);
-    ret_info->ofport = p->ofport;
+    sf_port_info(spec, peer, in_netns, p, ret_info);
     *ret_port = p;
     return 0;
+}
+
+/* All the ports in one OVSDB transaction and one wait for ovs-vswitchd:
+ * it reconfigures every port of the node per transaction. */
+static int
+ovs_ports_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *specs,
+                 size_t n, struct vswitch_port **ret_ports,
+                 struct vswitch_port_info *ret_infos, struct corch_err *err)
+{
+    if (!n)
+        return 0;
+    char (*peers)[16] = xcalloc(n, sizeof *peers);
+    bool *in_netns = xcalloc(n, sizeof *in_netns);
+    const char **names = xcalloc(n, sizeof *names);
+    struct vswitch_port **made = xcalloc(n, sizeof *made);
+    size_t *idx = xcalloc(n, sizeof *idx);
+    const char **brs = xcalloc(n, sizeof *brs);
+    uint32_t *ofports = xcalloc(n, sizeof *ofports);
+    json_object *result = NULL;
+    size_t n_dev = 0;
+    int error = 0;
+
+    for (; n_dev < n; n_dev++) {
+        error = sf_port_device(&specs[n_dev], peers[n_dev], &in_netns[n_dev],
+                               err);
+        if (error) {
+            corch_err_prefix(err, "sf '%s' port '%s'",
+                             specs[n_dev].sf_id ? specs[n_dev].sf_id : "",
+                             specs[n_dev].sf_port_id
+                             ? specs[n_dev].sf_port_id : "");
+            goto out;
+        }
+    }
+
+    pthread_mutex_lock(&db_mutex);
+    json_object *ops = json_object_new_array();
+    json_object *elems = json_object_new_array();
+    for (size_t i = 0; i < n; i++) {
+        char tag[24], pname[24];
+        snprintf(tag, sizeof tag, "%zu", i);
+        snprintf(pname, sizeof pname, "p%zu", i);
+        ops_add_port(ops, tag, specs[i].name, sf_port_type(&specs[i]), NULL,
+                     identity("sf", specs[i].graph_id, specs[i].sf_id,
+                              specs[i].sf_port_id));
+        json_object_array_add(elems, ovsdb_named_uuid(pname));
+        names[i] = specs[i].name;
+        idx[i] = 2 * i + 1;
+        brs[i] = lsi->uuid;
+    }
+    json_object_array_add(ops, op_mutate_set("Bridge", where_uuid(lsi->uuid),
+                                             "ports", "insert", elems));
+    error = db_transact(ops, true, &result, err);
+    if (error) {
+        undo_committed(result, -1, idx, brs, n);
+        pthread_mutex_unlock(&db_mutex);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        made[i] = port_new(lsi, specs[i].name,
+                           specs[i].tech == VSWITCH_PORT_VETH
+                           ? OVS_PORT_VETH : OVS_PORT_INTERNAL);
+        result_uuid(result, 2 * i + 1, made[i]->uuid, sizeof made[i]->uuid);
+        snprintf(made[i]->veth_peer, sizeof made[i]->veth_peer, "%s",
+                 peers[i]);
+    }
+    error = fetch_ofports(names, n, ofports, err);
+    if (error) {
+        remove_port_rows(made, n);
+        for (size_t i = 0; i < n; i++)
+            port_free(made[i]);
+        pthread_mutex_unlock(&db_mutex);
+        goto out;
+    }
+    pthread_mutex_unlock(&db_mutex);
+    for (size_t i = 0; i < n; i++) {
+        made[i]->ofport = ofports[i];
+        sf_port_info(&specs[i], peers[i], in_netns[i], made[i], &ret_infos[i]);
+        ret_ports[i] = made[i];
+    }
+    LOG_DBG("%s: %zu SF ports in one transaction", lsi->name, n);
+
+out:
+    if (error)
+        for (size_t i = 0; i < n_dev; i++)
+            if (peers[i][0])
+                netlink_link_delete(specs[i].name);
+    json_object_put(result);
+    free(peers);
+    free(in_netns);
+    free(names);
+    free(made);
+    free(idx);
+    free(brs);
+    free(ofports);
+    return error;
 }
 
 /* Puts the host-stack SAP's address on its internal port and sets it up. */
@@ -1509,6 +1661,7 @@ const struct vswitch_class vswitch_ovs_class = {
     .lsi_destroy = ovs_lsi_destroy,
     .vlinks_create = ovs_vlinks_create,
     .port_create = ovs_port_create,
+    .ports_create = ovs_ports_create,
     .sap_create = ovs_sap_create,
     .port_destroy = ovs_port_destroy,
     .rules_apply = ovs_rules_apply,
