@@ -571,6 +571,7 @@ static int
 load_remote(struct repository *r)
 {
     _cleanup_free_ char *url = xasprintf("%sindex.json", r->url);
+    uint64_t t0 = time_ms();
     struct sink sink = { .fd = -1, .max = REMOTE_DOC_MAX };
     char why[CURL_ERROR_SIZE + 64];
     int error = http_get(url, &sink, REMOTE_DOC_TIMEOUT_S, why, sizeof why);
@@ -628,8 +629,8 @@ load_remote(struct repository *r)
         r->remote_files[k + 1] = NULL;
     }
     json_object_put(index);
-    LOG_INFO("repository %s: %zu new templates", r->url,
-             r->n_templates - before);
+    LOG_INFO("repository %s: %zu new templates in %llu ms", r->url,
+             r->n_templates - before, (unsigned long long) (time_ms() - t0));
     return (int) (r->n_templates - before);
 }
 
