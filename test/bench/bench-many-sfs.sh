@@ -5,8 +5,9 @@
 # match its device's source MAC (towards wan) or destination MAC (back).
 # Deploys N=100, then N=500 (target: <= 60 s on a 2-core machine), prints
 # the deploy time, the per-SF cost and where the time goes (the daemon's
-# per-step timings: resolve, schedule, network = graph-LSI + ports + vlinks,
-# compute = namespaces + ports into them + start scripts, rules), then
+# per-step timings: resolve, schedule, network = the SFs' namespaces (the
+# engine's prepare) + graph-LSI + ports + vlinks, compute = the rest of
+# create + start scripts (a pool of workers), rules), then
 # deletes the graph.  Bounded: the 500 case is skipped (with a message)
 # when the 100 case extrapolates beyond 5 minutes.
 # Usage: bench-many-sfs.sh [BUILD_DIR] [SIZES...]   (default sizes: 100 500)
@@ -135,7 +136,7 @@ for l in lines:
     if m:
         sc += float(m.group(1))
 if steps:
-    names = ["resolve", "schedule", "network (LSI, ports, vlinks)",
+    names = ["resolve", "schedule", "network (netns, ports, vlinks)",
              "compute (create + start)", "rules", "commit"]
     tot = sum(steps)
     print("  where the time goes (the daemon's step timings):")
