@@ -7,7 +7,8 @@
 # <state.dir>/images/<sha256> and verified, and carries pings; a second
 # deploy reuses the cached image (no second download); a tampered image
 # (its bytes are not what the template's sha256 says) is refused naming the
-# template and both digests, with nothing deployed and nothing cached.
+# template and both digests, with nothing deployed and nothing cached; the
+# same repository behind a self-signed HTTPS certificate is refused.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-node.sh"
 e2e_init rp52
@@ -135,4 +136,37 @@ check "the image was not downloaded again" test "$(grep -c 'GET /images/bridge.t
 api DELETE /v1/graphs/g52
 check "no SF namespace left at the end" test -z "$(sf_netns)"
 check "no graph rows left in OVSDB" oe_graph_gone g52
+
+# HTTPS is verified: the same repository behind a self-signed certificate
+# is refused (the daemon starts, with no template from it).
+if command -v openssl >/dev/null; then
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+        -keyout "$T/key.pem" -out "$T/cert.pem" >/dev/null 2>&1
+    SPORT=8453
+    ip netns exec rp52-node python3 - "$WWW" "$SPORT" "$T/cert.pem" "$T/key.pem" \
+        >"$T/https.log" 2>&1 <<'PY' &
+import functools, http.server, ssl, sys
+www, port, cert, key = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=www)
+s = http.server.HTTPServer(("127.0.0.1", port), h)
+c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+c.load_cert_chain(cert, key)
+s.socket = c.wrap_socket(s.socket, server_side=True)
+s.serve_forever()
+PY
+    e2e_on_exit "kill $!"
+    for i in $(seq 50); do
+        ip netns exec rp52-node ss -Hltn "sport = :$SPORT" | grep -q . && break
+        sleep 0.1
+    done
+    corch_stop
+    oe_corch rp52-node rp52-v1,rp52-v2 --set compute.drivers=native \
+        --set repository.path= --set repository.url="https://127.0.0.1:$SPORT/"
+    check "a self-signed HTTPS repository is refused (certificate not verified)" \
+        grep -qiE 'index.json: .*(certificate|SSL)' "$CORCH_LOG"
+    api GET /v1/node
+    check_not "and none of its templates is listed" grep -q '"bridge-native"' "$T/body"
+else
+    e2e_log "no openssl: HTTPS verification not checked"
+fi
 e2e_finish
