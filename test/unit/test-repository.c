@@ -812,6 +812,47 @@ test_expand_errors(void **state)
     graph_free(g);
 }
 
+/* 500 security SFs in a chain: 1000 SFs after the expansion.  Prints the
+ * time (a figure, never a failure). */
+static void
+test_expand_many(void **state)
+{
+    (void) state;
+    enum { N = 500 };
+    size_t size = 256 * N + 256, len = 0;
+    char *text = xmalloc(size);
+    len += (size_t) snprintf(text + len, size - len,
+                             "{\"sffg\":{\"id\":\"g\",\"SFs\":[");
+    for (int i = 0; i < N; i++)
+        len += (size_t) snprintf(text + len, size - len,
+                                 "%s{\"id\":\"s%d\",\"name\":\"security\","
+                                 TWO_PORTS "}", i ? "," : "", i);
+    len += (size_t) snprintf(text + len, size - len, "],\"flowrules\":[");
+    for (int i = 0; i + 1 < N; i++)
+        len += (size_t) snprintf(text + len, size - len,
+                                 "%s{\"id\":\"c%d\",\"match\":{\"port_in\":"
+                                 "\"sf:s%d:b\"},\"actions\":{\"output_to_port\":"
+                                 "\"sf:s%d:a\"}}", i ? "," : "", i, i, i + 1);
+    snprintf(text + len, size - len, "]}}");
+    struct graph *g = NULL, *f = NULL;
+    struct corch_err err = { .path = "", .msg = "" };
+    assert_int_equal(graph_parse(text, strlen(text), 64, NULL, &g, &err), 0);
+    free(text);
+    uint64_t t0 = time_ns();
+    assert_int_equal(expand_graph(g, &f, &err), 0);
+    uint64_t t1 = time_ns();
+    assert_int_equal(f->n_sfs, 2 * N);
+    assert_int_equal(f->n_flowrules, (N - 1) + 2 * N);
+    char buf[256];
+    rule_text(f, "c0", buf, sizeof buf);
+    assert_string_equal(buf, "sf:s0.nat:b -> sf:s1.fw:a");
+    printf("# expand: %d security SFs -> %zu SFs, %zu rules in %.1f ms "
+           "(%.1f us per subgraph SF)\n", N, f->n_sfs, f->n_flowrules,
+           (double) (t1 - t0) / 1e6, (double) (t1 - t0) / 1e3 / N);
+    graph_free(f);
+    graph_free(g);
+}
+
 int
 main(void)
 {
@@ -826,6 +867,7 @@ main(void)
         cmocka_unit_test(test_expand_stitch),
         cmocka_unit_test(test_expand_nested),
         cmocka_unit_test(test_expand_errors),
+        cmocka_unit_test(test_expand_many),
     };
     int failed = 0;
     if (setup(NULL))
