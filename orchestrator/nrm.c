@@ -686,8 +686,9 @@ static int
 apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *asked,
       bool *rejected, struct corch_err *err)
 {
-    /* Step 0: SFs that take subgraph templates are replaced by their
-     * parts; everything below works on the flattened graph. */
+    /* Before anything: SFs that take subgraph templates are replaced by
+     * their parts (resolver_expand); everything below works on the
+     * flattened graph, 'asked' is what the client sent. */
     struct nrm_resources res;
     nrm_resources(nrm, &res);
     struct resolver_env env = {

@@ -498,11 +498,15 @@ resolve_one(const struct resolver_env *env, const struct graph *g, size_t i,
             return corch_err_set(err, -ENOPKG, path,
                                  "sf '%s': template '%s' not found", sf->id,
                                  sf->template_id);
-        if (t->subgraph)
+        if (t->subgraph && t->n_ports < sf->n_ports)
             return corch_err_set(err, -ENOPKG, path,
-                                 "sf '%s': template '%s' is a subgraph "
-                                 "(resolver_expand() was not called, or it "
-                                 "has too few ports)", sf->id, t->id);
+                                 "sf '%s': template '%s' is a subgraph with "
+                                 "%zu ports, the SF uses %zu", sf->id, t->id,
+                                 t->n_ports, sf->n_ports);
+        if (t->subgraph)        /* resolver_expand() was not called. */
+            return corch_err_set(err, -ENOPKG, path,
+                                 "sf '%s': template '%s' is a subgraph, not "
+                                 "expanded", sf->id, t->id);
         check_fit(env, sf, t, memory_free, why, sizeof why);
         if (why[0])
             return corch_err_set(err, -ENOPKG, path, "sf '%s': %s: %s",
