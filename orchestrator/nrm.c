@@ -864,6 +864,31 @@ out:
     return error;
 }
 
+/* The workers of a graph's delete: each destroys SFs until none is left
+ * (a destroy waits on the kernel and on processes to go: they overlap). */
+struct undeploy_pool {
+    struct nrm *nrm;
+    struct nrm_sf **sfs;        /* The SFs to destroy. */
+    size_t n;
+    pthread_mutex_t mutex;      /* Protects 'next'. */
+    size_t next;                /* Next SF to take. */
+};
+
+static void *
+undeploy_worker(void *arg)
+{
+    struct undeploy_pool *up = arg;
+    for (;;) {
+        pthread_mutex_lock(&up->mutex);
+        size_t i = up->next++;
+        pthread_mutex_unlock(&up->mutex);
+        if (i >= up->n)
+            return NULL;
+        nrm_sf_undeploy(up->nrm, up->sfs[i]);
+        nrm_sf_free(up->sfs[i]);
+    }
+}
+
 /* Removes everything deployed for 'ng' (its SFs, then its network). */
 static void
 undeploy(struct nrm *nrm, struct nrm_graph *ng)
@@ -877,10 +902,20 @@ undeploy(struct nrm *nrm, struct nrm_graph *ng)
     ng->n_sfs = 0;
     ng->net = NULL;
     pthread_mutex_unlock(&nrm->mutex);
-    for (size_t i = n; i-- > 0;) {
-        nrm_sf_undeploy(nrm, sfs[i]);
-        nrm_sf_free(sfs[i]);
-    }
+    struct undeploy_pool up = { .nrm = nrm, .sfs = sfs, .n = n };
+    pthread_mutex_init(&up.mutex, NULL);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t workers = cores > 0 ? (size_t) cores * 2 : 2, started = 0;
+    pthread_t tids[16];
+    if (workers > ARRAY_SIZE(tids))
+        workers = ARRAY_SIZE(tids);
+    for (; n > 1 && started < workers && started < n; started++)
+        if (pthread_create(&tids[started], NULL, undeploy_worker, &up))
+            break;
+    undeploy_worker(&up);       /* This thread helps (or does it all). */
+    for (size_t k = 0; k < started; k++)
+        pthread_join(tids[k], NULL);
+    pthread_mutex_destroy(&up.mutex);
     free(sfs);
     netmgr_graph_teardown(net);
 }
