@@ -782,7 +782,9 @@ apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *asked,
         corch_err_prefix(err, "step 3 (network)");
         goto undo;
     }
+    uint64_t t_prep = time_ns();
     error = prepare_sfs(nrm, ng, &p, err);
+    t_prep = time_ns() - t_prep;
     if (error)
         goto undo;
     error = netmgr_txn_build(p.txn, p.techs, p.places, err);
@@ -844,11 +846,13 @@ apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *asked,
     error = 0;
     ts[6] = time_ns();
     LOG_DBG("graph %s: %zu SFs, %zu flowrules: resolve %llu us, schedule "
-            "%llu us, network %llu us, compute %llu us, rules %llu us, "
-            "commit %llu us", ng->id, n, g->n_flowrules,
+            "%llu us, network %llu us (SF namespaces %llu us), compute "
+            "%llu us, rules %llu us, commit %llu us", ng->id, n,
+            g->n_flowrules,
             (unsigned long long) (ts[1] - ts[0]) / 1000,
             (unsigned long long) (ts[2] - ts[1]) / 1000,
             (unsigned long long) (ts[3] - ts[2]) / 1000,
+            (unsigned long long) t_prep / 1000,
             (unsigned long long) (ts[4] - ts[3]) / 1000,
             (unsigned long long) (ts[5] - ts[4]) / 1000,
             (unsigned long long) (ts[6] - ts[5]) / 1000);

@@ -118,12 +118,22 @@ import re, sys
 log, n, from_line = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 lines = open(log, errors="replace").read().splitlines()[from_line:]
 steps = None
+ovs = None
+prep = 0
 for l in lines:
     m = re.search(r"(\d+) SFs, (\d+) flowrules: resolve (\d+) us, schedule "
-                  r"(\d+) us, network (\d+) us, compute (\d+) us, rules "
-                  r"(\d+) us, commit (\d+) us", l)
+                  r"(\d+) us, network (\d+) us \(SF namespaces (\d+) us\), "
+                  r"compute (\d+) us, rules (\d+) us, commit (\d+) us", l)
     if m:
-        steps = [int(x) for x in m.groups()[2:]]
+        v = [int(x) for x in m.groups()[2:]]
+        steps = v[:3] + v[4:]
+        prep = v[3]
+    m = re.search(r"(\d+) SF ports: devices ([\d.]+) ms, one OVSDB "
+                  r"transaction \(with ovs-vswitchd's reconfiguration\) "
+                  r"([\d.]+) ms, port numbers ([\d.]+) ms", l)
+    if m:
+        ovs = (int(m.group(1)), float(m.group(2)), float(m.group(3)),
+               float(m.group(4)))
 ns = pt = pk = sc = 0.0
 k = 0
 for l in lines:
@@ -143,12 +153,23 @@ if steps:
     for nm, us in zip(names, steps):
         print("    %-30s %9.2f s  %6.1f%%  %7.2f ms/SF"
               % (nm, us / 1e6, 100.0 * us / max(tot, 1), us / 1e3 / n))
+        if nm.startswith("network"):
+            print("      %-28s %9.2f s           %7.2f ms/SF"
+                  % ("SF namespaces (prepare)", prep / 1e6, prep / 1e3 / n))
+            if ovs:
+                print("      %-28s %9.2f s           %7.2f ms/SF"
+                      % ("%d veth pairs" % ovs[0], ovs[1] / 1e3,
+                         ovs[1] / n))
+                print("      %-28s %9.2f s           %7.2f ms/SF"
+                      % ("OVSDB transaction (1)", ovs[2] / 1e3, ovs[2] / n))
+                print("      %-28s %9.2f s           %7.2f ms/SF"
+                      % ("port numbers", ovs[3] / 1e3, ovs[3] / n))
 else:
     print("  (no step timings in the log)")
 if k:
     print("  compute, summed over the %d SFs (CPU-time-like: overlaps when "
           "SFs start in parallel):" % k)
-    for nm, ms in (("package + config", pk), ("namespaces", ns),
+    for nm, ms in (("package + config", pk), ("namespaces (in step 3)", ns),
                    ("ports into namespaces", pt), ("start scripts", sc)):
         print("    %-30s %9.2f s           %7.2f ms/SF" % (nm, ms / 1e3,
                                                           ms / k))
