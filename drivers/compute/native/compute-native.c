@@ -958,11 +958,36 @@ sf_new(const char *instance)
     return sf;
 }
 
+/* A namespace of this instance's name left by an earlier run of c-orch
+ * (graphs stay deployed across a restart, and the restart deploys them
+ * again): its processes are killed and it is removed, so the instance is
+ * recreated from a known state.  The name carries this node's tag, so it
+ * can only be ours. */
+static void
+sf_netns_reclaim(struct compute_sf *sf)
+{
+    struct stat st;
+    if (stat(sf->netns_path, &st) < 0)
+        return;
+    LOG_WARN("%s: left by an earlier run; recreating the instance",
+             sf->netns_path);
+    sf->netns_dev = st.st_dev;
+    sf->netns_ino = st.st_ino;
+    netns_kill_all(sf, 1000);
+    netns_unbind(sf->netns_path);
+    sf->netns_dev = 0;
+    sf->netns_ino = 0;
+}
+
 /* Creates the SF's namespace.  On failure nothing is left. */
 static int
 sf_netns_create(struct compute_sf *sf, struct corch_err *err)
 {
     int r = netns_create(sf->netns_path, &sf->netns_fd, err);
+    if (r == -EEXIST) {
+        sf_netns_reclaim(sf);
+        r = netns_create(sf->netns_path, &sf->netns_fd, err);
+    }
     if (r < 0)
         return r;
     struct stat st;

@@ -1054,6 +1054,56 @@ ovs_lsi_destroy(struct vswitch_lsi *lsi)
     pthread_mutex_unlock(&db_mutex);
 }
 
+/* Vlink names carry the node's tag and the graph's number: a port of such
+ * a name on 'a' (LSI-0) is the end of a vlink that an earlier run of
+ * c-orch left (its graph-LSI was replaced by lsi_create on the restart's
+ * redeploy).  Removes those ports so that the names are free.  db_mutex
+ * held.  Best effort: a failure shows up as the insert's error. */
+static void
+drop_leftover_vlink_ends(struct vswitch_lsi *a, char (*names)[2][16], size_t n)
+{
+    json_object *ops = json_object_new_array();
+    for (size_t i = 0; i < n; i++) {
+        json_object *sel = op_new("select", "Port");
+        json_object_object_add(sel, "where",
+                               ovsdb_where_eq("name",
+                                              json_object_new_string(names[i][0])));
+        json_object *cols = json_object_new_array();
+        json_object_array_add(cols, json_object_new_string("_uuid"));
+        json_object_object_add(sel, "columns", cols);
+        json_object_array_add(ops, sel);
+    }
+    json_object *result = NULL;
+    struct corch_err err = { 0 };
+    if (db_transact(ops, false, &result, &err) || !result) {
+        json_object_put(result);
+        return;
+    }
+    json_object *elems = json_object_new_array();
+    for (size_t i = 0; i < n; i++) {
+        json_object *rows, *u;
+        if (!json_object_object_get_ex(json_object_array_get_idx(result, i),
+                                       "rows", &rows))
+            continue;
+        json_object *row = json_object_array_get_idx(rows, 0);
+        if (row && json_object_object_get_ex(row, "_uuid", &u)
+            && ovsdb_uuid_str(u)) {
+            LOG_WARN("removing leftover vlink end %s", names[i][0]);
+            json_object_array_add(elems, ovsdb_uuid(ovsdb_uuid_str(u)));
+        }
+    }
+    json_object_put(result);
+    if (!json_object_array_length(elems)) {
+        json_object_put(elems);
+        return;
+    }
+    ops = json_object_new_array();
+    json_object_array_add(ops, op_mutate_set("Bridge", where_uuid(a->uuid),
+                                             "ports", "delete", elems));
+    if (db_transact(ops, false, NULL, &err))
+        LOG_WARN("could not remove leftover vlink ends: %s", err.msg);
+}
+
 static int
 ovs_vlinks_create(struct vswitch_lsi *a, struct vswitch_lsi *b, size_t n,
                   const char *name_prefix, struct vswitch_port **ret_a,
@@ -1072,6 +1122,7 @@ ovs_vlinks_create(struct vswitch_lsi *a, struct vswitch_lsi *b, size_t n,
         }
     }
     pthread_mutex_lock(&db_mutex);
+    drop_leftover_vlink_ends(a, names, n);
     json_object *ops = json_object_new_array();
     json_object *ea = json_object_new_array(), *eb = json_object_new_array();
     for (size_t i = 0; i < n; i++) {
@@ -1223,6 +1274,13 @@ sf_port_device(const struct vswitch_port_spec *spec, char peer[16],
     if (spec->tech != VSWITCH_PORT_VETH)
         return 0;
     int error;
+    /* Port names carry the node's tag: a device of that name is one an
+     * earlier run of c-orch left (graphs stay deployed across a restart,
+     * which deploys them again).  Replace it. */
+    if (netlink_link_exists(spec->name)) {
+        LOG_WARN("replacing leftover device %s", spec->name);
+        netlink_link_delete(spec->name);
+    }
     /* The SF end straight into the SF's namespace when the engine offers
      * one: no device move later (docs/native-engine.md). */
     bool in_netns = spec->sf_netns_path && spec->sf_ifname
