@@ -109,8 +109,15 @@ compute_engines_init(const struct corch_config *cfg, struct corch_err *err)
     for (size_t i = 0; i < n && !error; i++) {
         const struct compute_class *class = compute_lookup(names[i]);
         if (!class) {
-            error = corch_err_set(err, -EINVAL, "compute.drivers",
-                                  "compute.drivers: unknown engine \"%s\"",
+            bool planned = !strcmp(names[i], "docker")
+                           || !strcmp(names[i], "kvm")
+                           || !strcmp(names[i], "dpdk");
+            error = corch_err_set(err, planned ? -EOPNOTSUPP : -EINVAL,
+                                  "compute.drivers",
+                                  planned ? "compute.drivers: engine \"%s\" is "
+                                            "not supported yet (README.md)"
+                                          : "compute.drivers: unknown engine "
+                                            "\"%s\"",
                                   names[i]);
             break;
         }

@@ -171,10 +171,7 @@ main(int argc, char *argv[])
         goto out;
     }
     if ((r = nrm_create(&cfg, store, &nrm, &err)) < 0) {
-        LOG_ERR("node resource manager: %s%s%s", err.msg,
-                err.path[0] ? " (key " : "", err.path[0] ? err.path : "");
-        if (err.path[0])
-            fputs(")\n", stderr);
+        LOG_ERR("node resource manager: %s", err.msg);
         goto out;
     }
     if ((r = bus_create(&cfg, nrm, &bus, &err)) < 0) {

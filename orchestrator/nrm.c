@@ -1464,9 +1464,14 @@ nrm_create(const struct corch_config *cfg, struct store *store,
     compute_register_all();
     nrm->vs = vswitch_lookup(cfg->vswitch_driver);
     if (!nrm->vs) {
-        error = corch_err_set(err, -EINVAL, "vswitch.driver",
-                              "vswitch.driver: unknown driver \"%s\"",
-                              cfg->vswitch_driver ? cfg->vswitch_driver : "");
+        const char *d = cfg->vswitch_driver ? cfg->vswitch_driver : "";
+        bool planned = !strcmp(d, "ovs-dpdk") || !strcmp(d, "dpswitch");
+        error = corch_err_set(err, planned ? -EOPNOTSUPP : -EINVAL,
+                              "vswitch.driver",
+                              planned ? "vswitch.driver: driver \"%s\" is not "
+                                        "supported yet (README.md)"
+                                      : "vswitch.driver: unknown driver \"%s\"",
+                              d);
         goto fail;
     }
     if (nrm->vs->init) {
