@@ -477,6 +477,8 @@ struct netmgr_graph {
     size_t n_hints;
     struct vswitch_rule *rules[2]; /* Installed: [NETMGR_LSI0], [GRAPH]. */
     size_t n_rules[2];          /* Entries in 'rules'. */
+    bool lsi0_flushed;          /* LSI-0 rid of rules an earlier run left
+                                 * under this graph's number. */
 };
 
 struct netmgr_txn {
@@ -1338,6 +1340,23 @@ netmgr_txn_rules(struct netmgr_txn *t, struct corch_err *err)
     concretise(t, NETMGR_GRAPH_LSI, t->split->glsi, t->split->n_glsi,
                &t->rules[NETMGR_GRAPH_LSI]);
     t->n_rules[NETMGR_GRAPH_LSI] = t->split->n_glsi;
+
+    /* Before this graph's first rules reach LSI-0: rules an earlier run of
+     * c-orch left there under the same graph number (a restart deploys
+     * the graphs again; their vlinks may get new port numbers) must not
+     * linger, forwarding from ports that are now someone else's. */
+    if (!ng->lsi0_flushed && !ng->n_rules[NETMGR_LSI0]
+        && ng->nm->vs->rules_flush) {
+        uint64_t bits = (uint64_t) ng->number << 32;
+        int error = ng->nm->vs->rules_flush(side_lsi(t, NETMGR_LSI0), bits,
+                                            UINT64_C(0xffffffff00000000),
+                                            err);
+        if (error) {
+            corch_err_prefix(err, "LSI-0 (flush of earlier rules)");
+            return error;
+        }
+        ng->lsi0_flushed = true;
+    }
 
     /* The graph-LSI first, so that traffic LSI-0 lets in finds its way. */
     static const int order[] = { NETMGR_GRAPH_LSI, NETMGR_LSI0 };

@@ -213,6 +213,16 @@ struct vswitch_class {
      * tunnel support...).  Used in the node description.  May be NULL
      * (everything supported). */
     bool (*sap_supported)(enum graph_sap_type);
+
+    /* Deletes every rule of the LSI whose cookie equals 'cookie' in the
+     * bits set in 'mask', and returns once the switch has done it.  The
+     * network manager calls it on LSI-0 before a graph's first rules go
+     * there, so that rules an earlier run of c-orch left under the same
+     * graph number (a restart deploys the graphs again over what the
+     * switch kept) cannot linger with stale ports.  May be NULL: a switch
+     * that keeps no rules across a restart of c-orch. */
+    int (*rules_flush)(struct vswitch_lsi *, uint64_t cookie, uint64_t mask,
+                       struct corch_err *err);
 };
 
 #endif

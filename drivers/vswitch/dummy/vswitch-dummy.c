@@ -36,7 +36,7 @@ struct vswitch_lsi {
 /* The hooks that can be told to fail, with their counters. */
 static const char *const hooks[] = {
     "init", "lsi0_open", "lsi_create", "vlinks_create", "port_create",
-    "sap_create", "rules_apply", "ports_create",
+    "sap_create", "rules_apply", "ports_create", "rules_flush",
 };
 enum { N_HOOKS = ARRAY_SIZE(hooks) };
 
@@ -563,6 +563,26 @@ check_rule(const struct vswitch_lsi *lsi, const struct vswitch_rule *r,
 }
 
 static int
+dummy_rules_flush(struct vswitch_lsi *lsi, uint64_t cookie, uint64_t mask,
+                  struct corch_err *err)
+{
+    pthread_mutex_lock(&mutex);
+    int error = hook_enter("rules_flush", err);
+    if (!error) {
+        size_t j = 0;
+        for (size_t i = 0; i < lsi->n_rules; i++) {
+            if ((lsi->rules[i].cookie & mask) == (cookie & mask))
+                rule_free_actions(&lsi->rules[i]);
+            else
+                lsi->rules[j++] = lsi->rules[i];
+        }
+        lsi->n_rules = j;
+    }
+    pthread_mutex_unlock(&mutex);
+    return error;
+}
+
+static int
 dummy_rules_apply(struct vswitch_lsi *lsi, const struct vswitch_rule_batch *b,
                   struct corch_err *err)
 {
@@ -745,5 +765,6 @@ const struct vswitch_class vswitch_dummy_class = {
     .sap_create = dummy_sap_create,
     .port_destroy = dummy_port_destroy,
     .rules_apply = dummy_rules_apply,
+    .rules_flush = dummy_rules_flush,
     .sap_supported = NULL,
 };

@@ -484,6 +484,24 @@ flush_flows(struct vswitch_lsi *lsi, struct corch_err *err)
 /* ------------------------------------------------------------- hooks --- */
 
 static int
+ovs_rules_flush(struct vswitch_lsi *lsi, uint64_t cookie, uint64_t mask,
+                struct corch_err *err)
+{
+    struct ofp_flow f = { .command = OFPFC_DELETE, .table_id = 0xff,
+                          .cookie = cookie, .cookie_mask = mask };
+    size_t failed;
+    struct ofconn_result res;
+    pthread_mutex_lock(&lsi->of_mutex);
+    int error = of_apply(lsi, &f, 1, &failed, &res, err);
+    pthread_mutex_unlock(&lsi->of_mutex);
+    if (error == -EPROTO)
+        corch_err_set(err, error, NULL, "ovs: rule flush refused: %s/%s",
+                      ofp_error_type_name(res.error.type),
+                      ofp_error_code_name(res.error.type, res.error.code));
+    return error;
+}
+
+static int
 ovs_init(const struct corch_config *cfg, struct corch_err *err)
 {
     const char *remote = cfg->vswitch_ovsdb && *cfg->vswitch_ovsdb
@@ -1729,6 +1747,7 @@ const struct vswitch_class vswitch_ovs_class = {
     .sap_create = ovs_sap_create,
     .port_destroy = ovs_port_destroy,
     .rules_apply = ovs_rules_apply,
+    .rules_flush = ovs_rules_flush,
     .sap_supported = ovs_sap_supported,
 };
 
