@@ -17,4 +17,7 @@ ovs_start
 ip link add cb-v1 type veth peer name cb-v1p
 ip link add cb-v2 type veth peer name cb-v2p
 for i in cb-v1 cb-v1p cb-v2 cb-v2p; do ip link set "$i" up; done
-OVS_RUNDIR=$OVS_DIR "$BENCH" "$OVSDB" cb-v1 cb-v2 "${1:-100}"
+# test/run-all.sh passes the build directory as $1: rounds only if numeric.
+rounds=${1:-100}
+[[ $rounds =~ ^[0-9]+$ ]] || rounds=100
+OVS_RUNDIR=$OVS_DIR "$BENCH" "$OVSDB" cb-v1 cb-v2 "$rounds"
