@@ -4,7 +4,8 @@
 #                                     vSwitch and c-orch on 127.0.0.1:8080
 #   sudo contrib/quickstart.sh test   install, build, run the whole test
 #                                     suite (unit + end-to-end + benchmarks)
-# Other verbs: deps (install only), build (build only).
+# Other verbs: deps (install only), build (build only), clean (stop the
+# private OVS, remove the two hosts and the quick start's state).
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -85,7 +86,8 @@ Try it (in another terminal):
   curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:8080/v1/graphs/example/status
   curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:8080/v1/node
   ip netns exec qs-a ping -c 3 10.0.0.2       # host a -> host b through the graph
-Stop with Ctrl-C (deployed graphs stay in OVS; the next start finds them).
+Stop with Ctrl-C (deployed graphs stay in OVS; the next start finds them);
+remove everything with: $0 clean
 EOT
     CORCH_ADMIN_PASSWORD=$pw exec "$TOP/build/orchestrator/c-orch" --foreground \
         --set rest.address=127.0.0.1 --set rest.port=8080 \
@@ -93,6 +95,32 @@ EOT
         --set vswitch.driver="$QS_VSWITCH" --set vswitch.ovsdb="unix:$dir/ovs/db.sock" \
         --set compute.drivers="$QS_ENGINES" --set bus.endpoint=tcp://127.0.0.1:5555 \
         --set vswitch.interfaces=veth-a,veth-b
+}
+
+# Removes what `run` left: the private OVS, the two hosts, the state.
+clean() {
+    local dir=${CORCH_QUICKSTART_DIR:-/tmp/c-orch-quickstart} f
+    for f in "$dir/ovs/ovs-vswitchd.pid" "$dir/ovs/ovsdb-server.pid"; do
+        [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
+    done
+    for n in a b; do
+        ip netns del "qs-$n" 2>/dev/null || true
+        ip link del "veth-$n" 2>/dev/null || true
+    done
+    ip netns list 2>/dev/null | awk '{print $1}' | grep '^corch-' | while read -r ns; do
+        ip netns pids "$ns" 2>/dev/null | xargs -r kill -9
+        ip netns del "$ns" 2>/dev/null || true
+    done
+    # The userspace datapath's tap stays after ovs-vswitchd: remove it
+    # unless another ovs-vswitchd of this namespace still uses it.
+    sleep 0.5
+    local self mine=0 p
+    self=$(readlink /proc/self/ns/net)
+    for p in $(pgrep -x ovs-vswitchd); do
+        [ "$(readlink "/proc/$p/ns/net" 2>/dev/null)" = "$self" ] && mine=1
+    done
+    [ "$mine" = 0 ] && ip link del ovs-netdev 2>/dev/null || true
+    rm -rf "$dir"
 }
 
 # What the quick start runs with.
@@ -104,5 +132,6 @@ deps) deps ;;
 build) deps; build ;;
 run) deps; build; run ;;
 test) deps; build; exec "$TOP/test/run-all.sh" ;;
-*) echo "usage: $0 run|test|deps|build" >&2; exit 2 ;;
+clean) clean ;;
+*) echo "usage: $0 run|test|deps|build|clean" >&2; exit 2 ;;
 esac
