@@ -30,7 +30,7 @@ broker_start() {
     "$BROKER" --frontend "tcp://127.0.0.1:$FRONT" --backend "tcp://127.0.0.1:$BACK" \
         >>"$T/broker.log" 2>&1 &
     BROKER_PID=$!
-    e2e_on_exit "kill $BROKER_PID"
+    e2e_on_exit "kill $BROKER_PID; sleep 0.3; kill -9 $BROKER_PID"
     local i
     for i in $(seq 50); do grep -q "subscribers ->" "$T/broker.log" 2>/dev/null && break; sleep 0.05; done
 }
