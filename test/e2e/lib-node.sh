@@ -30,7 +30,7 @@ oe_corch_exec() { exec ip netns exec "$OE_NS" "$OE_REAL_BIN" "$@"; }
 oe_node() {
     local ns=$1 i
     ip netns add "$ns" || { fail "create namespace $ns"; e2e_finish; }
-    e2e_on_exit "ip netns del '$ns'"
+    e2e_on_exit "ip netns pids '$ns' | xargs -r kill -9; ip netns del '$ns'"
     ip -n "$ns" link set lo up
     OVS_DIR=$T/$ns; mkdir -p "$OVS_DIR"
     export OVS_RUNDIR=$OVS_DIR OVS_DBDIR=$OVS_DIR OVS_LOGDIR=$OVS_DIR

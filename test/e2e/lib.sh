@@ -108,7 +108,7 @@ ovs_stop() {
 ns_host() {
     local ns=$1 out=$2 cidr=$3 mac=${4:-}
     ip netns add "$ns"
-    e2e_on_exit "ip netns del '$ns'"
+    e2e_on_exit "ip netns pids '$ns' | xargs -r kill -9; ip netns del '$ns'"
     ip link add "$out" type veth peer name "$out-p"
     e2e_on_exit "ip link del '$out'"
     ip link set "$out-p" netns "$ns"
