@@ -2,7 +2,8 @@
 # fragment, included here.
 orchestrator_liborch_a_SOURCES += \
 	drivers/vswitch/vswitch-provider.h \
-	drivers/compute/compute-provider.h
+	drivers/compute/compute-provider.h \
+	drivers/common/dummy-faults.c drivers/common/dummy-faults.h
 
 include drivers/vswitch/dummy/automake.mk
 include drivers/compute/dummy/automake.mk

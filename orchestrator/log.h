@@ -36,7 +36,8 @@ struct log_ratelimit {
 /* Returns nonzero if a message may be emitted now; reports drops. */
 int log_ratelimit_ok(struct log_ratelimit *, const char *module);
 
-#define LOG_MODULE(NAME) static const char *const log_module_ = #NAME
+#define LOG_MODULE(NAME) \
+    static const char *const log_module_ __attribute__((unused)) = #NAME
 
 #define LOG_ERR(...)  log_msg(LOG_LEVEL_ERR, log_module_, __VA_ARGS__)
 #define LOG_WARN(...) log_msg(LOG_LEVEL_WARN, log_module_, __VA_ARGS__)

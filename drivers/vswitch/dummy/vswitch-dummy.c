@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/dummy-faults.h"
 #include "log.h"
 
 LOG_MODULE(vswitch_dummy);
@@ -43,78 +44,38 @@ enum { N_HOOKS = ARRAY_SIZE(hooks) };
 /* All state behind one lock: the dummy is for tests, not for speed. */
 static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
 static struct vswitch_lsi *lsis;        /* LSI-0 included. */
-static unsigned int calls[N_HOOKS];
-static unsigned int fail_at[N_HOOKS];   /* Absolute call number, 0 none. */
 
-static int
-hook_index(const char *hook)
-{
-    for (size_t i = 0; i < N_HOOKS; i++)
-        if (!strcmp(hooks[i], hook))
-            return (int) i;
-    return -1;
-}
+/* Call counters and failure injection (drivers/common/dummy-faults.h). */
+static unsigned int calls[N_HOOKS];
+static unsigned int fail_at[N_HOOKS];
+static struct dummy_faults faults = {
+    .who = "dummy vswitch", .env_prefix = "vswitch.", .hooks = hooks, .n = N_HOOKS,
+    .calls = calls, .fail_at = fail_at,
+};
 
 /* Counts a call of 'hook' and says whether it must fail.  Mutex held. */
 static int
 hook_enter(const char *hook, struct corch_err *err)
 {
-    int i = hook_index(hook);
-    calls[i]++;
-    if (fail_at[i] && calls[i] == fail_at[i]) {
-        fail_at[i] = 0;
-        return corch_err_set(err, -EIO, NULL,
-                             "dummy vswitch: injected failure in %s", hook);
-    }
-    return 0;
+    return dummy_faults_enter(&faults, hook, err);
 }
 
 int
 vswitch_dummy_fail_at(const char *hook, unsigned int nth)
 {
     pthread_mutex_lock(&mutex);
-    int i = hook_index(hook);
-    if (i >= 0)
-        fail_at[i] = nth ? calls[i] + nth : 0;
+    int r = dummy_faults_fail_at(&faults, hook, nth);
     pthread_mutex_unlock(&mutex);
-    return i >= 0 ? 0 : -EINVAL;
+    return r;
 }
 
 unsigned int
 vswitch_dummy_calls(const char *hook)
 {
     pthread_mutex_lock(&mutex);
-    int i = hook_index(hook);
-    unsigned int n = i >= 0 ? calls[i] : 0;
+    unsigned int n = dummy_faults_calls(&faults, hook);
     pthread_mutex_unlock(&mutex);
     return n;
-}
-
-/* Applies the "vswitch.*" items of CORCH_DUMMY_FAIL. */
-static void
-apply_env_failures(void)
-{
-    const char *env = getenv("CORCH_DUMMY_FAIL");
-    if (!env || !*env)
-        return;
-    _cleanup_free_ char *copy = xstrdup(env);
-    char *save = NULL;
-    for (char *item = strtok_r(copy, ", ", &save); item;
-         item = strtok_r(NULL, ", ", &save)) {
-        if (strncmp(item, "vswitch.", 8))
-            continue;
-        char *colon = strchr(item, ':');
-        unsigned int nth = 1;
-        if (colon) {
-            *colon = '\0';
-            nth = (unsigned int) strtoul(colon + 1, NULL, 10);
-        }
-        if (vswitch_dummy_fail_at(item + 8, nth) < 0)
-            LOG_WARN("CORCH_DUMMY_FAIL: unknown hook \"%s\"", item);
-        else
-            LOG_INFO("will fail call %u of %s (CORCH_DUMMY_FAIL)", nth,
-                     item + 8);
-    }
 }
 
 static struct vswitch_lsi *
@@ -324,8 +285,8 @@ lsi_new(const char *name, const char *graph_id, bool learning, bool is_lsi0)
 static int
 dummy_init(const struct corch_config *cfg, struct corch_err *err)
 {
-    apply_env_failures();
     pthread_mutex_lock(&mutex);
+    dummy_faults_from_env(&faults);
     int error = hook_enter("init", err);
     pthread_mutex_unlock(&mutex);
     return error;
