@@ -290,8 +290,13 @@ main(int argc, char **argv)
                "p99 %.2f ms\n", what[k], a50[k], a99[k]);
         printf("(b) ovs-vsctl/ovs-ofctl, same operations:       p50 %.2f ms, "
                "p99 %.2f ms\n", b50[k], b99[k]);
-        printf("    ratio (b)/(a) at p50: %.1fx   (target >= 5x)\n",
-               b50[k] / a50[k]);
+        /* Issue 3's ratio target is for a bridge and two flows (k = 0,
+         * and bench-ovs-deploy.sh through the REST API); with ports that
+         * have devices ovs-vswitchd's own port set-up dominates both. */
+        printf("    ratio (b)/(a) at p50: %.1fx   (%s)\n", b50[k] / a50[k],
+               k == 0 ? "target >= 5x"
+                      : "no target: ovs-vswitchd's port set-up, ~25 ms a "
+                        "port, dominates both");
     }
     printf("(d) empty graph on LSI-0: 2 rules added + deleted: p50 %.2f ms, "
            "p99 %.2f ms   (target deploy+delete p50 <= 10 ms)\n", d50, d99);
