@@ -487,6 +487,10 @@ struct netmgr_txn {
     bool lsi_created;           /* The graph-LSI was made by this txn. */
     struct nm_sf **sfs;         /* Per SF of 'g'. */
     bool *sf_fresh;             /* Made by this txn. */
+    struct nm_sf **sf_prev;     /* Per SF of 'g': the deployed entry it
+                                 * reshapes (the same SF with ports added
+                                 * or removed at the end: the kept ports
+                                 * are shared), or NULL. */
     struct nm_sap **saps;       /* Per SAP of 'g'. */
     bool *sap_fresh;            /* Made by this txn. */
     struct nm_vlink *vlinks;    /* split->plan.n or more (old ones). */
@@ -785,6 +789,7 @@ txn_free(struct netmgr_txn *t)
 {
     free(t->sfs);
     free(t->sf_fresh);
+    free(t->sf_prev);
     free(t->saps);
     free(t->sap_fresh);
     free(t->vlinks);
@@ -877,6 +882,13 @@ undo_prepare(struct netmgr_txn *t)
         if (t->sf_fresh[i] && t->sfs[i]) {
             destroy_sf_ports(ng, t->sfs[i]);
             nm_sf_free(t->sfs[i]);
+        } else if (t->sf_prev[i] && t->sfs[i]) {
+            /* Only the ports this txn added; the others are the old SF's. */
+            struct nm_sf *s = t->sfs[i];
+            for (size_t j = t->sf_prev[i]->n_ports; j < s->n_ports; j++)
+                if (s->ports[j])
+                    vs->port_destroy(s->ports[j]);
+            nm_sf_free(s);
         }
     }
     for (size_t i = t->g->n_saps; i-- > 0;) {
@@ -903,6 +915,7 @@ netmgr_txn_begin(struct netmgr_graph *ng, const struct graph *g,
     t->g = g;
     t->sfs = xcalloc(g->n_sfs, sizeof *t->sfs);
     t->sf_fresh = xcalloc(g->n_sfs, sizeof *t->sf_fresh);
+    t->sf_prev = xcalloc(g->n_sfs + 1, sizeof *t->sf_prev);
     t->saps = xcalloc(g->n_saps, sizeof *t->saps);
     t->sap_fresh = xcalloc(g->n_saps, sizeof *t->sap_fresh);
 
@@ -913,6 +926,34 @@ netmgr_txn_begin(struct netmgr_graph *ng, const struct graph *g,
         struct nm_sf *old = find_old_sf(ng, gsf->id);
         if (!sf_new[i] && old && old->n_ports == gsf->n_ports) {
             t->sfs[i] = old;
+            continue;
+        }
+        if (!sf_new[i] && old) {
+            /* The running SF gets ports added or removed at the end: its
+             * slot and the ports it keeps stay, build makes the new ones,
+             * commit destroys the removed ones. */
+            struct nm_sf *s = xcalloc(1, sizeof *s);
+            size_t keep = old->n_ports < gsf->n_ports ? old->n_ports
+                                                      : gsf->n_ports;
+            s->id = xstrdup(gsf->id);
+            s->slot = old->slot;
+            s->ports = xcalloc(gsf->n_ports + 1, sizeof *s->ports);
+            s->info = xcalloc(gsf->n_ports + 1, sizeof *s->info);
+            s->n_ports = gsf->n_ports;
+            for (size_t j = 0; j < keep; j++) {
+                s->ports[j] = old->ports[j];
+                s->info[j] = old->info[j];
+            }
+            t->sfs[i] = s;
+            t->sf_prev[i] = old;
+            if (gsf->n_ports > 99) {
+                error = corch_err_set(err, -E2BIG, NULL,
+                                      "sf '%s': too many ports to name",
+                                      gsf->id);
+                undo_prepare(t);
+                txn_free(t);
+                return error;
+            }
             continue;
         }
         struct nm_sf *s = xcalloc(1, sizeof *s);
@@ -938,7 +979,21 @@ netmgr_txn_begin(struct netmgr_graph *ng, const struct graph *g,
     return 0;
 }
 
-/* The ports of every new SF of the transaction in one ports_create(). */
+/* The first port of SF i that this transaction makes: 0 for a new SF,
+ * the first added one for a reshaped SF, none (n_ports) otherwise. */
+static size_t
+first_new_port(const struct netmgr_txn *t, size_t i)
+{
+    size_t n = t->g->sfs[i].n_ports;
+    if (t->sf_fresh[i])
+        return 0;
+    if (t->sf_prev[i] && t->sf_prev[i]->n_ports < n)
+        return t->sf_prev[i]->n_ports;
+    return n;
+}
+
+/* The ports of every new SF of the transaction (and the ports added to
+ * reshaped ones) in one ports_create(). */
 static int
 build_sf_ports_batch(struct netmgr_txn *t,
                      enum vswitch_port_tech *const *techs,
@@ -949,8 +1004,7 @@ build_sf_ports_batch(struct netmgr_txn *t,
     const struct graph *g = t->g;
     size_t n = 0;
     for (size_t i = 0; i < g->n_sfs; i++)
-        if (t->sf_fresh[i])
-            n += g->sfs[i].n_ports;
+        n += g->sfs[i].n_ports - first_new_port(t, i);
     if (!n)
         return 0;
     struct vswitch_port_spec *specs = xcalloc(n, sizeof *specs);
@@ -959,12 +1013,10 @@ build_sf_ports_batch(struct netmgr_txn *t,
     struct vswitch_port_info *infos = xcalloc(n, sizeof *infos);
     size_t k = 0;
     for (size_t i = 0; i < g->n_sfs; i++) {
-        if (!t->sf_fresh[i])
-            continue;
         const struct graph_sf *gsf = &g->sfs[i];
         const struct netmgr_sf_place *pl = places && places[i].netns_path
                                            ? &places[i] : NULL;
-        for (size_t j = 0; j < gsf->n_ports; j++, k++) {
+        for (size_t j = first_new_port(t, i); j < gsf->n_ports; j++, k++) {
             snprintf(names[k], sizeof names[k], "cg%s%us%up%zu",
                      ng->nm->tag, ng->number, t->sfs[i]->slot, j);
             specs[k] = (struct vswitch_port_spec) {
@@ -982,9 +1034,8 @@ build_sf_ports_batch(struct netmgr_txn *t,
     if (!error) {
         k = 0;
         for (size_t i = 0; i < g->n_sfs; i++) {
-            if (!t->sf_fresh[i])
-                continue;
-            for (size_t j = 0; j < g->sfs[i].n_ports; j++, k++) {
+            for (size_t j = first_new_port(t, i); j < g->sfs[i].n_ports;
+                 j++, k++) {
                 t->sfs[i]->ports[j] = ports[k];
                 t->sfs[i]->info[j] = infos[k];
             }
@@ -1057,11 +1108,9 @@ netmgr_txn_build(struct netmgr_txn *t, enum vswitch_port_tech *const *techs,
     for (size_t i = 0; i < g->n_sfs && !vs->ports_create; i++) {
         const struct graph_sf *gsf = &g->sfs[i];
         struct nm_sf *s = t->sfs[i];
-        if (!t->sf_fresh[i])
-            continue;
         const struct netmgr_sf_place *pl = places && places[i].netns_path
                                            ? &places[i] : NULL;
-        for (size_t j = 0; j < gsf->n_ports; j++) {
+        for (size_t j = first_new_port(t, i); j < gsf->n_ports; j++) {
             char name[32];
             snprintf(name, sizeof name, "cg%s%us%up%zu", ng->nm->tag,
                      ng->number, s->slot, j);
@@ -1137,6 +1186,14 @@ netmgr_prepare(struct netmgr_graph *ng, const struct graph *g,
     if (!error)
         *ret = t;
     return error;
+}
+
+const struct vswitch_port_info *
+netmgr_graph_sf_port_info(const struct netmgr_graph *ng, const char *sf_id,
+                          size_t port)
+{
+    const struct nm_sf *s = ng ? find_old_sf(ng, sf_id) : NULL;
+    return s && port < s->n_ports ? &s->info[port] : NULL;
 }
 
 const struct vswitch_port_info *
@@ -1415,10 +1472,21 @@ netmgr_txn_commit(struct netmgr_txn *t)
 
     /* What the new graph no longer has. */
     for (size_t i = 0; i < ng->n_sfs; i++) {
-        if (!txn_has_sf(t, ng->sfs[i])) {
+        if (txn_has_sf(t, ng->sfs[i]))
+            continue;
+        const struct nm_sf *now = NULL;
+        for (size_t x = 0; x < t->g->n_sfs && !now; x++)
+            if (t->sf_prev[x] == ng->sfs[i])
+                now = t->sfs[x];
+        if (now) {
+            /* Reshaped: only the ports it no longer has go. */
+            for (size_t j = now->n_ports; j < ng->sfs[i]->n_ports; j++)
+                if (ng->sfs[i]->ports[j])
+                    vs->port_destroy(ng->sfs[i]->ports[j]);
+        } else {
             destroy_sf_ports(ng, ng->sfs[i]);
-            nm_sf_free(ng->sfs[i]);
         }
+        nm_sf_free(ng->sfs[i]);
     }
     for (size_t i = 0; i < ng->n_saps; i++) {
         if (!txn_has_sap(t, ng->saps[i])) {

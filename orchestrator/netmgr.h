@@ -167,7 +167,9 @@ void netmgr_graph_teardown(struct netmgr_graph *); /* Accepts NULL. */
  * the ports of the SFs with sf_new[i] (techs[i][j]: technology of port j),
  * the ports of SAPs that are new or changed, and the vlinks the new split
  * needs.  Ports of SFs without sf_new[i] are those of the deployed SF with
- * the same id.  'g' must stay valid until commit/abort.  On failure
+ * the same id; if that one has fewer ports, the SF keeps its slot and
+ * ports and gets the ones added at the end (an SF updated in place); if it
+ * has more, the ones at the end go at commit.  'g' must stay valid until commit/abort.  On failure
  * nothing is left (err names the SF or SAP). */
 int netmgr_prepare(struct netmgr_graph *, const struct graph *g,
                    const bool *sf_new, enum vswitch_port_tech *const *techs,
@@ -194,6 +196,10 @@ int netmgr_txn_build(struct netmgr_txn *,
                      enum vswitch_port_tech *const *techs,
                      const struct netmgr_sf_place *places,
                      struct corch_err *err);
+/* What the SF side of port 'port' of deployed SF 'sf_id' got (before the
+ * transaction in progress commits), or NULL. */
+const struct vswitch_port_info *netmgr_graph_sf_port_info(
+    const struct netmgr_graph *, const char *sf_id, size_t port);
 /* What the SF side of port j of SF i got. */
 const struct vswitch_port_info *netmgr_txn_port_info(const struct netmgr_txn *,
                                                      size_t sf, size_t port);

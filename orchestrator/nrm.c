@@ -46,6 +46,9 @@ struct nrm_sf {
     char instance[49];          /* Name on the node. */
     unsigned int slot;          /* Its slot in the graph's names. */
     char *run_dir;              /* Its directory in state.dir. */
+    char *netns_path;           /* The namespace its engine prepared (the
+                                 * switch makes ports added later in
+                                 * there), or NULL. */
     const char *state;          /* "running", ... */
 };
 
@@ -143,6 +146,7 @@ nrm_sf_free(struct nrm_sf *s)
     sf_template_free(s->own);
     free(s->bind.cpus);
     free(s->run_dir);
+    free(s->netns_path);
     free(s);
 }
 
@@ -353,6 +357,12 @@ struct plan {
                                    * into the SF; NULL if none. */
     struct netmgr_sf_place *places; /* Step 3, per SF: where the switch
                                      * makes the SF ends (ifnames owned). */
+    bool *reshape;              /* SF i is old_of[i] with ports added or
+                                 * removed at the end, updated in place. */
+    const struct graph_sf **old_gsf; /* Per reshaped SF: its deployed
+                                      * definition. */
+    size_t *n_added;            /* Per reshaped SF: ports port_add()ed... */
+    size_t *n_removed;          /* ...and port_remove()d so far. */
 };
 
 static void
@@ -366,6 +376,10 @@ plan_free(struct plan *p)
     scheduler_bindings_free(p->binds, n);
     free(p->fresh);
     free(p->old_of);
+    free(p->reshape);
+    free(p->old_gsf);
+    free(p->n_added);
+    free(p->n_removed);
     free(p->sfs);
     for (size_t i = 0; p->places && i < n; i++)
         free((void *) p->places[i].ifnames);
@@ -373,11 +387,113 @@ plan_free(struct plan *p)
     free(p->prepared);
 }
 
+/* The compute_port of port j of SF 'gsf' running 'engine' with template
+ * 't', its switch side 'info'. */
+static struct compute_port
+sf_compute_port(const struct graph_sf *gsf, const struct sf_template *t,
+                const struct compute_class *engine, size_t j,
+                const struct vswitch_port_info *info)
+{
+    return (struct compute_port) {
+        .id = gsf->ports[j].id,
+        .name = j < t->n_ports ? t->ports[j].name : NULL,
+        .tech = tech_from_name(j < t->n_ports ? t->ports[j].tech : NULL,
+                               engine->default_port_tech),
+        .ifname = info->sf_ifname,
+        .socket_path = info->socket_path[0] ? info->socket_path : NULL,
+        .in_netns = info->sf_in_netns,
+    };
+}
+
+/* The SFs updated in place: in step 4 ('removing' false) port_add for
+ * each added port; once the rules no longer use them (after step 5),
+ * port_remove for each removed one, the last thing that may fail, since
+ * an engine may not be able to give a removed port back as it was.  The
+ * kept ports do not move. */
+static int
+reshape_sfs(struct nrm *nrm, struct plan *p, bool removing,
+            struct corch_err *err)
+{
+    (void) nrm;
+    for (size_t i = 0; i < p->g->n_sfs; i++) {
+        if (!p->reshape[i])
+            continue;
+        struct nrm_sf *s = p->old_of[i];
+        const struct graph_sf *gsf = &p->g->sfs[i];
+        const struct graph_sf *old = p->old_gsf[i];
+        for (size_t j = old->n_ports; !removing && j < gsf->n_ports; j++) {
+            struct compute_port port = sf_compute_port(
+                gsf, p->choices[i].tmpl, s->engine, j,
+                netmgr_txn_port_info(p->txn, i, j));
+            int error = s->engine->port_add(s->csf, &port, err);
+            if (error) {
+                corch_err_prefix(err, "step 4 (compute port_add): sf '%s' "
+                                 "port '%s'", s->id, gsf->ports[j].id);
+                return error;
+            }
+            p->n_added[i]++;
+        }
+        for (size_t j = old->n_ports; removing && j-- > gsf->n_ports;) {
+            int error = s->engine->port_remove(s->csf, old->ports[j].id, err);
+            if (error) {
+                corch_err_prefix(err, "step 5 (compute port_remove): sf '%s' "
+                                 "port '%s'", s->id, old->ports[j].id);
+                return error;
+            }
+            p->n_removed[i]++;
+        }
+        if (removing)
+            LOG_DBG("sf %s (%s): updated in place, %zu ports added, %zu "
+                    "removed", s->id, s->instance, p->n_added[i],
+                    p->n_removed[i]);
+    }
+    return 0;
+}
+
+/* Undoes reshape_sfs(): the removed ports come back (their switch ports
+ * are still there), the added ones go. */
+static void
+unreshape_sfs(struct nrm *nrm, struct plan *p)
+{
+    (void) nrm;
+    for (size_t i = p->g->n_sfs; p->reshape && i-- > 0;) {
+        if (!p->reshape[i])
+            continue;
+        struct nrm_sf *s = p->old_of[i];
+        const struct graph_sf *old = p->old_gsf[i];
+        for (size_t j = old->n_ports - p->n_removed[i]; j < old->n_ports;
+             j++) {
+            struct corch_err err = { .path = "", .msg = "" };
+            const struct vswitch_port_info *info =
+                netmgr_graph_sf_port_info(p->net, s->id, j);
+            if (!info)
+                continue;
+            struct vswitch_port_info back = *info;
+            back.sf_in_netns = false;   /* Given back to the root one. */
+            struct compute_port port = sf_compute_port(old, s->tmpl,
+                                                       s->engine, j, &back);
+            if (s->engine->port_add(s->csf, &port, &err) < 0)
+                LOG_ERR("sf %s: cannot give port %s back: %s", s->id,
+                        old->ports[j].id, err.msg);
+        }
+        p->n_removed[i] = 0;
+        for (size_t k = p->n_added[i]; k-- > 0;) {
+            struct corch_err err = { .path = "", .msg = "" };
+            const char *id = p->g->sfs[i].ports[old->n_ports + k].id;
+            if (s->engine->port_remove(s->csf, id, &err) < 0)
+                LOG_ERR("sf %s: cannot remove port %s again: %s", s->id, id,
+                        err.msg);
+        }
+        p->n_added[i] = 0;
+    }
+}
+
 /* Undoes steps 2-5 of a plan (the new SFs, the network transaction and
  * the reservations), in reverse order. */
 static void
 plan_undo(struct nrm *nrm, struct plan *p)
 {
+    unreshape_sfs(nrm, p);
     for (size_t i = p->g->n_sfs; i-- > 0;) {
         if (!p->fresh[i] || !p->sfs || !p->sfs[i])
             continue;
@@ -493,6 +609,8 @@ start_sf(struct nrm *nrm, struct nrm_graph *ng, struct plan *p, size_t i,
         corch_err_prefix(err, "step 4 (compute create): sf '%s'", s->id);
         return error;
     }
+    if (p->places && p->places[i].netns_path)
+        s->netns_path = xstrdup(p->places[i].netns_path);
     s->state = "created";
     error = s->engine->start(s->csf, err);
     if (error) {
@@ -517,9 +635,18 @@ prepare_sfs(struct nrm *nrm, struct nrm_graph *ng, struct plan *p,
     for (size_t i = 0; i < n; i++) {
         const struct sf_template *t = p->choices[i].tmpl;
         const struct compute_engine *e = compute_engine_find(t->engine);
+        const struct graph_sf *gsf = &p->g->sfs[i];
+        if (p->reshape[i] && p->old_of[i]->netns_path) {
+            /* Ports added to a running SF: in its namespace too. */
+            const char **names = xcalloc(gsf->n_ports + 1, sizeof *names);
+            for (size_t j = 0; j < gsf->n_ports && j < t->n_ports; j++)
+                names[j] = t->ports[j].name;
+            p->places[i].netns_path = p->old_of[i]->netns_path;
+            p->places[i].ifnames = names;
+            continue;
+        }
         if (!p->fresh[i] || !e || !e->class->prepare)
             continue;
-        const struct graph_sf *gsf = &p->g->sfs[i];
         char instance[49];
         netmgr_txn_sf_name(p->txn, i, instance, sizeof instance);
         struct compute_sf_spec spec = {
@@ -678,6 +805,30 @@ check_saps(struct nrm *nrm, const struct graph *g, struct corch_err *err)
     return 0;
 }
 
+/* Whether 'now' is 'old' with ports added at the end or removed from the
+ * end, nothing else changed: the ports both have keep their index, so
+ * that the running SF keeps them (and their names in it) as they are. */
+static bool
+sf_ports_only_change(const struct graph_sf *old, const struct graph_sf *now)
+{
+    if (old->n_ports == now->n_ports
+        || (old->name == NULL) != (now->name == NULL)
+        || (old->name && strcmp(old->name, now->name))
+        || (old->template_id == NULL) != (now->template_id == NULL)
+        || (old->template_id && strcmp(old->template_id, now->template_id))
+        || (old->config == NULL) != (now->config == NULL)
+        || (old->config && !json_object_equal(old->config, now->config)))
+        return false;
+    size_t keep = old->n_ports < now->n_ports ? old->n_ports : now->n_ports;
+    for (size_t j = 0; j < keep; j++) {
+        const struct graph_sf_port *a = &old->ports[j], *b = &now->ports[j];
+        if (strcmp(a->id, b->id) || (a->name == NULL) != (b->name == NULL)
+            || (a->name && strcmp(a->name, b->name)))
+            return false;
+    }
+    return true;
+}
+
 /* Deploys 'g' over what 'ng' has deployed (nothing, for a new or failed
  * graph).  On success swaps the result into 'ng' (under the mutex) and
  * returns 0; on failure undoes everything and sets '*rejected' when
@@ -710,6 +861,11 @@ apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *asked,
     *rejected = false;
     p.fresh = xcalloc(n, sizeof *p.fresh);
     p.old_of = xcalloc(n, sizeof *p.old_of);
+    p.reshape = xcalloc(n + 1, sizeof *p.reshape);
+    p.old_gsf = xcalloc(n + 1, sizeof *p.old_gsf);
+    p.n_added = xcalloc(n + 1, sizeof *p.n_added);
+    p.n_removed = xcalloc(n + 1, sizeof *p.n_removed);
+    struct nrm_sf **cand = xcalloc(n + 1, sizeof *cand);
     const struct sf_template **fixed = xcalloc(n, sizeof *fixed);
     const struct scheduler_binding **kept = xcalloc(n, sizeof *kept);
     for (size_t i = 0; i < n; i++)
@@ -719,9 +875,25 @@ apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *asked,
     for (size_t k = 0; ng->net && k < ng->n_sfs; k++) {
         const struct graph_sf *old = &old_g->sfs[k];
         const struct graph_sf *now = graph_find_sf(g, old->id);
-        if (!now || !graph_sf_equal(old, now) || !ng->sfs[k]->csf)
+        if (!now || !ng->sfs[k]->csf)
             continue;
         size_t i = (size_t) (now - g->sfs);
+        if (!graph_sf_equal(old, now)) {
+            /* Only ports added or removed at the end, and an engine that
+             * can do that to a running SF: a candidate for an update in
+             * place, once the resolver agrees on its template. */
+            const struct nrm_sf *o = ng->sfs[k];
+            if (!sf_ports_only_change(old, now) || !o->engine->port_add
+                || !o->engine->port_remove)
+                continue;
+            if (!o->own && o->tmpl->n_ports < now->n_ports)
+                continue;       /* Another template, another SF. */
+            cand[i] = ng->sfs[k];
+            p.old_gsf[i] = old;
+            if (!o->own)
+                fixed[i] = o->tmpl;
+            continue;
+        }
         p.fresh[i] = false;
         p.old_of[i] = ng->sfs[k];
         fixed[i] = ng->sfs[k]->tmpl;
@@ -744,6 +916,16 @@ apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *asked,
     if (error) {
         *rejected = true;
         goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct sf_template *t = p.choices[i].tmpl;
+        if (!cand[i] || strcmp(t->id, cand[i]->tmpl->id)
+            || strcmp(t->engine, cand[i]->tmpl->engine))
+            continue;
+        p.fresh[i] = false;
+        p.reshape[i] = true;
+        p.old_of[i] = cand[i];
+        kept[i] = &cand[i]->bind;
     }
 
     /* Step 2: schedule. */
@@ -801,6 +983,8 @@ apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *asked,
         if (!p.fresh[i])
             p.sfs[i] = p.old_of[i];
     error = start_sfs(nrm, ng, &p, err);
+    if (!error)
+        error = reshape_sfs(nrm, &p, false, err);
     if (error)
         goto undo;
 
@@ -811,6 +995,9 @@ apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *asked,
         corch_err_prefix(err, "step 5 (rules)");
         goto undo;
     }
+    error = reshape_sfs(nrm, &p, true, err);
+    if (error)
+        goto undo;
 
     /* Step 6: commit.  SFs the new graph no longer has (or has changed)
      * go first, then their ports with the network transaction. */
@@ -825,6 +1012,16 @@ apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *asked,
     ng->net = p.net;
     struct graph *old_flat = ng->flat;
     ng->flat = TAKE_PTR(flat);
+    for (size_t i = 0; i < n; i++) {
+        /* A synthetic template of an SF updated in place: the new one
+         * has its new ports. */
+        if (p.reshape[i] && p.choices[i].own) {
+            sf_template_free(p.sfs[i]->own);
+            p.sfs[i]->own = p.choices[i].own;
+            p.sfs[i]->tmpl = p.sfs[i]->own;
+            p.choices[i].own = NULL;
+        }
+    }
     pthread_mutex_unlock(&nrm->mutex);
     bool *keep = xcalloc(n_old + 1, sizeof *keep);
     for (size_t k = 0; k < n_old; k++) {
@@ -861,6 +1058,7 @@ apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *asked,
 undo:
     plan_undo(nrm, &p);
 out:
+    free(cand);
     free(fixed);
     free(kept);
     plan_free(&p);

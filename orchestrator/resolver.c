@@ -567,6 +567,17 @@ resolver_resolve(const struct resolver_env *env, const struct graph *g,
 
     for (size_t i = 0; i < g->n_sfs; i++) {
         if (fixed && fixed[i]) {
+            /* A running SF keeps its template: it still has to have a
+             * port for each of the SF's (an update may add some). */
+            if (fixed[i]->n_ports < g->sfs[i].n_ports) {
+                char path[64];
+                snprintf(path, sizeof path, "sffg.SFs[%zu].ports", i);
+                resolver_choices_free(choices, g->n_sfs);
+                return corch_err_set(err, -E2BIG, path, "sf '%s': template "
+                                     "%s has %zu ports, the SF uses %zu",
+                                     g->sfs[i].id, fixed[i]->id,
+                                     fixed[i]->n_ports, g->sfs[i].n_ports);
+            }
             choices[i].tmpl = fixed[i];
             continue;
         }

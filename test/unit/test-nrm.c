@@ -465,6 +465,170 @@ test_update_failures(void **state)
     assert_node_empty();
 }
 
+/* A bridge SF "br" with 'n' ports, port k between it and SAP s<k> on
+ * interface eth<k-1>. */
+static struct graph *
+bridge_graph(const char *id, unsigned int n)
+{
+    char text[4096];
+    size_t len = 0;
+    len += (size_t) snprintf(text + len, sizeof text - len,
+        "{\"sffg\":{\"id\":\"%s\",\"SFs\":[{\"id\":\"br\",\"name\":"
+        "\"bridge\",\"ports\":[", id);
+    for (unsigned int k = 1; k <= n; k++)
+        len += (size_t) snprintf(text + len, sizeof text - len,
+                                 "%s{\"id\":\"%u\"}", k > 1 ? "," : "", k);
+    len += (size_t) snprintf(text + len, sizeof text - len, "]}],\"saps\":[");
+    for (unsigned int k = 1; k <= n; k++)
+        len += (size_t) snprintf(text + len, sizeof text - len,
+                                 "%s{\"id\":\"s%u\",\"type\":\"interface\","
+                                 "\"interface\":{\"if-name\":\"eth%u\"}}",
+                                 k > 1 ? "," : "", k, k - 1);
+    len += (size_t) snprintf(text + len, sizeof text - len, "],\"flowrules\":[");
+    for (unsigned int k = 1; k <= n; k++)
+        len += (size_t) snprintf(text + len, sizeof text - len,
+            "%s{\"id\":\"in%u\",\"priority\":10,\"match\":{\"port_in\":"
+            "\"service-access-point:s%u\"},\"actions\":[{\"output_to_port\":"
+            "\"sf:br:%u\"}]},"
+            "{\"id\":\"out%u\",\"priority\":10,\"match\":{\"port_in\":"
+            "\"sf:br:%u\"},\"actions\":[{\"output_to_port\":"
+            "\"service-access-point:s%u\"}]}", k > 1 ? "," : "", k, k, k, k,
+            k, k);
+    snprintf(text + len, sizeof text - len, "]}}");
+    struct graph *g = NULL;
+    struct corch_err err = { .path = "", .msg = "" };
+    if (graph_parse(text, strlen(text), 64, NULL, &g, &err) < 0)
+        fail_msg("graph_parse: %s (%s)", err.msg, err.path);
+    return g;
+}
+
+static size_t
+sf_ports(const char *graph, const char *sf)
+{
+    char inst[64];
+    if (!compute_dummy_find(graph, sf, inst, sizeof inst))
+        return SIZE_MAX;
+    return compute_dummy_port_count(inst);
+}
+
+/* An update that only adds or removes ports of a running SF updates it in
+ * place (port_add / port_remove): same instance, same pid; a failure at
+ * any step of it leaves the old SF with its old ports. */
+static void
+test_update_ports_in_place(void **state)
+{
+    (void) state;
+    struct corch_err err;
+    assert_int_equal(put(bridge_graph("gp", 2), NULL, &err), 0);
+    int pid = pid_of("gp", "br");
+    assert_true(pid > 0);
+    assert_int_equal(sf_ports("gp", "br"), 2);
+    size_t ports2 = vswitch_dummy_count_ports();
+    size_t rules2 = vswitch_dummy_count_rules(cg("1"));
+    size_t rules02 = vswitch_dummy_count_rules("lsi0");
+    unsigned int creates = compute_dummy_calls("create");
+    unsigned int adds = compute_dummy_calls("port_add");
+    unsigned int removes = compute_dummy_calls("port_remove");
+
+    /* A third port: added to the running SF, in its namespace. */
+    size_t in_netns = compute_dummy_ports_in_netns();
+    assert_int_equal(put(bridge_graph("gp", 3), NULL, &err), 0);
+    assert_string_equal(status_of("gp", NULL, 0), "running");
+    assert_int_equal(pid_of("gp", "br"), pid);
+    assert_int_equal(sf_ports("gp", "br"), 3);
+    assert_int_equal(compute_dummy_calls("create"), creates);
+    assert_int_equal(compute_dummy_calls("port_add"), adds + 1);
+    assert_int_equal(compute_dummy_count_sfs(), 1);
+    assert_true(vswitch_dummy_has_port(cg("1s0p2")));
+    assert_int_equal(compute_dummy_ports_in_netns(), in_netns + 1);
+    size_t ports3 = vswitch_dummy_count_ports();
+    size_t rules3 = vswitch_dummy_count_rules(cg("1"));
+    size_t rules03 = vswitch_dummy_count_rules("lsi0");
+    assert_true(ports3 > ports2);
+    assert_true(rules3 + rules03 > rules2 + rules02);
+
+    /* And removed again: the SF and its two ports stay. */
+    assert_int_equal(put(bridge_graph("gp", 2), NULL, &err), 0);
+    assert_int_equal(pid_of("gp", "br"), pid);
+    assert_int_equal(sf_ports("gp", "br"), 2);
+    assert_int_equal(compute_dummy_calls("create"), creates);
+    assert_int_equal(compute_dummy_calls("port_remove"), removes + 1);
+    assert_false(vswitch_dummy_has_port(cg("1s0p2")));
+    assert_int_equal(vswitch_dummy_count_ports(), ports2);
+    assert_int_equal(vswitch_dummy_count_rules(cg("1")), rules2);
+    assert_int_equal(vswitch_dummy_count_rules("lsi0"), rules02);
+
+    /* Failures while adding: the old SF, its ports and rules stay. */
+    struct { const char *hook; bool compute; unsigned int nth; } add_cases[] = {
+        { "port_add", true, 1 }, { "port_create", false, 1 },
+        { "ports_create", false, 1 }, { "vlinks_create", false, 1 },
+        { "rules_apply", false, 1 }, { "rules_apply", false, 2 },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(add_cases); i++) {
+        if (add_cases[i].compute)
+            compute_dummy_fail_at(add_cases[i].hook, add_cases[i].nth);
+        else
+            vswitch_dummy_fail_at(add_cases[i].hook, add_cases[i].nth);
+        int r = put(bridge_graph("gp", 3), NULL, &err);
+        if (r != -EIO)
+            fail_msg("add, %s: %d (%s)", add_cases[i].hook, r, err.msg);
+        compute_dummy_fail_at(add_cases[i].hook, 0);
+        vswitch_dummy_fail_at(add_cases[i].hook, 0);
+        char error[512];
+        assert_string_equal(status_of("gp", error, sizeof error), "running");
+        assert_non_null(strstr(error, "injected failure"));
+        assert_int_equal(pid_of("gp", "br"), pid);
+        assert_int_equal(sf_ports("gp", "br"), 2);
+        assert_int_equal(compute_dummy_count_sfs(), 1);
+        assert_false(vswitch_dummy_has_port(cg("1s0p2")));
+        assert_int_equal(vswitch_dummy_count_ports(), ports2);
+        assert_int_equal(vswitch_dummy_count_rules(cg("1")), rules2);
+        assert_int_equal(vswitch_dummy_count_rules("lsi0"), rules02);
+        struct graph *g;
+        assert_int_equal(nrm_graph_get(nrm, "gp", &g, NULL, NULL), 0);
+        assert_int_equal(g->sfs[0].n_ports, 2);
+        graph_free(g);
+    }
+
+    /* Failures while removing: the third port stays in the SF. */
+    assert_int_equal(put(bridge_graph("gp", 3), NULL, &err), 0);
+    assert_int_equal(pid_of("gp", "br"), pid);
+    struct { const char *hook; bool compute; unsigned int nth; } rm_cases[] = {
+        { "port_remove", true, 1 }, { "rules_apply", false, 1 },
+        { "rules_apply", false, 2 },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(rm_cases); i++) {
+        if (rm_cases[i].compute)
+            compute_dummy_fail_at(rm_cases[i].hook, rm_cases[i].nth);
+        else
+            vswitch_dummy_fail_at(rm_cases[i].hook, rm_cases[i].nth);
+        int r = put(bridge_graph("gp", 2), NULL, &err);
+        if (r != -EIO)
+            fail_msg("remove, %s: %d (%s)", rm_cases[i].hook, r, err.msg);
+        compute_dummy_fail_at(rm_cases[i].hook, 0);
+        vswitch_dummy_fail_at(rm_cases[i].hook, 0);
+        assert_string_equal(status_of("gp", NULL, 0), "running");
+        assert_int_equal(pid_of("gp", "br"), pid);
+        assert_int_equal(sf_ports("gp", "br"), 3);
+        assert_true(vswitch_dummy_has_port(cg("1s0p2")));
+        assert_int_equal(vswitch_dummy_count_ports(), ports3);
+        assert_int_equal(vswitch_dummy_count_rules(cg("1")), rules3);
+        assert_int_equal(vswitch_dummy_count_rules("lsi0"), rules03);
+    }
+
+    /* A kept port that changes (not only added or removed at the end):
+     * the SF is recreated, as before. */
+    struct graph *g = bridge_graph("gp", 3);
+    free(g->sfs[0].ports[1].id);
+    g->sfs[0].ports[1].id = xstrdup("9");
+    assert_int_equal(put(g, NULL, &err), 0);
+    assert_int_not_equal(pid_of("gp", "br"), pid);
+    assert_int_equal(sf_ports("gp", "br"), 3);
+    assert_int_equal(compute_dummy_count_sfs(), 1);
+    assert_int_equal(nrm_graph_delete(nrm, "gp", &err), 0);
+    assert_node_empty();
+}
+
 struct put_job {
     const char *id;
     const char *if_a;
@@ -948,6 +1112,7 @@ main(void)
         cmocka_unit_test(test_update_by_diff),
         cmocka_unit_test(test_deploy_failures),
         cmocka_unit_test(test_update_failures),
+        cmocka_unit_test(test_update_ports_in_place),
         cmocka_unit_test(test_busy),
         cmocka_unit_test(test_conflicts),
         cmocka_unit_test(test_internal_group),

@@ -262,6 +262,7 @@ dummy_port_add(struct compute_sf *sf, const struct compute_port *port,
         sf->port_ids = xrealloc(sf->port_ids,
                                 (sf->n_ports + 1) * sizeof *sf->port_ids);
         sf->port_ids[sf->n_ports++] = xstrdup(port->id);
+        sf->n_in_netns += port->in_netns;
     }
     pthread_mutex_unlock(&mutex);
     return error;
