@@ -23,6 +23,7 @@
 #include "compute/dummy/compute-dummy.h"
 #include "../../orchestrator/config.h"  /* Not the autoconf one. */
 #include "nrm.h"
+#include "proc.h"
 #include "security.h"
 #include "store.h"
 
@@ -358,10 +359,13 @@ group_teardown(void **state)
     free(fx.tok_op1);
     free(fx.tok_op2);
     free(fx.tok_viewer);
-    _cleanup_free_ char *cmd = xasprintf("rm -rf '%s'", fx.dir);
-    /* The scratch dir holds only what we made; a shell is fine in a test. */
-    if (system(cmd) != 0)
+    /* The scratch dir holds only what we made; no shell, as everywhere. */
+    char *const argv[] = { (char *) "/bin/rm", (char *) "-rf", fx.dir, NULL };
+    struct proc_options o = { .netns_fd = -1, .timeout_ms = 30000 };
+    struct proc_result res = { 0 };
+    if (proc_run(argv, &o, &res) < 0 || res.status != 0)
         fprintf(stderr, "could not remove %s\n", fx.dir);
+    proc_result_free(&res);
     curl_global_cleanup();
     return 0;
 }
