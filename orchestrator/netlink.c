@@ -111,14 +111,18 @@ link_set_up(struct nl_sock *sk, const char *name, bool up)
     return nle_to_errno(rtnl_link_change(sk, orig, chg, 0));
 }
 
-int
-netlink_veth_create(const char *name, const char *peer)
+/* Creates the pair 'name' <-> 'peer', the peer in the namespace open at
+ * 'peer_netns_fd' (-1: the caller's), both ends up.  On failure nothing
+ * is left. */
+static int
+veth_create(const char *name, const char *peer, int peer_netns_fd)
 {
     _cleanup_(sockp) struct nl_sock *sk = NULL;
     int r;
 
     if (!name || !peer || !name_is_valid_ifname(name)
-        || !name_is_valid_ifname(peer) || !strcmp(name, peer))
+        || !name_is_valid_ifname(peer)
+        || (peer_netns_fd < 0 && !strcmp(name, peer)))
         return -EINVAL;
     r = sock_open(&sk);
     if (r < 0)
@@ -134,65 +138,45 @@ netlink_veth_create(const char *name, const char *peer)
     /* get_peer takes a reference: drop it once named. */
     struct rtnl_link *pl = rtnl_link_veth_get_peer(veth);
     rtnl_link_set_name(pl, peer);
+    if (peer_netns_fd >= 0)
+        rtnl_link_set_ns_fd(pl, peer_netns_fd);
     rtnl_link_put(pl);
     r = nle_to_errno(rtnl_link_add(sk, veth, NLM_F_CREATE | NLM_F_EXCL));
     if (r < 0)
         return r;
+    /* A peer in another namespace cannot come up in the request itself:
+     * the kernel configures it before the pair is joined, and opening a
+     * veth without its peer fails (ENOTCONN); it comes up from inside. */
     r = link_set_up(sk, name, true);
     if (r >= 0)
-        r = link_set_up(sk, peer, true);
+        r = peer_netns_fd >= 0 ? link_set_up_in_netns(peer_netns_fd, peer)
+                               : link_set_up(sk, peer, true);
     if (r < 0) {
-        /* Leave nothing half made. */
+        /* Leave nothing half made: the peer goes with our end. */
         _cleanup_(linkp) struct rtnl_link *l = NULL;
         if (link_get(sk, name, &l) == 0)
             rtnl_link_delete(sk, l);
         LOG_WARN("veth %s/%s: cannot set up: %s", name, peer, strerror(-r));
         return r;
     }
-    LOG_DBG("veth %s <-> %s created", name, peer);
+    LOG_DBG("veth %s <-> %s%s created", name, peer,
+            peer_netns_fd >= 0 ? " (in a namespace)" : "");
     return 0;
+}
+
+int
+netlink_veth_create(const char *name, const char *peer)
+{
+    return veth_create(name, peer, -1);
 }
 
 int
 netlink_veth_create_in_netns(const char *name, const char *peer,
                              int peer_netns_fd)
 {
-    _cleanup_(sockp) struct nl_sock *sk = NULL;
-    int r;
-
-    if (!name || !peer || peer_netns_fd < 0 || !name_is_valid_ifname(name)
-        || !name_is_valid_ifname(peer))
+    if (peer_netns_fd < 0)
         return -EINVAL;
-    r = sock_open(&sk);
-    if (r < 0)
-        return r;
-    /* Our end comes up in the request itself.  The peer cannot: the
-     * kernel configures it before the pair is joined, and opening a veth
-     * without its peer fails (ENOTCONN); it comes up from inside. */
-    _cleanup_(linkp) struct rtnl_link *veth = rtnl_link_veth_alloc();
-    if (!veth)
-        return -ENOMEM;
-    rtnl_link_set_name(veth, name);
-    rtnl_link_set_flags(veth, IFF_UP);
-    struct rtnl_link *pl = rtnl_link_veth_get_peer(veth);
-    rtnl_link_set_name(pl, peer);
-    rtnl_link_set_ns_fd(pl, peer_netns_fd);
-    rtnl_link_put(pl);
-    r = nle_to_errno(rtnl_link_add(sk, veth, NLM_F_CREATE | NLM_F_EXCL));
-    if (r < 0)
-        return r;
-    r = link_set_up(sk, name, true);
-    if (r >= 0)
-        r = link_set_up_in_netns(peer_netns_fd, peer);
-    if (r < 0) {
-        _cleanup_(linkp) struct rtnl_link *l = NULL;
-        if (link_get(sk, name, &l) == 0)
-            rtnl_link_delete(sk, l);
-        LOG_WARN("veth %s/%s: cannot set up: %s", name, peer, strerror(-r));
-        return r;
-    }
-    LOG_DBG("veth %s <-> %s (in a namespace) created", name, peer);
-    return 0;
+    return veth_create(name, peer, peer_netns_fd);
 }
 
 int

@@ -466,10 +466,13 @@ rest_graph_put(struct rest_request *rq)
     rest_reply_json(rq, created ? MHD_HTTP_CREATED : MHD_HTTP_OK, status);
 }
 
+/* Replies with the graph whose id is URL segment 'seg', in the form
+ * 'to_json' makes (SF-FG or NF-FG). */
 static void
-rest_graph_get(struct rest_request *rq)
+rest_reply_graph(struct rest_request *rq, size_t seg,
+                 json_object *(*to_json)(const struct graph *))
 {
-    const char *id = rest_graph_id(rq, 2);
+    const char *id = rest_graph_id(rq, seg);
     if (!id || !rest_authorize_graph(rq, id, SECURITY_GRAPH_READ))
         return;
 
@@ -481,9 +484,15 @@ rest_graph_get(struct rest_request *rq)
         rest_reply_nrm_error(rq, r, &err);
         return;
     }
-    json_object *obj = graph_to_json(graph);
+    json_object *obj = to_json(graph);
     graph_free(graph);
     rest_reply_json(rq, MHD_HTTP_OK, obj);
+}
+
+static void
+rest_graph_get(struct rest_request *rq)
+{
+    rest_reply_graph(rq, 2, graph_to_json);
 }
 
 static void
@@ -836,20 +845,7 @@ rest_nffg_put(struct rest_request *rq)
 static void
 rest_nffg_get(struct rest_request *rq)
 {
-    const char *id = rest_graph_id(rq, 1);
-    if (!id || !rest_authorize_graph(rq, id, SECURITY_GRAPH_READ))
-        return;
-    struct graph *graph = NULL;
-    int r = nrm_graph_get(rq->srv->nrm, id, &graph, NULL, NULL);
-    if (r < 0) {
-        struct corch_err err = { "", "" };
-        snprintf(err.msg, sizeof err.msg, "no graph \"%s\"", id);
-        rest_reply_nrm_error(rq, r, &err);
-        return;
-    }
-    json_object *obj = nffg_from_graph(graph);
-    graph_free(graph);
-    rest_reply_json(rq, MHD_HTTP_OK, obj);
+    rest_reply_graph(rq, 1, nffg_from_graph);
 }
 
 static void

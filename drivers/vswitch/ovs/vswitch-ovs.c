@@ -443,6 +443,24 @@ of_apply(struct vswitch_lsi *lsi, const struct ofp_flow *flows, size_t n,
     }
 }
 
+/* Sends one flow_mod to 'lsi' and waits for it; 'what' names it in the
+ * error an OFPT_ERROR reply turns into. */
+static int
+apply_one_flow(struct vswitch_lsi *lsi, const struct ofp_flow *f,
+               const char *what, struct corch_err *err)
+{
+    size_t failed;
+    struct ofconn_result res;
+    pthread_mutex_lock(&lsi->of_mutex);
+    int error = of_apply(lsi, f, 1, &failed, &res, err);
+    pthread_mutex_unlock(&lsi->of_mutex);
+    if (error == -EPROTO)
+        corch_err_set(err, error, NULL, "ovs: %s refused: %s/%s", what,
+                      ofp_error_type_name(res.error.type),
+                      ofp_error_code_name(res.error.type, res.error.code));
+    return error;
+}
+
 /* Installs the single rule of a learning LSI: everything to NORMAL. */
 static int
 install_normal(struct vswitch_lsi *lsi, struct corch_err *err)
@@ -450,16 +468,7 @@ install_normal(struct vswitch_lsi *lsi, struct corch_err *err)
     struct ofp_action act = { .kind = OFP_ACT_OUTPUT, .port = OFPP_NORMAL };
     struct ofp_flow f = { .command = OFPFC_ADD, .priority = 0,
                           .actions = &act, .n_actions = 1 };
-    size_t failed;
-    struct ofconn_result res;
-    pthread_mutex_lock(&lsi->of_mutex);
-    int error = of_apply(lsi, &f, 1, &failed, &res, err);
-    pthread_mutex_unlock(&lsi->of_mutex);
-    if (error == -EPROTO)
-        corch_err_set(err, error, NULL, "ovs: NORMAL rule refused: %s/%s",
-                      ofp_error_type_name(res.error.type),
-                      ofp_error_code_name(res.error.type, res.error.code));
-    return error;
+    return apply_one_flow(lsi, &f, "NORMAL rule", err);
 }
 
 /* Deletes every flow of the bridge.  Used where ovs-vswitchd may keep a
@@ -469,16 +478,7 @@ static int
 flush_flows(struct vswitch_lsi *lsi, struct corch_err *err)
 {
     struct ofp_flow f = { .command = OFPFC_DELETE, .table_id = 0xff };
-    size_t failed;
-    struct ofconn_result res;
-    pthread_mutex_lock(&lsi->of_mutex);
-    int error = of_apply(lsi, &f, 1, &failed, &res, err);
-    pthread_mutex_unlock(&lsi->of_mutex);
-    if (error == -EPROTO)
-        corch_err_set(err, error, NULL, "ovs: flow flush refused: %s/%s",
-                      ofp_error_type_name(res.error.type),
-                      ofp_error_code_name(res.error.type, res.error.code));
-    return error;
+    return apply_one_flow(lsi, &f, "flow flush", err);
 }
 
 /* ------------------------------------------------------------- hooks --- */
@@ -489,16 +489,7 @@ ovs_rules_flush(struct vswitch_lsi *lsi, uint64_t cookie, uint64_t mask,
 {
     struct ofp_flow f = { .command = OFPFC_DELETE, .table_id = 0xff,
                           .cookie = cookie, .cookie_mask = mask };
-    size_t failed;
-    struct ofconn_result res;
-    pthread_mutex_lock(&lsi->of_mutex);
-    int error = of_apply(lsi, &f, 1, &failed, &res, err);
-    pthread_mutex_unlock(&lsi->of_mutex);
-    if (error == -EPROTO)
-        corch_err_set(err, error, NULL, "ovs: rule flush refused: %s/%s",
-                      ofp_error_type_name(res.error.type),
-                      ofp_error_code_name(res.error.type, res.error.code));
-    return error;
+    return apply_one_flow(lsi, &f, "rule flush", err);
 }
 
 static int
