@@ -4,7 +4,7 @@ noinst_LIBRARIES += orchestrator/liborch.a
 orchestrator_liborch_a_SOURCES = \
 	orchestrator/log.c orchestrator/log.h \
 	orchestrator/util.c orchestrator/util.h \
-	orchestrator/config.c orchestrator/config.h \
+	orchestrator/corch-config.c orchestrator/corch-config.h \
 	orchestrator/flow.c orchestrator/flow.h \
 	orchestrator/graph.c orchestrator/graph.h \
 	orchestrator/nffg.c orchestrator/nffg.h \

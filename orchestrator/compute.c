@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
+#include "corch-config.h"
 #include "log.h"
 #include "compute/dummy/compute-dummy.h"
 #ifdef ENABLE_NATIVE

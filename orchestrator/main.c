@@ -21,7 +21,7 @@
 
 #include "bus.h"
 #include "compute.h"
-#include "config.h"
+#include "corch-config.h"
 #include "log.h"
 #include "nrm.h"
 #include "rest.h"
@@ -85,7 +85,7 @@ main(int argc, char *argv[])
         { NULL, 0, NULL, 0 },
     };
     struct corch_config cfg;
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     const char *config_file = NULL;
     char **sets = xcalloc((size_t) argc + 1, sizeof *sets);
     size_t n_sets = 0;

@@ -600,7 +600,7 @@ nffg_to_graph(json_object *root, const char *id,
 {
     struct xctx x = { .err = err };
     _cleanup_json_ json_object *sffg = NULL;
-    struct corch_err inner = { { 0 }, { 0 } };
+    struct corch_err inner = { .path = "", .msg = "" };
     int r;
 
     r = translate_graph(&x, root, id, &sffg);

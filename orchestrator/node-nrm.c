@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "compute.h"
-#include "config.h"
+#include "corch-config.h"
 #include "graph.h"
 #include "log.h"
 #include "nrm.h"

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "corch-config.h"
 #include "log.h"
 #include "util.h"
 

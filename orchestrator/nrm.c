@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "compute.h"
-#include "config.h"
+#include "corch-config.h"
 #include "log.h"
 #include "netmgr.h"
 #include "repository.h"

@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "corch-config.h"
 #include "log.h"
 
 LOG_MODULE(repository);

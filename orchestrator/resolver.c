@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "compute.h"
-#include "config.h"
+#include "corch-config.h"
 #include "log.h"
 
 LOG_MODULE(resolver);

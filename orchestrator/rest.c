@@ -31,7 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "corch-config.h"
 #include "graph.h"
 #include "log.h"
 #include "nffg.h"
@@ -381,7 +381,7 @@ rest_deploy(struct rest_request *rq, struct graph *graph, const char *format,
             bool *ret_created)
 {
     _cleanup_free_ char *owner = NULL;
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     bool created = false;
     int r;
 
@@ -410,7 +410,7 @@ static struct graph *
 rest_parse_sffg(struct rest_request *rq)
 {
     struct graph_limits limits = rest_limits(rq->srv);
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     struct graph *graph = NULL;
 
     if (!rq->body || rq->body_len == 0) {
@@ -479,7 +479,7 @@ rest_reply_graph(struct rest_request *rq, size_t seg,
     struct graph *graph = NULL;
     int r = nrm_graph_get(rq->srv->nrm, id, &graph, NULL, NULL);
     if (r < 0) {
-        struct corch_err err = { "", "" };
+        struct corch_err err = { .path = "", .msg = "" };
         snprintf(err.msg, sizeof err.msg, "no graph \"%s\"", id);
         rest_reply_nrm_error(rq, r, &err);
         return;
@@ -505,7 +505,7 @@ rest_graph_status(struct rest_request *rq)
     json_object *status = NULL;
     int r = nrm_graph_status(rq->srv->nrm, id, &status);
     if (r < 0) {
-        struct corch_err err = { "", "" };
+        struct corch_err err = { .path = "", .msg = "" };
         snprintf(err.msg, sizeof err.msg, "no graph \"%s\"", id);
         rest_reply_nrm_error(rq, r, &err);
         return;
@@ -520,7 +520,7 @@ rest_graph_delete(struct rest_request *rq)
     if (!id || !rest_authorize_graph(rq, id, SECURITY_GRAPH_DELETE))
         return;
 
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     int r = nrm_graph_delete(rq->srv->nrm, id, &err);
     if (r < 0) {
         if (r == -ENOENT && !err.msg[0])
@@ -694,7 +694,7 @@ rest_user_put(struct rest_request *rq)
         return;
     }
 
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     bool created = false;
     int r = security_user_put(rq->srv->sec, name, pw, role, &created, &err);
     json_object_put(body);
@@ -741,7 +741,7 @@ rest_user_delete(struct rest_request *rq)
     if (!rest_authorize(rq, SECURITY_USER_ADMIN, NULL))
         return;
     const char *name = rq->segs[2];
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     int r = security_user_delete_err(rq->srv->sec, name, &err);
     if (r == -ENOENT) {
         rest_reply_error(rq, MHD_HTTP_NOT_FOUND, "not-found", "",
@@ -775,7 +775,7 @@ rest_parse_nffg(struct rest_request *rq, const char *id)
         return NULL;
 
     struct graph_limits limits = rest_limits(rq->srv);
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     struct graph *graph = NULL;
     int r = nffg_to_graph(root, id, &limits, &graph, &err);
     json_object_put(root);
@@ -888,7 +888,7 @@ rest_nffg_status(struct rest_request *rq)
     json_object *status = NULL;
     int r = nrm_graph_status(rq->srv->nrm, id, &status);
     if (r < 0) {
-        struct corch_err err = { "", "" };
+        struct corch_err err = { .path = "", .msg = "" };
         snprintf(err.msg, sizeof err.msg, "no graph \"%s\"", id);
         rest_reply_nrm_error(rq, r, &err);
         return;

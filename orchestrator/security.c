@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "config.h"
+#include "corch-config.h"
 #include "log.h"
 #include "store.h"
 

@@ -74,6 +74,31 @@ xasprintf(const char *fmt, ...)
     return s;
 }
 
+const char *
+corch_err_kind_name(enum corch_err_kind kind)
+{
+    switch (kind) {
+    case CORCH_ERR_FAILED: return "failed";
+    case CORCH_ERR_INVALID: return "invalid";
+    case CORCH_ERR_UNRESOLVABLE: return "unresolvable";
+    case CORCH_ERR_CONFLICT: return "conflict";
+    case CORCH_ERR_NOT_FOUND: return "not-found";
+    case CORCH_ERR_BUSY: return "busy";
+    case CORCH_ERR_TOO_LARGE: return "too-large";
+    case CORCH_ERR_UNSUPPORTED: return "unsupported";
+    }
+    return "unknown";
+}
+
+static void
+corch_err_vset(struct corch_err *err, const char *path, const char *fmt,
+               va_list ap)
+{
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    if (path)
+        snprintf(err->path, sizeof err->path, "%s", path);
+}
+
 int
 corch_err_set(struct corch_err *err, int error, const char *path,
               const char *fmt, ...)
@@ -81,10 +106,22 @@ corch_err_set(struct corch_err *err, int error, const char *path,
     if (err) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        corch_err_vset(err, path, fmt, ap);
         va_end(ap);
-        if (path)
-            snprintf(err->path, sizeof err->path, "%s", path);
+    }
+    return error;
+}
+
+int
+corch_err_setk(struct corch_err *err, enum corch_err_kind kind, int error,
+               const char *path, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        corch_err_vset(err, path, fmt, ap);
+        va_end(ap);
+        err->kind = kind;
     }
     return error;
 }

@@ -37,14 +37,47 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * ("sffg.flowrules[3].match.port_in") or is empty. */
 #define CORCH_ERR_PATH_MAX 256
 #define CORCH_ERR_MSG_MAX 2048
+
+/* What kind of failure it is, chosen where the error arises (not guessed
+ * from an errno later): the REST layer maps kinds, and only kinds, to
+ * HTTP statuses in one table (rest.c).  The errno that functions return
+ * stays an errno, for logs and for code that must tell ENOENT from EIO. */
+enum corch_err_kind {
+    CORCH_ERR_FAILED = 0,       /* The node could not do it (a driver, the
+                                 * switch, a script failed): 500.  The
+                                 * default, also for every error set
+                                 * without a kind. */
+    CORCH_ERR_INVALID,          /* The request is wrong: 400. */
+    CORCH_ERR_UNRESOLVABLE,     /* No SF implementation fits: 409. */
+    CORCH_ERR_CONFLICT,         /* Clashes with the node's state (a SAP
+                                 * claimed by another graph, the node is
+                                 * full): 409. */
+    CORCH_ERR_NOT_FOUND,        /* The object the request names does not
+                                 * exist: 404. */
+    CORCH_ERR_BUSY,             /* Another change of the same object is in
+                                 * progress; retry later: 409. */
+    CORCH_ERR_TOO_LARGE,        /* The request exceeds a limit: 413. */
+    CORCH_ERR_UNSUPPORTED,      /* A feature this node does not have: 501
+                                 * (400 when a graph asks for it: the
+                                 * REST table decides). */
+};
+/* "failed", "invalid", ... (for logs and tests). */
+const char *corch_err_kind_name(enum corch_err_kind);
+
 struct corch_err {
+    enum corch_err_kind kind;       /* CORCH_ERR_FAILED unless set. */
     char path[CORCH_ERR_PATH_MAX];  /* Offending field, "" if none. */
     char msg[CORCH_ERR_MSG_MAX];    /* Human-readable reason, "" if none. */
 };
-/* Sets err->msg (and err->path if 'path' is nonnull) unless 'err' is NULL.
+/* Sets err->msg (and err->path if 'path' is nonnull) unless 'err' is NULL;
+ * leaves err->kind as it is (CORCH_ERR_FAILED in a fresh struct).
  * Returns 'error' so that callers can "return corch_err_set(...)". */
 int corch_err_set(struct corch_err *err, int error, const char *path,
                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The same, and sets err->kind to 'kind'. */
+int corch_err_setk(struct corch_err *err, enum corch_err_kind kind,
+                   int error, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 /* Prefixes err->msg with "<prefix>: ". */
 void corch_err_prefix(struct corch_err *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

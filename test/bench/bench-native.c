@@ -28,7 +28,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "../../orchestrator/config.h"
+#include "corch-config.h"
 #include "log.h"
 #include "netlink.h"
 #include "proc.h"
@@ -60,7 +60,7 @@ load_template(const char *repo, const char *name, char **ret_image)
                                           name);
     json_object *j = json_object_from_file(path);
     struct sf_template *t = NULL;
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     if (!j || sf_template_from_json(j, &t, &err) < 0) {
         fprintf(stderr, "%s: %s\n", path, j ? err.msg : "unreadable");
         exit(1);
@@ -155,7 +155,7 @@ one_prepare(struct one *o, struct corch_err *err)
 static int
 one_launch(struct one *o)
 {
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     int r = o->prepared ? one_prepare(o, &err) : 0;
     if (r >= 0)
         r = nc->create(&o->spec, &o->sf, &err);
@@ -296,7 +296,7 @@ main(int argc, char *argv[])
     struct corch_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.state_dir = state;
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     if (nc->init(&cfg, &err) < 0 || nc->probe(&err) < 0) {
         fprintf(stderr, "native engine: %s\n", err.msg);
         return 1;

@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../orchestrator/config.h"
+#include "corch-config.h"
 #include "log.h"
 #include "vswitch/ovs/vswitch-ovs.h"
 

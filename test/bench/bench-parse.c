@@ -151,7 +151,7 @@ main(void)
     _cleanup_free_ char *text = generate(&len);
 
     for (int run = 0; run < N_RUNS; run++) {
-        struct corch_err err = { { 0 }, { 0 } };
+        struct corch_err err = { .path = "", .msg = "" };
         struct graph *g = NULL;
         uint64_t t0 = time_ns(), c0 = cpu_ns();
         int r = graph_parse(text, len, 64, &lim, &g, &err);
@@ -178,7 +178,7 @@ main(void)
      * tree release (each the p50 CPU time of N_RUNS runs). */
     double tok[N_RUNS], val[N_RUNS], put[N_RUNS];
     for (int run = 0; run < N_RUNS; run++) {
-        struct corch_err err = { { 0 }, { 0 } };
+        struct corch_err err = { .path = "", .msg = "" };
         struct graph *g = NULL;
         uint64_t c0 = cpu_ns();
         struct json_tokener *tk = json_tokener_new_ex(64);

@@ -60,7 +60,7 @@ main(int argc, char *argv[])
         return 2;
     }
     for (; i < argc; i++) {
-        struct corch_err err = { { 0 }, { 0 } };
+        struct corch_err err = { .path = "", .msg = "" };
         struct graph *g = NULL;
         size_t len;
         _cleanup_free_ char *text = read_file(argv[i], &len);

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "bus.h"
-#include "../../orchestrator/config.h"  /* Not the autoconf one. */
+#include "corch-config.h"
 #include "node.h"
 #include "util.h"
 
@@ -384,7 +384,7 @@ run_publish(const char *endpoint)
     fake_set(4, 0);
     struct bus_options o = opts_for(endpoint);
     struct bus *bus = NULL;
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     assert_int_equal(bus_open(&o, &bus, &err), 0);
 
     zsock_t *sub = sub_open(endpoint, "bustest:");
@@ -572,7 +572,7 @@ static void
 test_open_errors(void **state)
 {
     struct bus *bus = NULL;
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     struct bus_options o = opts_for("bogus://nowhere");
     assert_true(bus_open(&o, &bus, &err) < 0);
     assert_string_equal(err.path, "bus.endpoint");
@@ -675,7 +675,7 @@ test_curve(void **state)
     o.curve_secret_key = server_path;
     o.curve_clients = clients;
     struct bus *bus;
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     assert_int_equal(bus_open(&o, &bus, &err), 0);
 
     zsock_t *s_good = zsock_new(ZMQ_SUB), *s_bad = zsock_new(ZMQ_SUB);

@@ -1,7 +1,7 @@
 /* Unit tests of the configuration: defaults, INI files, --set overrides,
  * and the checks of config_finish(). */
 #include <config.h>
-#include "../../orchestrator/config.h"  /* Not the autoconf one. */
+#include "corch-config.h"
 
 #include <errno.h>
 #include <setjmp.h>

@@ -85,7 +85,7 @@ parse_file(const char *path)
 {
     size_t len;
     char *text = slurp(path, &len);
-    struct corch_err err = { { 0 }, { 0 } };
+    struct corch_err err = { .path = "", .msg = "" };
     struct graph *g = NULL;
     int r = graph_parse(text, len, 64, NULL, &g, &err);
     if (r < 0)
@@ -132,7 +132,7 @@ static void
 check_round_trip(const struct graph *g)
 {
     json_object *j = graph_to_json(g), *j2;
-    struct corch_err err = { { 0 }, { 0 } };
+    struct corch_err err = { .path = "", .msg = "" };
     struct graph *g2 = NULL, *c;
 
     if (graph_from_json(j, NULL, &g2, &err) < 0)
@@ -198,7 +198,7 @@ check_invalid_dir(const char *kind)
 
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         char *text = slurp(path, &len);
-        struct corch_err err = { { 0 }, { 0 } };
+        struct corch_err err = { .path = "", .msg = "" };
         struct graph *g = NULL;
         int r = graph_parse(text, len, 64, NULL, &g, &err);
         if (r >= 0)
@@ -612,7 +612,7 @@ test_limits(void **state)
 {
     struct graph_limits lim = { .max_sfs = 1, .max_flowrules = 1,
                                 .max_saps = 1 };
-    struct corch_err err = { { 0 }, { 0 } };
+    struct corch_err err = { .path = "", .msg = "" };
     struct graph *g = NULL;
     size_t len;
     char *text = slurp(CORPUS "/valid/base.json", &len);
@@ -776,7 +776,7 @@ test_mutations(void **state)
                     break;
                 }
             }
-            struct corch_err err = { { 0 }, { 0 } };
+            struct corch_err err = { .path = "", .msg = "" };
             struct graph *g = NULL;
             int r = graph_parse(text, n, 64, NULL, &g, &err);
             if (r == 0) {

@@ -22,7 +22,7 @@
 
 #include <cmocka.h>
 
-#include "../../orchestrator/config.h"
+#include "corch-config.h"
 #include "netlink.h"
 #include "proc.h"
 #include "repository.h"
@@ -142,7 +142,7 @@ template_load(const char *name)
     json_object *j = json_object_from_file(path);
     assert_non_null(j);
     struct sf_template *t = NULL;
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     int r = sf_template_from_json(j, &t, &err);
     if (r < 0)
         fprintf(stderr, "%s: %s %s\n", path, err.path, err.msg);
@@ -215,7 +215,7 @@ static struct compute_sf *
 create_start(struct sf_fixture *f)
 {
     struct compute_sf *sf = NULL;
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     int r = nc->create(&f->spec, &sf, &err);
     if (r < 0)
         fprintf(stderr, "create: %s: %s\n", err.path, err.msg);
@@ -289,7 +289,7 @@ setup(void **state)
     struct corch_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.state_dir = state_dir;
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     assert_int_equal(nc->init(&cfg, &err), 0);
     return 0;
 }
@@ -311,7 +311,7 @@ static void
 test_probe(void **state)
 {
     NEED_ROOT();
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     assert_int_equal(nc->probe(&err), 0);
     assert_int_equal(nc->default_port_tech, VSWITCH_PORT_VETH);
 }
@@ -367,7 +367,7 @@ test_bridge(void **state)
     struct compute_port p3 = { .id = "p2", .name = "eth2",
                                .tech = VSWITCH_PORT_VETH,
                                .ifname = "nv-br-x" };
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     assert_int_equal(nc->port_add(sf, &p3, &err), 0);
     assert_int_equal(ping("nv-hb3", "10.77.0.1"), 0);
     assert_int_equal(nc->pid(sf), pid);
@@ -415,7 +415,7 @@ test_prepared(void **state)
 {
     NEED_ROOT();
     struct sf_fixture f;
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     fixture_init(&f, "nv-pb", "bridge", NULL, 2, NULL);
     struct compute_sf *sf = NULL;
     const char *path = NULL;
@@ -537,7 +537,7 @@ test_firewall_bad_config(void **state)
     assert_int_equal(netlink_veth_create(f.ifnames[0], "nv-fwbad0p"), 0);
     assert_int_equal(netlink_veth_create(f.ifnames[1], "nv-fwbad1p"), 0);
     struct compute_sf *sf = NULL;
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     assert_int_equal(nc->create(&f.spec, &sf, &err), 0);
     assert_int_equal(nc->start(sf, &err), -EIO);
     assert_non_null(strstr(err.msg, "config.rules[0].protocol"));
@@ -618,7 +618,7 @@ test_start_fails(void **state)
     fixture_init(&f, "nv-fail", NULL, image, 1, NULL);
     assert_int_equal(netlink_veth_create(f.ifnames[0], "nv-fail0p"), 0);
     struct compute_sf *sf = NULL;
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     assert_int_equal(nc->create(&f.spec, &sf, &err), 0);
     snprintf(f.netns, sizeof f.netns, "%s", compute_native_netns_name(sf));
     assert_int_equal(nc->start(sf, &err), -EIO);
@@ -649,7 +649,7 @@ test_start_hangs(void **state)
     f.spec.timeout_s = 1;
     assert_int_equal(netlink_veth_create(f.ifnames[0], "nv-hang0p"), 0);
     struct compute_sf *sf = NULL;
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     assert_int_equal(nc->create(&f.spec, &sf, &err), 0);
     snprintf(f.netns, sizeof f.netns, "%s", compute_native_netns_name(sf));
     uint64_t t0 = time_ms();
@@ -694,7 +694,7 @@ test_daemon_pid_cpus(void **state)
     assert_int_equal(sh(&out, "cat %s/config.json", f.run_dir), 0);
     assert_string_equal(out, "{\"x\": 1}");
     free(out);
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     assert_int_equal(nc->stop(sf, &err), 0);
     for (int i = 0; i < 100 && kill(pid, 0) == 0; i++)
         usleep(10000);
@@ -714,7 +714,7 @@ test_create_errors(void **state)
     struct sf_fixture f;
     fixture_init(&f, "nv-err", "bridge", NULL, 1, NULL);
     struct compute_sf *sf = NULL;
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     /* The switch's device does not exist: nothing is left. */
     assert_int_equal(nc->create(&f.spec, &sf, &err), -ENODEV);
     assert_string_equal(err.path, "ports[0]");

@@ -46,7 +46,7 @@ load(const char *dir, const char *name)
 static struct graph *
 translate_ok(json_object *root, const char *what)
 {
-    struct corch_err err = { { 0 }, { 0 } };
+    struct corch_err err = { .path = "", .msg = "" };
     struct graph *g = NULL;
 
     if (nffg_to_graph(root, "nffg-test", NULL, &g, &err) < 0)
@@ -99,7 +99,7 @@ test_same_meaning_as_sffg(void **state)
             continue;
         json_object *nffg = load(NFFG_DIR, e->d_name);
         json_object *sffg = load(EQUIV_DIR, e->d_name);
-        struct corch_err err = { { 0 }, { 0 } };
+        struct corch_err err = { .path = "", .msg = "" };
         struct graph *a = translate_ok(nffg, e->d_name), *b = NULL;
         if (graph_from_json(sffg, NULL, &b, &err) < 0)
             fail_msg("%s (SF-FG) rejected at %s: %s", e->d_name, err.path,
@@ -176,7 +176,7 @@ test_details(void **state)
 static void
 expect_error(json_object *root, int error, const char *path)
 {
-    struct corch_err err = { { 0 }, { 0 } };
+    struct corch_err err = { .path = "", .msg = "" };
     struct graph *g = NULL;
     int r = nffg_to_graph(root, "nffg-test", NULL, &g, &err);
 
@@ -231,7 +231,7 @@ test_error_paths(void **state)
     expect_error(root, -EINVAL, "forwarding-graph.big-switch.flow-rules[4]."
                  "actions[0].output_to_port");
     {
-        struct corch_err err = { { 0 }, { 0 } };
+        struct corch_err err = { .path = "", .msg = "" };
         struct graph *g = NULL;
         assert_int_equal(nffg_to_graph(root, "x", NULL, &g, &err), -EINVAL);
         /* The message speaks NF-FG too. */
@@ -341,7 +341,7 @@ test_error_paths(void **state)
 
     /* Limits come back with the NF-FG name of the array. */
     struct graph_limits lim = { .max_sfs = 2 };
-    struct corch_err err = { { 0 }, { 0 } };
+    struct corch_err err = { .path = "", .msg = "" };
     struct graph *g = NULL;
     root = load(NFFG_DIR, demo);
     assert_int_equal(nffg_to_graph(root, "x", &lim, &g, &err), -E2BIG);
@@ -362,7 +362,7 @@ test_sffg_corpus_through_nffg(void **state)
         if (!strstr(e->d_name, ".json"))
             continue;
         json_object *root = load(SFFG_VALID, e->d_name);
-        struct corch_err err = { { 0 }, { 0 } };
+        struct corch_err err = { .path = "", .msg = "" };
         struct graph *g = NULL;
         if (graph_from_json(root, NULL, &g, &err) < 0)
             fail_msg("%s rejected at %s: %s", e->d_name, err.path, err.msg);

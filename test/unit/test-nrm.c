@@ -3,7 +3,7 @@
  * injected at every step, update by diff, -EBUSY under concurrency,
  * restart, SAP conflicts, internal groups. */
 #include <config.h>
-#include "../../orchestrator/config.h"  /* Not the autoconf one. */
+#include "corch-config.h"
 
 #include <errno.h>
 #include <pthread.h>

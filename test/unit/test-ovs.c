@@ -26,7 +26,7 @@
 
 #include <cmocka.h>
 
-#include "../../orchestrator/config.h"
+#include "corch-config.h"
 #include "log.h"
 #include "netlink.h"
 #include "vswitch/ovs/vswitch-ovs.h"

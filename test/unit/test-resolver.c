@@ -12,7 +12,7 @@
 
 #include "compute.h"
 #include "compute/dummy/compute-dummy.h"
-#include "../../orchestrator/config.h"  /* Not the autoconf one. */
+#include "corch-config.h"
 #include "graph.h"
 #include "repository.h"
 #include "resolver.h"

@@ -21,7 +21,7 @@
 #include <cmocka.h>
 
 #include "compute/dummy/compute-dummy.h"
-#include "../../orchestrator/config.h"  /* Not the autoconf one. */
+#include "corch-config.h"
 #include "nrm.h"
 #include "proc.h"
 #include "security.h"
@@ -277,7 +277,7 @@ put_graph_as(const char *token, const char *id, long expect)
 static void
 set(const char *kv)
 {
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     if (config_set(&fx.cfg, kv, &err) < 0)
         fail_msg("config_set %s: %s", kv, err.msg);
 }
@@ -285,7 +285,7 @@ set(const char *kv)
 static int
 group_setup(void **state)
 {
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     char kv[512];
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -969,7 +969,7 @@ test_stop_in_flight(void **state)
 {
     struct corch_config cfg = fx.cfg;
     struct rest_server *rs = NULL;
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     char saved[64];
 
     cfg.rest_port = free_port();
@@ -1001,7 +1001,7 @@ test_auth_off(void **state)
 {
     struct corch_config cfg = fx.cfg;
     struct rest_server *rs = NULL;
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     char saved[64];
 
     cfg.security_auth = false;
@@ -1022,7 +1022,7 @@ test_ipv6(void **state)
 {
     struct corch_config cfg = fx.cfg;
     struct rest_server *rs = NULL;
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     char saved[64];
 
     int fd = socket(AF_INET6, SOCK_STREAM, 0);
@@ -1053,7 +1053,7 @@ test_start_errors(void **state)
 {
     struct corch_config cfg = fx.cfg;
     struct rest_server *rs = NULL;
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
 
     /* The port the fixture's server holds. */
     assert_true(rest_start(&cfg, fx.sec, fx.nrm, &rs, &err) < 0);

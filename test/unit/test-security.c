@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "../../orchestrator/config.h"  /* Not the autoconf one. */
+#include "corch-config.h"
 #include "log.h"
 #include "store.h"
 
@@ -33,14 +33,14 @@ struct fixture {
 static void
 open_store(struct fixture *f)
 {
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     assert_int_equal(store_open(f->path, &f->store, &err), 0);
 }
 
 static void
 sec_start(struct fixture *f)
 {
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     int r = security_create(&f->cfg, f->store, &f->sec, &err);
     if (r < 0)
         fail_msg("security_create: %s: %s", err.path, err.msg);
@@ -106,7 +106,7 @@ static void
 put_ok(struct fixture *f, const char *name, const char *pw, const char *role,
        bool expect_created)
 {
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     bool created = !expect_created;
     int r = security_user_put(f->sec, name, pw, role, &created, &err);
     if (r < 0)
@@ -245,7 +245,7 @@ static void
 test_bootstrap_from_env(void **state)
 {
     struct fixture *f = *state;
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     setenv("CORCH_ADMIN_PASSWORD", "from-the-environment", 1);
     f->cfg.security_admin_password = strdup("from-the-config");
     int r = config_finish(&f->cfg, &err);
@@ -287,7 +287,7 @@ static void
 test_bootstrap_bad_password(void **state)
 {
     struct fixture *f = *state;
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     struct security *sec = NULL;
     f->cfg.security_admin_password = strdup("short");
     assert_int_equal(security_create(&f->cfg, f->store, &sec, &err), -EINVAL);
@@ -470,7 +470,7 @@ static void
 expect_put_error(struct fixture *f, const char *name, const char *pw,
                  const char *role, int error, const char *path)
 {
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     bool created = true;
     int r = security_user_put(f->sec, name, pw, role, &created, &err);
     if (r != error)
@@ -545,7 +545,7 @@ test_user_put(void **state)
     assert_int_equal(store_user_get(f->store, "bob", NULL, NULL), -ENOENT);
 
     /* ret_created may be NULL. */
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     assert_int_equal(security_user_put(f->sec, "carol", "carol-password",
                                        "viewer", NULL, &err), 0);
 
@@ -567,7 +567,7 @@ static void
 test_user_delete(void **state)
 {
     struct fixture *f = *state;
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
 
     assert_int_equal(security_user_delete(f->sec, "ghost"), -ENOENT);
     assert_int_equal(security_user_delete(f->sec, "../x"), -ENOENT);
@@ -596,7 +596,7 @@ static void
 test_last_admin(void **state)
 {
     struct fixture *f = *state;
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
 
     /* The only admin can be neither deleted nor demoted. */
     assert_int_equal(security_user_delete(f->sec, "admin"), -EPERM);

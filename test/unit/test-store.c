@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "../../orchestrator/config.h"     /* Not the autoconf one. */
+#include "corch-config.h"
 #include "log.h"
 
 struct fixture {
@@ -33,7 +33,7 @@ setup(void **state)
     snprintf(f->dir, sizeof f->dir, "/tmp/sec-test-store-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->path, sizeof f->path, "%s/state.db", f->dir);
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     assert_int_equal(store_open(f->path, &f->store, &err), 0);
     *state = f;
     return 0;
@@ -58,7 +58,7 @@ teardown(void **state)
 static void
 reopen(struct fixture *f)
 {
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     store_close(f->store);
     f->store = NULL;
     assert_int_equal(store_open(f->path, &f->store, &err), 0);
@@ -113,7 +113,7 @@ static void
 test_open_errors(void **state)
 {
     struct fixture *f = *state;
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     struct store *s = (struct store *) 0x1;
 
     assert_int_equal(store_open("/nonexistent-dir-sec/x.db", &s, &err),
@@ -154,7 +154,7 @@ test_open_newer_schema_refused(void **state)
                                   NULL), SQLITE_OK);
     sqlite3_close(db);
 
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     struct store *s = NULL;
     assert_int_equal(store_open(f->path, &s, &err), -ENOTSUP);
     assert_null(s);
@@ -513,7 +513,7 @@ test_two_connections(void **state)
 {
     struct fixture *f = *state;
     struct store *other;
-    struct corch_err err = { "", "" };
+    struct corch_err err = { .path = "", .msg = "" };
     assert_int_equal(store_open(f->path, &other, &err), 0);
     assert_int_equal(store_meta_set(f->store, "a", "1"), 0);
     char *v;

@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../../orchestrator/config.h"  /* Not the autoconf one. */
+#include "corch-config.h"
 #include "log.h"
 #include "netlink.h"
 #include "proc.h"
@@ -1172,7 +1172,7 @@ native_stop(struct compute_sf *sf, struct corch_err *err)
     if (!sf->running)
         return 0;
     if (script_exists(sf, "stop")) {
-        struct corch_err serr = { "", "" };
+        struct corch_err serr = { .path = "", .msg = "" };
         /* Best effort: whatever the script does, everything in the
          * namespace goes below and the SF is stopped. */
         if (run_script(sf, "stop", NULL, NULL, &serr) < 0)
@@ -1309,7 +1309,7 @@ native_destroy(struct compute_sf *sf)
     if (!sf)
         return;
     if (sf->running) {
-        struct corch_err err = { "", "" };
+        struct corch_err err = { .path = "", .msg = "" };
         sf->destroying = true;
         native_stop(sf, &err);
     }

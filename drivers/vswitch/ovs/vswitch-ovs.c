@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 /* The daemon's config.h, not autoconf's (which -I. finds first). */
-#include "../../../orchestrator/config.h"
+#include "corch-config.h"
 #include "log.h"
 #include "netlink.h"
 #include "ofconn.h"

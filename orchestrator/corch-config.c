@@ -1,5 +1,5 @@
 #include <config.h>
-#include "config.h"
+#include "corch-config.h"
 
 #include <errno.h>
 #include <ini.h>

@@ -1,6 +1,6 @@
 /* The daemon's configuration: an INI file (libinih) plus --set overrides.
  *
- * Every key is declared once, in the table in config.c, with its type,
+ * Every key is declared once, in the table in corch-config.c, with its type,
  * default and range; unknown keys and bad values are start-up errors that
  * name the key.  To add a key: add a member here and a row to that table. */
 #ifndef CORCH_CONFIG_H
