@@ -10,10 +10,14 @@
 
 #include "corch-config.h"
 #include "log.h"
-#include "compute/dummy/compute-dummy.h"
-#ifdef ENABLE_NATIVE
-#include "compute/native/compute-native.h"
-#endif
+
+/* Every engine driver compiled in: drivers/driver-list.h is generated
+ * from the COMPUTE_DRIVERS that the driver folders' automake.mk add. */
+#define VSWITCH_DRIVER(NAME)
+#define COMPUTE_DRIVER(NAME) extern const struct compute_class compute_##NAME##_class;
+#include "driver-list.h"
+#undef VSWITCH_DRIVER
+#undef COMPUTE_DRIVER
 
 LOG_MODULE(compute);
 
@@ -49,10 +53,11 @@ compute_register(const struct compute_class *class)
 static void
 register_all_once(void)
 {
-    compute_register(&compute_dummy_class);
-#ifdef ENABLE_NATIVE
-    compute_register(&compute_native_class);
-#endif
+#define VSWITCH_DRIVER(NAME)
+#define COMPUTE_DRIVER(NAME) compute_register(&compute_##NAME##_class);
+#include "driver-list.h"
+#undef VSWITCH_DRIVER
+#undef COMPUTE_DRIVER
 }
 
 void

@@ -7,10 +7,14 @@
 #include <string.h>
 
 #include "log.h"
-#include "vswitch/dummy/vswitch-dummy.h"
-#ifdef ENABLE_OVS
-#include "vswitch/ovs/vswitch-ovs.h"
-#endif
+
+/* Every vSwitch driver compiled in: drivers/driver-list.h is generated
+ * from the VSWITCH_DRIVERS that the driver folders' automake.mk add. */
+#define VSWITCH_DRIVER(NAME) extern const struct vswitch_class vswitch_##NAME##_class;
+#define COMPUTE_DRIVER(NAME)
+#include "driver-list.h"
+#undef VSWITCH_DRIVER
+#undef COMPUTE_DRIVER
 
 LOG_MODULE(vswitch);
 
@@ -53,10 +57,11 @@ vswitch_register(const struct vswitch_class *class)
 static void
 register_all_once(void)
 {
-    vswitch_register(&vswitch_dummy_class);
-#ifdef ENABLE_OVS
-    vswitch_register(&vswitch_ovs_class);
-#endif
+#define VSWITCH_DRIVER(NAME) vswitch_register(&vswitch_##NAME##_class);
+#define COMPUTE_DRIVER(NAME)
+#include "driver-list.h"
+#undef VSWITCH_DRIVER
+#undef COMPUTE_DRIVER
 }
 
 void

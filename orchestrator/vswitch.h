@@ -6,7 +6,7 @@
 
 #include "vswitch/vswitch-provider.h"
 
-/* Registers every driver compiled in (dummy always; ovs when enabled).
+/* Registers every driver compiled in (drivers/driver-list.h).
  * Idempotent. */
 void vswitch_register_all(void);
 /* Registers one driver; -EEXIST if its type is taken. */

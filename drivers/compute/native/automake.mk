@@ -1,4 +1,5 @@
 # The native engine: NSF packages run in network namespaces.
+COMPUTE_DRIVERS += native
 orchestrator_liborch_a_SOURCES += \
 	drivers/compute/native/compute-native.c drivers/compute/native/compute-native.h
 

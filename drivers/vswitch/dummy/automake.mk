@@ -1,3 +1,4 @@
+VSWITCH_DRIVERS += dummy
 orchestrator_liborch_a_SOURCES += \
 	drivers/vswitch/dummy/vswitch-dummy.c drivers/vswitch/dummy/vswitch-dummy.h
 # The SF repository the core's unit tests (test-resolver, test-nrm) use.

@@ -1,4 +1,5 @@
 # The Open vSwitch driver: OVSDB (RFC 7047) + OpenFlow 1.3, no ovs-* tools.
+VSWITCH_DRIVERS += ovs
 orchestrator_liborch_a_SOURCES += \
 	drivers/vswitch/ovs/vswitch-ovs.c drivers/vswitch/ovs/vswitch-ovs.h \
 	drivers/vswitch/ovs/ovsdb.c drivers/vswitch/ovs/ovsdb.h \
