@@ -6,3 +6,12 @@ TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
 include test/unit/automake.mk
 endif
 include test/bench/automake.mk
+include test/e2e/automake.mk
+include test/data/automake.mk
+
+EXTRA_DIST += \
+	test/check-dist-files.sh \
+	test/fuzz/fuzz-graph.c \
+	test/run-all.sh \
+	test/valgrind.supp
+
