@@ -52,7 +52,7 @@ selected() {
 unit_programs() { find "$1/test/unit" "$1/drivers" -maxdepth 4 -type f -name 'test-*' -perm -u+x 2>/dev/null | grep -v '\.\(o\|log\|trs\)$' | sort; }
 
 run_unit() {
-    echo "### unit tests (ASan + UBSan)"
+    echo "### unit tests (ASan + UBSan build: $SAN)"
     (cd "$SAN" && make -s -j"$(nproc)" check >"$RESULTS/make-check.log" 2>&1)
     local t rc
     for t in $(unit_programs "$SAN"); do
@@ -68,7 +68,7 @@ run_unit() {
 }
 
 run_valgrind() {
-    echo "### unit tests under valgrind (optimised build)"
+    echo "### unit tests under valgrind (optimised build: $OPT)"
     (cd "$OPT" && make -s -j"$(nproc)" check TESTS= >"$RESULTS/make-check-opt.log" 2>&1)
     local t rc
     for t in $(unit_programs "$OPT"); do
@@ -83,7 +83,7 @@ run_valgrind() {
 }
 
 run_dist() {
-    echo "### distribution (optimised build dir): tracked files, make distcheck"
+    echo "### distribution: tracked files, make distcheck (in $OPT)"
     local rc t0
     (cd "$OPT" && make -s check-dist-files >"$RESULTS/dist-files.log" 2>&1)
     rc=$?
@@ -99,7 +99,7 @@ run_dist() {
 }
 
 run_e2e() {
-    echo "### end-to-end tests (real OVS, namespaces, daemon under ASan + UBSan)"
+    echo "### end-to-end tests (real OVS, namespaces, the daemon of $SAN: ASan + UBSan in CI)"
     local t rc
     for t in test/e2e/[0-9]*.sh; do
         [ -f "$t" ] || continue
@@ -113,7 +113,7 @@ run_e2e() {
 }
 
 run_bench() {
-    echo "### benchmarks (optimised build; figures only)"
+    echo "### benchmarks (optimised build: $OPT; figures only)"
     local b rc
     for b in test/bench/*.sh; do
         [ -f "$b" ] || continue
