@@ -14,15 +14,23 @@ distdir=$2
 shift 2
 me=check-dist-files
 
+# The source dir must be the top of a checkout (.git, a directory or a
+# worktree's file), not a directory that happens to sit inside one (a
+# tarball unpacked in a build dir).
+if [ ! -e "$srcdir/.git" ]; then
+    echo "$me: $srcdir is not a git checkout: skipped"
+    exit 0
+fi
 if ! command -v git >/dev/null 2>&1; then
     echo "$me: git absent: skipped"
     exit 0
 fi
-# The source dir must be the top of a checkout, not a directory that
-# happens to sit inside one (a tarball unpacked in a build dir).
-top=$(cd "$srcdir" && git rev-parse --show-toplevel 2>/dev/null) || top=
-if [ -z "$top" ] || [ "$(cd "$top" && pwd -P)" != "$(cd "$srcdir" && pwd -P)" ]; then
-    echo "$me: $srcdir is not a git checkout: skipped"
+# A checkout that git refuses to read (another owner: safe.directory)
+# fails rather than passes unchecked.
+top=$(cd "$srcdir" && git rev-parse --show-toplevel) ||
+    { echo "$me: git cannot read the checkout in $srcdir" >&2; exit 2; }
+if [ "$(cd "$top" && pwd -P)" != "$(cd "$srcdir" && pwd -P)" ]; then
+    echo "$me: $srcdir is not the top of its git checkout: skipped"
     exit 0
 fi
 [ -d "$distdir" ] || { echo "$me: no distribution directory $distdir" >&2; exit 2; }
