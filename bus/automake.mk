@@ -13,7 +13,3 @@ bus_c_orch_broker_LDADD = $(CZMQ_LIBS) -lzmq
 bin_PROGRAMS += bus/c-orch-sub
 bus_c_orch_sub_SOURCES = bus/sub.c
 bus_c_orch_sub_LDADD = $(CZMQ_LIBS) -lzmq $(JSONC_LIBS)
-
-EXTRA_DIST += docs/bus.md schemas/node-description.schema.json \
-	test/e2e/40-bus-description.sh test/e2e/40-bus-broker.sh \
-	test/e2e/40-bus-curve.sh test/e2e/40-bus-lib.py test/bench/bench-bus.sh

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# c-orch quick start on a fresh Debian 12 machine (run as root):
-#   sudo contrib/quickstart.sh run    install, build, start a private Open
-#                                     vSwitch and c-orch on 127.0.0.1:8080
-#   sudo contrib/quickstart.sh test   install, build, run the whole test
-#                                     suite (unit + end-to-end + benchmarks)
+# c-orch quick start on a fresh Debian 12 machine, as root:
+#   contrib/quickstart.sh run    install, build, start a private Open
+#                                vSwitch and c-orch on 127.0.0.1:8080
+#   contrib/quickstart.sh test   install, build, run the whole test suite
+#                                (test/run-all.sh: unit + distcheck +
+#                                end-to-end + benchmarks)
 # Other verbs: deps (install only), build (build only), clean (stop the
 # private OVS, remove the two hosts and the quick start's state).
 set -euo pipefail
@@ -34,13 +35,28 @@ deps() {
     fi
 }
 
+# configure_in DIR ARG...: configures DIR (with ARG... and
+# --enable-Werror, as CI builds) unless it is configured with
+# --enable-Werror already; a build dir configured without it is
+# configured again and cleaned, so that everything builds with -Werror.
+configure_in() {
+    local dir=$1
+    shift
+    mkdir -p "$dir"
+    if [ -f "$dir/Makefile" ] && (cd "$dir" && ./config.status --config) | grep -q -- --enable-Werror; then
+        return 0
+    fi
+    (cd "$dir" && ../configure -q --enable-Werror "$@" && make -s clean)
+}
+
 build() {
     [ -x configure ] && [ configure -nt configure.ac ] || autoreconf -fi
     # build/: optimised, for running and benchmarks; build-san/: the same
     # code under AddressSanitizer + UndefinedBehaviorSanitizer, for tests.
-    mkdir -p build build-san
-    (cd build && { [ -f Makefile ] || ../configure -q CFLAGS="-O2 -g"; } && make -s -j"$(nproc)")
-    (cd build-san && { [ -f Makefile ] || ../configure -q --enable-sanitizers CFLAGS="-O1 -g"; } && make -s -j"$(nproc)")
+    configure_in build CFLAGS="-O2 -g"
+    configure_in build-san --enable-sanitizers CFLAGS="-O1 -g"
+    (cd build && make -s -j"$(nproc)")
+    (cd build-san && make -s -j"$(nproc)")
 }
 
 run() {

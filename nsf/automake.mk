@@ -32,13 +32,7 @@ dist_nsftemplates_DATA = \
 # The index of a repository served over HTTP (docs/sf-repository.md).
 nsfrepodir = $(pkgdatadir)/sf-repository
 dist_nsfrepo_DATA = sf-repository/index.json
-EXTRA_DIST += sf-repository/mkindex.py sf-repository/check-index.sh \
-	docs/sf-repository.md test/e2e/52-remote-repository.sh \
-	test/e2e/53-recursive-template.sh
 TESTS += sf-repository/check-index.sh
-EXTRA_DIST += schemas/template.schema.json docs/native-engine.md \
-	test/e2e/50-native-driver.sh test/e2e/51-native-graph.sh \
-	test/bench/bench-native.sh
 
 $(NSF_IMAGES): nsf/images/stamp
 nsf/images/stamp: $(NSF_FILES) $(srcdir)/nsf/mkimages.py

@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
 # The whole test suite: unit tests under ASan/UBSan, unit tests under
-# valgrind, end-to-end tests (real OVS, namespaces, the real daemon built
-# with the sanitizers), then the benchmarks (optimised build; they print
-# figures and never fail on a figure).  Run by contrib/quickstart.sh test
-# after the build; ends with one "N passed, N failed, N skipped" line.
-#   test/run-all.sh [unit|valgrind|e2e|bench]...   (default: all four)
+# valgrind, the distribution (every tracked file ships, make distcheck),
+# end-to-end tests (real OVS, namespaces, the real daemon built with the
+# sanitizers), then the benchmarks (optimised build; they print figures
+# and never fail on a figure).  Run by contrib/quickstart.sh test after
+# the build; ends with one "N passed, N failed, N skipped" line.
+#   test/run-all.sh [unit|valgrind|dist|e2e|bench]...   (default: all five)
+# The build dirs are build-san/ and build/ of the source tree, or
+# $SAN_BUILD_DIR and $OPT_BUILD_DIR ("make check-e2e", "make
+# check-valgrind" and "make check-bench" point them at their build dir).
+# E2E_TESTS / BENCHES: names (shell patterns, without .sh) of the e2e
+# tests / benchmarks to run, e.g. E2E_TESTS="11-rest-compat 3*"; default all.
 set -uo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
-SAN=$TOP/build-san
-OPT=$TOP/build
+SAN=${SAN_BUILD_DIR:-$TOP/build-san}
+OPT=${OPT_BUILD_DIR:-$TOP/build}
+# The make runs below choose their own flags, also when make runs this.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 RESULTS=$(mktemp -d /tmp/corch-results.XXXXXX)
 passed=0 failed=0 skipped=0
 failures=()
@@ -28,10 +36,23 @@ record() {    # record NAME RC
     esac
 }
 
+# selected NAME PATTERNS: NAME matches one of the space-separated PATTERNS,
+# or PATTERNS is empty.
+selected() {
+    local - p
+    set -f
+    [ -z "$2" ] && return 0
+    for p in $2; do
+        # shellcheck disable=SC2254
+        case $1 in $p) return 0 ;; esac
+    done
+    return 1
+}
+
 unit_programs() { find "$1/test/unit" "$1/drivers" -maxdepth 4 -type f -name 'test-*' -perm -u+x 2>/dev/null | grep -v '\.\(o\|log\|trs\)$' | sort; }
 
 run_unit() {
-    echo "### unit tests (ASan + UBSan)"
+    echo "### unit tests (ASan + UBSan build: $SAN)"
     (cd "$SAN" && make -s -j"$(nproc)" check >"$RESULTS/make-check.log" 2>&1)
     local t rc
     for t in $(unit_programs "$SAN"); do
@@ -47,7 +68,7 @@ run_unit() {
 }
 
 run_valgrind() {
-    echo "### unit tests under valgrind (optimised build)"
+    echo "### unit tests under valgrind (optimised build: $OPT)"
     (cd "$OPT" && make -s -j"$(nproc)" check TESTS= >"$RESULTS/make-check-opt.log" 2>&1)
     local t rc
     for t in $(unit_programs "$OPT"); do
@@ -61,11 +82,28 @@ run_valgrind() {
     done
 }
 
+run_dist() {
+    echo "### distribution: tracked files, make distcheck (in $OPT)"
+    local rc t0
+    (cd "$OPT" && make -s check-dist-files >"$RESULTS/dist-files.log" 2>&1)
+    rc=$?
+    grep -E '^(check-dist-files|    )' "$RESULTS/dist-files.log" | sed 's/^/    /'
+    [ $rc != 0 ] && tail -20 "$RESULTS/dist-files.log" | sed 's/^/    /'
+    record dist:tracked-files $rc
+    t0=$(date +%s)
+    (cd "$OPT" && make -j"$(nproc)" distcheck >"$RESULTS/distcheck.log" 2>&1)
+    rc=$?
+    echo "    distcheck took $(( $(date +%s) - t0 )) s"
+    [ $rc != 0 ] && tail -40 "$RESULTS/distcheck.log" | sed 's/^/    /'
+    record dist:distcheck $rc
+}
+
 run_e2e() {
-    echo "### end-to-end tests (real OVS, namespaces, daemon under ASan + UBSan)"
+    echo "### end-to-end tests (real OVS, namespaces, the daemon of $SAN: ASan + UBSan in CI)"
     local t rc
     for t in test/e2e/[0-9]*.sh; do
         [ -f "$t" ] || continue
+        selected "$(basename "$t" .sh)" "${E2E_TESTS:-}" || continue
         BUILD_DIR=$SAN timeout 600 bash "$t" >"$RESULTS/$(basename "$t").log" 2>&1
         rc=$?
         sed 's/^/    /' "$RESULTS/$(basename "$t").log" | grep -E 'PASS|FAIL|SKIP|passed|skipped' | tail -60
@@ -75,10 +113,11 @@ run_e2e() {
 }
 
 run_bench() {
-    echo "### benchmarks (optimised build; figures only)"
+    echo "### benchmarks (optimised build: $OPT; figures only)"
     local b rc
     for b in test/bench/*.sh; do
         [ -f "$b" ] || continue
+        selected "$(basename "$b" .sh)" "${BENCHES:-}" || continue
         echo "--- $(basename "$b")"
         BUILD_DIR=$OPT timeout 900 bash "$b" "$OPT" 2>&1 | tee "$RESULTS/$(basename "$b").log" | sed 's/^/    /'
         rc=${PIPESTATUS[0]}
@@ -88,6 +127,7 @@ run_bench() {
     # (the wrappers set up OVS and namespaces and run theirs).
     for b in $(find "$OPT/test/bench" -maxdepth 1 -type f -name 'bench-*' -perm -u+x 2>/dev/null | sort); do
         [ -f "test/bench/$(basename "$b").sh" ] && continue
+        selected "$(basename "$b")" "${BENCHES:-}" || continue
         echo "--- $(basename "$b")"
         "$b" 2>&1 | sed 's/^/    /'
         record "bench:$(basename "$b")" "${PIPESTATUS[0]}"
@@ -95,7 +135,7 @@ run_bench() {
 }
 
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(unit valgrind e2e bench)
+[ ${#stages[@]} -eq 0 ] && stages=(unit valgrind dist e2e bench)
 start=$(date +%s)
 for s in "${stages[@]}"; do "run_$s"; done
 echo

@@ -17,7 +17,7 @@ check "harness builds" clang -g -O1 -fsanitize=fuzzer,address,undefined \
 [ -x "$T/fuzz-graph" ] || e2e_finish
 
 mkdir -p "$T/corpus"
-find "$E2E_TOP/test/data/sffg" "$E2E_TOP/../shared/testdata/unorchestrator-nffg" \
+find "$E2E_TOP/test/data/sffg" "$E2E_TOP/test/data/unorchestrator-nffg" \
     -name '*.json' -exec cp {} "$T/corpus/" \; 2>/dev/null
 e2e_log "seed corpus: $(ls "$T/corpus" | wc -l) files; fuzzing ${FUZZ_SECONDS:-60} s"
 (cd "$T" && ASAN_OPTIONS=detect_leaks=1 ./fuzz-graph -max_total_time="${FUZZ_SECONDS:-60}" \

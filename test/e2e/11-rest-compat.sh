@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The un-orchestrator compatibility API with the five real NF-FG graphs of
-# ../shared/testdata/unorchestrator-nffg/: each is POSTed to /NF-FG/ (and
+# test/data/unorchestrator-nffg/: each is POSTed to /NF-FG/ (and
 # PUT to /NF-FG/{id}), read back in both formats, and the SF-FG that
 # GET /v1/graphs/{id} returns must mean the same as the NF-FG posted.
 # "Same meaning" is checked by an independent reference translation
@@ -8,9 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 e2e_init rest-compat
 
-DATA=${NFFG_DATA:-$E2E_TOP/../shared/testdata/unorchestrator-nffg}
-[ -d "$DATA" ] || DATA=/work/shared/testdata/unorchestrator-nffg
-[ -d "$DATA" ] || { echo "no NF-FG test data: skipped"; exit 77; }
+DATA=${NFFG_DATA:-$E2E_TOP/test/data/unorchestrator-nffg}
 GRAPHS=("$DATA"/*.json)
 [ ${#GRAPHS[@]} -eq 5 ] || { fail "expected 5 graphs in $DATA, found ${#GRAPHS[@]}"; }
 

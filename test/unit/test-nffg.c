@@ -1,5 +1,5 @@
 /* Unit tests of the un-orchestrator NF-FG compatibility: the five real
- * client graphs in ../shared/testdata/unorchestrator-nffg/ are accepted
+ * client graphs in test/data/unorchestrator-nffg/ are accepted
  * and mean the same as hand-written SF-FG equivalents, errors name NF-FG
  * fields, and graph -> NF-FG -> graph is the identity. */
 #include <config.h>
@@ -18,7 +18,7 @@
 #include "graph.h"
 #include "nffg.h"
 
-#define NFFG_DIR TOP_SRCDIR "/../shared/testdata/unorchestrator-nffg"
+#define NFFG_DIR TOP_SRCDIR "/test/data/unorchestrator-nffg"
 #define EQUIV_DIR TOP_SRCDIR "/test/data/sffg/nffg-equivalent"
 #define SFFG_VALID TOP_SRCDIR "/test/data/sffg/valid"
 

@@ -17,5 +17,3 @@ endif
 noinst_PROGRAMS += test/bench/bench-native
 test_bench_bench_native_SOURCES = test/bench/bench-native.c
 test_bench_bench_native_LDADD = orchestrator/liborch.a $(CORCH_LIBS)
-# Fig. 16 of the paper through the daemon: 100 / 500 firewalls in a graph.
-EXTRA_DIST += test/bench/bench-many-sfs.sh

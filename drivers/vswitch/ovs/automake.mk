@@ -6,8 +6,6 @@ orchestrator_liborch_a_SOURCES += \
 	drivers/vswitch/ovs/ofp.c drivers/vswitch/ovs/ofp.h \
 	drivers/vswitch/ovs/ofconn.c drivers/vswitch/ovs/ofconn.h
 
-EXTRA_DIST += test/e2e/20-ovs-driver.sh test/bench/bench-ovs.sh
-
 # Benchmark of the driver against ovs-vsctl / ovs-ofctl (run by
 # test/bench/bench-ovs.sh with a private OVS).
 noinst_PROGRAMS += test/bench/bench-ovs
