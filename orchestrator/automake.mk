@@ -7,6 +7,7 @@ orchestrator_liborch_a_SOURCES = \
 	orchestrator/corch-config.c orchestrator/corch-config.h \
 	orchestrator/flow.c orchestrator/flow.h \
 	orchestrator/graph.c orchestrator/graph.h \
+	orchestrator/graph-parse.c orchestrator/graph-json.c \
 	orchestrator/nffg.c orchestrator/nffg.h \
 	orchestrator/store.c orchestrator/store.h \
 	orchestrator/security.c orchestrator/security.h \
