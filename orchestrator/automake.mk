@@ -20,7 +20,9 @@ orchestrator_liborch_a_SOURCES = \
 	orchestrator/nrm.c orchestrator/nrm.h \
 	orchestrator/node.c orchestrator/node.h \
 	orchestrator/bus.c orchestrator/bus.h \
-	orchestrator/rest.c orchestrator/rest.h \
+	orchestrator/rest.c orchestrator/rest.h orchestrator/rest-private.h \
+	orchestrator/rest-graphs.c orchestrator/rest-node.c \
+	orchestrator/rest-users.c orchestrator/rest-nffg.c \
 	orchestrator/proc.c orchestrator/proc.h \
 	orchestrator/netlink.c orchestrator/netlink.h
 
