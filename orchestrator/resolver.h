@@ -21,13 +21,8 @@
  * lets the whole core run with the dummy drivers and no repository.
  *
  * The SF's config, when present, must match the chosen template's
- * config_schema, else -EINVAL with err->path naming the field
- * ("sffg.SFs[2].config.rules[0].dest_port").  The JSON Schema subset
- * understood: type, enum, const, properties, required,
- * additionalProperties, items, minItems, maxItems, pattern (POSIX extended
- * regular expressions), minLength, maxLength, minimum, maximum,
- * exclusiveMinimum, exclusiveMaximum, allOf, anyOf, oneOf; other keywords
- * are ignored.
+ * config_schema (checked by jsonschema.h), else -EINVAL with err->path
+ * naming the field ("sffg.SFs[2].config.rules[0].dest_port").
  *
  * Subgraph templates (recursive decomposition) are expanded first, by
  * resolver_expand() (below); resolver_resolve() works on the flattened
@@ -71,11 +66,6 @@ int resolver_resolve(const struct resolver_env *, const struct graph *g,
                      struct resolver_choice **ret_choices,
                      struct corch_err *err);
 void resolver_choices_free(struct resolver_choice *, size_t n);
-
-/* Checks 'config' against 'schema' (see above); 'path' names 'config' in
- * the request.  0 or -EINVAL. */
-int resolver_check_config(json_object *schema, json_object *config,
-                          const char *path, struct corch_err *err);
 
 /* The rank of an engine in the order in force (lower is preferred):
  * native < dpdk < docker < kvm < others by default. */

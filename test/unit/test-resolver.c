@@ -14,6 +14,7 @@
 #include "compute/dummy/compute-dummy.h"
 #include "corch-config.h"
 #include "graph.h"
+#include "jsonschema.h"
 #include "repository.h"
 #include "resolver.h"
 #include "scheduler.h"
@@ -378,7 +379,7 @@ expect_config(const char *config, int expected, const char *path)
     json_object *c = json_tokener_parse(config);
     assert_non_null(c);
     struct corch_err err = { .path = "", .msg = "" };
-    int r = resolver_check_config(t->config_schema, c, "cfg", &err);
+    int r = jsonschema_check(t->config_schema, c, "cfg", &err);
     if (r != expected || (path && strcmp(err.path, path)))
         fail_msg("%s: %d \"%s\" (%s), expected %d \"%s\"", config, r,
                  err.path, err.msg, expected, path ? path : "");
