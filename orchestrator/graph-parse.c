@@ -891,28 +891,30 @@ parse_match(struct pctx *c, json_object *m, struct graph_flowrule *rule)
                            &rule->port_in)) < 0)
         return r;
 
+    /* The fields a match may have, and the name the SF-FG gives each. */
+    static const struct {
+        const char *key;        /* Member name. */
+        uint32_t bit;           /* FLOW_M_* bit. */
+        uint64_t min, max;      /* Range of a number. */
+    } tab[] = {
+        { "ether_type", FLOW_M_ETHER_TYPE, 0, 0xffff },
+        { "vlan_id", FLOW_M_VLAN_ID, 1, 4094 },
+        { "vlan_pcp", FLOW_M_VLAN_PCP, 0, 7 },
+        { "source_mac", FLOW_M_SOURCE_MAC, 0, 0 },
+        { "dest_mac", FLOW_M_DEST_MAC, 0, 0 },
+        { "source_ip", FLOW_M_SOURCE_IP, 0, 0 },
+        { "dest_ip", FLOW_M_DEST_IP, 0, 0 },
+        { "protocol", FLOW_M_PROTOCOL, 0, 255 },
+        { "source_port", FLOW_M_SOURCE_PORT, 0, 0xffff },
+        { "dest_port", FLOW_M_DEST_PORT, 0, 0xffff },
+        { "ip_dscp", FLOW_M_IP_DSCP, 0, 63 },
+        { "icmp_type", FLOW_M_ICMP_TYPE, 0, 255 },
+        { "icmp_code", FLOW_M_ICMP_CODE, 0, 255 },
+    };
+
     /* One pass over the members (not a lookup per possible field): the
      * match is the bulk of a big graph. */
     json_object_object_foreach(m, key, val) {
-        static const struct {
-            const char *key;    /* Member name. */
-            uint32_t bit;       /* FLOW_M_* bit. */
-            uint64_t min, max;  /* Range of a number. */
-        } tab[] = {
-            { "ether_type", FLOW_M_ETHER_TYPE, 0, 0xffff },
-            { "vlan_id", FLOW_M_VLAN_ID, 1, 4094 },
-            { "vlan_pcp", FLOW_M_VLAN_PCP, 0, 7 },
-            { "source_mac", FLOW_M_SOURCE_MAC, 0, 0 },
-            { "dest_mac", FLOW_M_DEST_MAC, 0, 0 },
-            { "source_ip", FLOW_M_SOURCE_IP, 0, 0 },
-            { "dest_ip", FLOW_M_DEST_IP, 0, 0 },
-            { "protocol", FLOW_M_PROTOCOL, 0, 255 },
-            { "source_port", FLOW_M_SOURCE_PORT, 0, 0xffff },
-            { "dest_port", FLOW_M_DEST_PORT, 0, 0xffff },
-            { "ip_dscp", FLOW_M_IP_DSCP, 0, 63 },
-            { "icmp_type", FLOW_M_ICMP_TYPE, 0, 255 },
-            { "icmp_code", FLOW_M_ICMP_CODE, 0, 255 },
-        };
         size_t t;
 
         for (t = 0; t < ARRAY_SIZE(tab); t++)
@@ -964,89 +966,14 @@ parse_match(struct pctx *c, json_object *m, struct graph_flowrule *rule)
     if (fm->fields & FLOW_M_DEST_IP)
         ip_mask(&fm->dest_ip);
 
-    /* Prerequisites, as OpenFlow states them: a switch would reject or,
-     * worse, silently widen a rule that lacks them. */
-    if ((fm->fields & FLOW_M_VLAN_PCP) && !(fm->fields & FLOW_M_VLAN_ID))
-        return fail_at(c, "vlan_pcp", "needs vlan_id");
-
-    int fam = 0;
-    const char *fam_key = NULL;
-    if (fm->fields & FLOW_M_SOURCE_IP) {
-        fam = fm->source_ip.family;
-        fam_key = "source_ip";
-    }
-    if (fm->fields & FLOW_M_DEST_IP) {
-        if (fam && fam != fm->dest_ip.family)
-            return fail_at(c, "dest_ip", "is %s but source_ip is %s",
-                           fm->dest_ip.family == AF_INET ? "IPv4" : "IPv6",
-                           fam == AF_INET ? "IPv4" : "IPv6");
-        fam = fm->dest_ip.family;
-        fam_key = fam_key ? fam_key : "dest_ip";
-    }
-    if (fm->fields & FLOW_M_ETHER_TYPE) {
-        uint16_t et = fm->ether_type;
-        if (fam && et != (fam == AF_INET ? 0x0800 : 0x86dd))
-            return fail_at(c, fam_key, "is an %s address but ether_type is "
-                           "0x%04x (needs 0x%04x)",
-                           fam == AF_INET ? "IPv4" : "IPv6", et,
-                           fam == AF_INET ? 0x0800 : 0x86dd);
-        if (et != 0x0800 && et != 0x86dd) {
-            if (fm->fields & FLOW_M_PROTOCOL)
-                return fail_at(c, "protocol", "needs ether_type 0x0800 or "
-                               "0x86dd, not 0x%04x", et);
-            if (fm->fields & FLOW_M_IP_DSCP)
-                return fail_at(c, "ip_dscp", "needs ether_type 0x0800 or "
-                               "0x86dd, not 0x%04x", et);
-        }
-    } else if (fam) {
-        /* Liberal: the address already says which IP it is. */
-        fm->ether_type = fam == AF_INET ? 0x0800 : 0x86dd;
-        fm->fields |= FLOW_M_ETHER_TYPE;
-    } else if (fm->fields & (FLOW_M_PROTOCOL | FLOW_M_IP_DSCP)) {
-        if ((fm->fields & FLOW_M_PROTOCOL) && fm->protocol == 1)
-            fm->ether_type = 0x0800;
-        else if ((fm->fields & FLOW_M_PROTOCOL) && fm->protocol == 58)
-            fm->ether_type = 0x86dd;
-        else
-            return fail_at(c, fm->fields & FLOW_M_PROTOCOL ? "protocol"
-                                                           : "ip_dscp",
-                           "needs ether_type 0x0800 or 0x86dd (or a "
-                           "source_ip/dest_ip) to say which IP version");
-        fm->fields |= FLOW_M_ETHER_TYPE;
-    }
-
-    static const struct {
-        uint32_t bit;           /* FLOW_M_* bit. */
-        const char *key;        /* Its member name, for the path. */
-    } l4[] = {
-        { FLOW_M_SOURCE_PORT, "source_port" },
-        { FLOW_M_DEST_PORT, "dest_port" },
-    };
-    for (size_t i = 0; i < ARRAY_SIZE(l4); i++)
-        if ((fm->fields & l4[i].bit)
-            && (!(fm->fields & FLOW_M_PROTOCOL)
-                || (fm->protocol != 6 && fm->protocol != 17
-                    && fm->protocol != 132)))
-            return fail_at(c, l4[i].key, "needs protocol 6 (tcp), 17 (udp) "
-                           "or 132 (sctp)");
-    static const struct {
-        uint32_t bit;           /* FLOW_M_* bit. */
-        const char *key;        /* Its member name, for the path. */
-    } icmp[] = {
-        { FLOW_M_ICMP_TYPE, "icmp_type" },
-        { FLOW_M_ICMP_CODE, "icmp_code" },
-    };
-    for (size_t i = 0; i < ARRAY_SIZE(icmp); i++) {
-        if (!(fm->fields & icmp[i].bit))
+    /* The prerequisites OpenFlow puts on a match (flow.c). */
+    struct flow_problem pb;
+    if (flow_match_complete(fm, &pb) < 0) {
+        size_t t;
+        for (t = 0; t < ARRAY_SIZE(tab) && tab[t].bit != pb.field; t++)
             continue;
-        if (!(fm->fields & FLOW_M_PROTOCOL)
-            || (fm->protocol != 1 && fm->protocol != 58))
-            return fail_at(c, icmp[i].key, "needs protocol 1 (icmp) or 58 "
-                           "(icmpv6)");
-        if (fm->ether_type != (fm->protocol == 1 ? 0x0800 : 0x86dd))
-            return fail_at(c, icmp[i].key, "protocol %u needs ether_type "
-                           "0x%04x", fm->protocol,
-                           fm->protocol == 1 ? 0x0800 : 0x86dd);
+        return fail_at(c, t < ARRAY_SIZE(tab) ? tab[t].key : "port_in",
+                       "%s", pb.msg);
     }
     return 0;
 }
@@ -1212,26 +1139,11 @@ check_actions(struct pctx *c, struct graph_flowrule *rule,
         return FAIL_AT_ACTION(6, "drop excludes packet modifications");
     if (!rule->drop && !rule->n_outputs)
         return fail(c, -EINVAL, "needs output_to_port or drop");
-    static const struct {
-        uint32_t bit;           /* FLOW_A_SET_*_IP. */
-        int i;                  /* Its SEEN_* bit number, for the path. */
-    } ips[] = {
-        { FLOW_A_SET_SOURCE_IP, 4 }, { FLOW_A_SET_DEST_IP, 5 },
-    };
-    for (size_t k = 0; k < ARRAY_SIZE(ips); k++) {
-        if (!(fm->fields & ips[k].bit))
-            continue;
-        const struct flow_ip *ip = ips[k].bit == FLOW_A_SET_SOURCE_IP
-                                   ? &fm->set_source_ip : &fm->set_dest_ip;
-        uint16_t want = ip->family == AF_INET ? 0x0800 : 0x86dd;
-        if (!(rule->match.fields & FLOW_M_ETHER_TYPE)
-            || rule->match.ether_type != want)
-            return FAIL_AT_ACTION(ips[k].i, "needs a match on %s packets "
-                                  "(ether_type 0x%04x or an %s source_ip/"
-                                  "dest_ip)",
-                                  want == 0x0800 ? "IPv4" : "IPv6", want,
-                                  want == 0x0800 ? "IPv4" : "IPv6");
-    }
+    /* The prerequisites of the modifications on the match (flow.c). */
+    struct flow_problem pb;
+    if (flow_mods_check(fm, &rule->match, &pb) < 0)
+        return FAIL_AT_ACTION(pb.field == FLOW_A_SET_SOURCE_IP ? 4 : 5,
+                              "%s", pb.msg);
 #undef FAIL_AT_ACTION
     return 0;
 }

@@ -1,5 +1,8 @@
 /* The SF-FG graph model: parsing, validation, normalised serialisation and
- * comparison of service graphs (paper 5.1.1, Fig. 4 and 5).
+ * comparison of service graphs (paper 5.1.1, Fig. 4 and 5).  One header
+ * for three files: graph-parse.c (JSON in, every check), graph-json.c
+ * (JSON out), graph.c (copy, free, lookups, comparisons); the OpenFlow
+ * prerequisites of a match are flow.c's.
  *
  * A 'struct graph' is always valid: graph_from_json() either builds a
  * graph that passed every schema and semantic check, or fails with a
