@@ -185,6 +185,24 @@ path_format(const struct pctx *c, char *out, size_t size)
     }
 }
 
+/* Fails at the current path with an error of 'kind'. */
+static int
+vfail(struct pctx *c, enum corch_err_kind kind, int error, const char *fmt,
+      va_list ap) __attribute__((format(printf, 4, 0)));
+
+static int
+vfail(struct pctx *c, enum corch_err_kind kind, int error, const char *fmt,
+      va_list ap)
+{
+    char msg[CORCH_ERR_MSG_MAX];
+    char path[CORCH_ERR_PATH_MAX];
+
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    path_format(c, path, sizeof path);
+    return corch_err_setk(c->err, kind, error, path, "%s", msg);
+}
+
+/* Everything the parser rejects is the client's graph being wrong... */
 static int
 fail(struct pctx *c, int error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -192,16 +210,26 @@ fail(struct pctx *c, int error, const char *fmt, ...)
 static int
 fail(struct pctx *c, int error, const char *fmt, ...)
 {
-    char msg[CORCH_ERR_MSG_MAX];
     va_list ap;
-
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    int r = vfail(c, CORCH_ERR_INVALID, error, fmt, ap);
     va_end(ap);
-    char path[CORCH_ERR_PATH_MAX];
+    return r;
+}
 
-    path_format(c, path, sizeof path);
-    return corch_err_set(c->err, error, path, "%s", msg);
+/* ...but for a list over a limit: the same graph, smaller, is fine. */
+static int
+fail_too_large(struct pctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+fail_too_large(struct pctx *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vfail(c, CORCH_ERR_TOO_LARGE, -E2BIG, fmt, ap);
+    va_end(ap);
+    return r;
 }
 
 /* Fails at member 'key' of the current object. */
@@ -522,8 +550,8 @@ get_array(struct pctx *c, json_object *o, size_t max, const char *what,
         return r;
     n = json_object_array_length(o);
     if (max && n > max)
-        return fail(c, -E2BIG, "%zu %s, more than the %zu allowed", n,
-                    what, max);
+        return fail_too_large(c, "%zu %s, more than the %zu allowed", n,
+                              what, max);
     *ret_n = n;
     return 0;
 }
@@ -1409,10 +1437,11 @@ graph_parse(const char *text, size_t len, unsigned int max_depth,
     size_t end;
 
     if (!text || len == 0)
-        return corch_err_set(err, -EINVAL, "", "invalid JSON: the document "
-                             "is empty");
+        return corch_err_setk(err, CORCH_ERR_INVALID, -EINVAL, "",
+                              "invalid JSON: the document is empty");
     if (len > INT32_MAX)
-        return corch_err_set(err, -E2BIG, "", "document too large");
+        return corch_err_setk(err, CORCH_ERR_TOO_LARGE, -E2BIG, "",
+                              "document too large");
     if (max_depth == 0 || max_depth > INT32_MAX)
         max_depth = JSON_TOKENER_DEFAULT_DEPTH;
     tok = json_tokener_new_ex((int) max_depth);
@@ -1426,18 +1455,21 @@ graph_parse(const char *text, size_t len, unsigned int max_depth,
 
     if (jerr == json_tokener_continue || (jerr == json_tokener_success
                                           && !root && len == 0))
-        return corch_err_set(err, -EINVAL, "", "invalid JSON: document is "
-                             "truncated or empty");
+        return corch_err_setk(err, CORCH_ERR_INVALID, -EINVAL, "",
+                              "invalid JSON: document is truncated or empty");
     if (jerr == json_tokener_error_depth)
-        return corch_err_set(err, -EINVAL, "", "invalid JSON: nested deeper "
-                             "than %u levels", max_depth);
+        return corch_err_setk(err, CORCH_ERR_INVALID, -EINVAL, "",
+                              "invalid JSON: nested deeper than %u levels",
+                              max_depth);
     if (jerr != json_tokener_success)
-        return corch_err_set(err, -EINVAL, "", "invalid JSON at byte %zu: %s",
-                             end, json_tokener_error_desc(jerr));
+        return corch_err_setk(err, CORCH_ERR_INVALID, -EINVAL, "",
+                              "invalid JSON at byte %zu: %s", end,
+                              json_tokener_error_desc(jerr));
     for (; end < len; end++)
         if (text[end] != ' ' && text[end] != '\t' && text[end] != '\r'
             && text[end] != '\n')
-            return corch_err_set(err, -EINVAL, "", "invalid JSON: trailing "
-                                 "garbage at byte %zu", end);
+            return corch_err_setk(err, CORCH_ERR_INVALID, -EINVAL, "",
+                                  "invalid JSON: trailing garbage at byte "
+                                  "%zu", end);
     return graph_from_json(root, lim, ret_graph, err);
 }

@@ -56,7 +56,8 @@ bad(struct corch_err *err, const char *path, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return corch_err_set(err, -EINVAL, path, "%s: %s", path, msg);
+    return corch_err_setk(err, CORCH_ERR_INVALID, -EINVAL, path, "%s: %s",
+                          path, msg);
 }
 
 static int

@@ -246,22 +246,22 @@ resolve_one(const struct resolver_env *env, const struct graph *g, size_t i,
         snprintf(path, sizeof path, "sffg.SFs[%zu].template", i);
         const struct sf_template *t = find_template(env, sf->template_id);
         if (!t)
-            return corch_err_set(err, -ENOPKG, path,
-                                 "sf '%s': template '%s' not found", sf->id,
-                                 sf->template_id);
+            return corch_err_setk(err, CORCH_ERR_UNRESOLVABLE, -ENOPKG, path,
+                                  "sf '%s': template '%s' not found", sf->id,
+                                  sf->template_id);
         if (t->subgraph && t->n_ports < sf->n_ports)
-            return corch_err_set(err, -ENOPKG, path,
-                                 "sf '%s': template '%s' is a subgraph with "
-                                 "%zu ports, the SF uses %zu", sf->id, t->id,
-                                 t->n_ports, sf->n_ports);
+            return corch_err_setk(err, CORCH_ERR_UNRESOLVABLE, -ENOPKG, path,
+                                  "sf '%s': template '%s' is a subgraph with "
+                                  "%zu ports, the SF uses %zu", sf->id, t->id,
+                                  t->n_ports, sf->n_ports);
         if (t->subgraph)        /* resolver_expand() was not called. */
-            return corch_err_set(err, -ENOPKG, path,
-                                 "sf '%s': template '%s' is a subgraph, not "
-                                 "expanded", sf->id, t->id);
+            return corch_err_setk(err, CORCH_ERR_UNRESOLVABLE, -ENOPKG, path,
+                                  "sf '%s': template '%s' is a subgraph, not "
+                                  "expanded", sf->id, t->id);
         check_fit(env, sf, t, memory_free, why, sizeof why);
         if (why[0])
-            return corch_err_set(err, -ENOPKG, path, "sf '%s': %s: %s",
-                                 sf->id, t->id, why);
+            return corch_err_setk(err, CORCH_ERR_UNRESOLVABLE, -ENOPKG, path,
+                                  "sf '%s': %s: %s", sf->id, t->id, why);
         ret->tmpl = t;
         ret->own = NULL;
         return 0;
@@ -300,12 +300,12 @@ resolve_one(const struct resolver_env *env, const struct graph *g, size_t i,
         return 0;
     }
     if (!n_candidates)
-        return corch_err_set(err, -ENOPKG, path,
-                             "sf '%s': no template has capability '%s'",
-                             sf->id, sf->name);
-    return corch_err_set(err, -ENOPKG, path,
-                         "sf '%s': no template with capability '%s' fits: %s",
-                         sf->id, sf->name, reasons);
+        return corch_err_setk(err, CORCH_ERR_UNRESOLVABLE, -ENOPKG, path,
+                              "sf '%s': no template has capability '%s'",
+                              sf->id, sf->name);
+    return corch_err_setk(err, CORCH_ERR_UNRESOLVABLE, -ENOPKG, path,
+                          "sf '%s': no template with capability '%s' fits: %s",
+                          sf->id, sf->name, reasons);
 }
 
 int
@@ -324,10 +324,13 @@ resolver_resolve(const struct resolver_env *env, const struct graph *g,
                 char path[64];
                 snprintf(path, sizeof path, "sffg.SFs[%zu].ports", i);
                 resolver_choices_free(choices, g->n_sfs);
-                return corch_err_set(err, -E2BIG, path, "sf '%s': template "
-                                     "%s has %zu ports, the SF uses %zu",
-                                     g->sfs[i].id, fixed[i]->id,
-                                     fixed[i]->n_ports, g->sfs[i].n_ports);
+                /* The running SF is in the way, not the request: a
+                 * new SF id (or a DELETE first) gets a new template. */
+                return corch_err_setk(err, CORCH_ERR_CONFLICT, -E2BIG, path,
+                                      "sf '%s': template %s has %zu ports, "
+                                      "the SF uses %zu", g->sfs[i].id,
+                                      fixed[i]->id, fixed[i]->n_ports,
+                                      g->sfs[i].n_ports);
             }
             choices[i].tmpl = fixed[i];
             continue;
@@ -441,30 +444,30 @@ find_aliases(const struct graph *sg, size_t n_used, const char *chain,
         bool plain = !fr->match.fields && !fr->mods.fields && !fr->drop
                      && fr->n_outputs == 1 && in_sap != (out_saps == 1);
         if (!plain)
-            return corch_err_set(err, -ENOPKG, path,
-                                 "template %s: subgraph flowrule '%s': a "
-                                 "subgraph SAP may only be joined to one SF "
-                                 "port, by rules that match port_in alone "
-                                 "and output to one port", chain, fr->id);
+            return corch_err_setk(err, CORCH_ERR_UNRESOLVABLE, -ENOPKG, path,
+                                  "template %s: subgraph flowrule '%s': a "
+                                  "subgraph SAP may only be joined to one SF "
+                                  "port, by rules that match port_in alone "
+                                  "and output to one port", chain, fr->id);
         const struct graph_port_ref *sap = in_sap ? &fr->port_in
                                                   : &fr->outputs[0];
         const struct graph_port_ref *q = in_sap ? &fr->outputs[0]
                                                 : &fr->port_in;
         struct alias *a = &alias[sap->sap];
         if (a->set && (a->sf != q->sf || a->port != q->port))
-            return corch_err_set(err, -ENOPKG, path,
-                                 "template %s: subgraph SAP '%s' is joined "
-                                 "to two SF ports (flowrule '%s')", chain,
-                                 sg->saps[sap->sap].id, fr->id);
+            return corch_err_setk(err, CORCH_ERR_UNRESOLVABLE, -ENOPKG, path,
+                                  "template %s: subgraph SAP '%s' is joined "
+                                  "to two SF ports (flowrule '%s')", chain,
+                                  sg->saps[sap->sap].id, fr->id);
         *a = (struct alias) { .set = true, .sf = q->sf, .port = q->port };
         skip[r] = true;
     }
     for (size_t j = 0; j < n_used; j++)
         if (!alias[j].set)
-            return corch_err_set(err, -ENOPKG, path,
-                                 "template %s: subgraph SAP '%s' (port %zu "
-                                 "of the SF) is joined to no SF port", chain,
-                                 sg->saps[j].id, j + 1);
+            return corch_err_setk(err, CORCH_ERR_UNRESOLVABLE, -ENOPKG, path,
+                                  "template %s: subgraph SAP '%s' (port %zu "
+                                  "of the SF) is joined to no SF port", chain,
+                                  sg->saps[j].id, j + 1);
     return 0;
 }
 
@@ -554,8 +557,8 @@ expand_sf(const struct resolver_env *env, const struct graph *g, size_t i,
             chain->n++;
             chain_format(chain, text, sizeof text);
             chain->n--;
-            return corch_err_set(err, -ENOPKG, path,
-                                 "sf '%s': template cycle: %s", sf->id, text);
+            return corch_err_setk(err, CORCH_ERR_UNRESOLVABLE, -ENOPKG, path,
+                                  "sf '%s': template cycle: %s", sf->id, text);
         }
     }
     if (chain->n >= RESOLVER_MAX_DEPTH) {
@@ -563,9 +566,9 @@ expand_sf(const struct resolver_env *env, const struct graph *g, size_t i,
         chain->n++;
         chain_format(chain, text, sizeof text);
         chain->n--;
-        return corch_err_set(err, -ENOPKG, path,
-                             "sf '%s': subgraph templates nested more than %d "
-                             "deep: %s", sf->id, RESOLVER_MAX_DEPTH, text);
+        return corch_err_setk(err, CORCH_ERR_UNRESOLVABLE, -ENOPKG, path,
+                              "sf '%s': subgraph templates nested more than %d "
+                              "deep: %s", sf->id, RESOLVER_MAX_DEPTH, text);
     }
     chain->ids[chain->n++] = t->id;
     chain_format(chain, text, sizeof text);
@@ -584,16 +587,16 @@ expand_sf(const struct resolver_env *env, const struct graph *g, size_t i,
         }
     }
     if (graph_from_json(t->subgraph, NULL, &sg, &sub) < 0) {
-        error = corch_err_set(err, -ENOPKG, path,
-                              "sf '%s': template %s: subgraph: %s", sf->id,
-                              text, sub.msg);
+        error = corch_err_setk(err, CORCH_ERR_UNRESOLVABLE, -ENOPKG, path,
+                               "sf '%s': template %s: subgraph: %s", sf->id,
+                               text, sub.msg);
         goto out;
     }
     if (sg->n_saps < sf->n_ports) {
-        error = corch_err_set(err, -ENOPKG, path,
-                              "sf '%s': template %s: its subgraph has %zu "
-                              "SAPs, the SF uses %zu ports", sf->id, text,
-                              sg->n_saps, sf->n_ports);
+        error = corch_err_setk(err, CORCH_ERR_UNRESOLVABLE, -ENOPKG, path,
+                               "sf '%s': template %s: its subgraph has %zu "
+                               "SAPs, the SF uses %zu ports", sf->id, text,
+                               sg->n_saps, sf->n_ports);
         goto out;
     }
     error = expand(env, sg, path, chain, &flat, err);
@@ -714,9 +717,10 @@ expand(const struct resolver_env *env, const struct graph *g,
     struct corch_err sub = { .path = "", .msg = "" };
     struct graph *checked = NULL;
     if (graph_from_json(j, NULL, &checked, &sub) < 0)
-        error = corch_err_set(err, -EINVAL, top_path ? top_path : "sffg.SFs",
-                              "the graph with its subgraph templates "
-                              "expanded is not valid: %s", sub.msg);
+        error = corch_err_setk(err, CORCH_ERR_INVALID, -EINVAL,
+                               top_path ? top_path : "sffg.SFs",
+                               "the graph with its subgraph templates "
+                               "expanded is not valid: %s", sub.msg);
     json_object_put(j);
     if (!error)
         *ret = checked;

@@ -28,6 +28,16 @@ rest_graph_id(struct rest_request *rq, size_t i)
     return id;
 }
 
+void
+rest_reply_no_graph(struct rest_request *rq, int error, const char *id)
+{
+    struct corch_err err = { .path = "", .msg = "" };
+
+    corch_err_setk(&err, CORCH_ERR_NOT_FOUND, error, NULL, "no graph \"%s\"",
+                   id);
+    rest_reply_err(rq, error, &err);
+}
+
 /* Looks up the owner of graph 'id' and checks 'action' on it.  Replies
  * 404 / 403 and returns false on refusal. */
 bool
@@ -36,18 +46,12 @@ rest_authorize_graph(struct rest_request *rq, const char *id,
 {
     _cleanup_free_ char *owner = NULL;
     int r = nrm_graph_owner(rq->srv->nrm, id, &owner);
-    if (r == -ENOENT) {
+    if (r < 0) {
         /* A user who could not do this even to a graph of its own gets 403
          * (a viewer deleting): the answer does not depend on what exists. */
         if (!rest_authorize(rq, action, rq->user))
             return false;
-        rest_reply_error(rq, MHD_HTTP_NOT_FOUND, "not-found", "",
-                         "no graph \"%s\"", id);
-        return false;
-    }
-    if (r < 0) {
-        rest_reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "",
-                         "cannot read graph \"%s\": %s", id, strerror(-r));
+        rest_reply_no_graph(rq, r, id);
         return false;
     }
     return rest_authorize(rq, action, owner);
@@ -86,7 +90,7 @@ rest_deploy(struct rest_request *rq, struct graph *graph, const char *format,
 
     r = nrm_graph_put(rq->srv->nrm, graph, rq->user, format, &created, &err);
     if (r < 0) {
-        rest_reply_nrm_error(rq, r, &err);
+        rest_reply_err(rq, r, &err);
         return r;
     }
     *ret_created = created;
@@ -109,15 +113,8 @@ rest_parse_sffg(struct rest_request *rq)
     int r = graph_parse(rq->body, rq->body_len,
                         rq->srv->cfg->limits_max_json_depth, &limits,
                         &graph, &err);
-    if (r == -E2BIG) {
-        rest_reply_error_full(rq, MHD_HTTP_CONTENT_TOO_LARGE, "too-large",
-                              err.path, err.msg, NULL);
-        return NULL;
-    }
     if (r < 0) {
-        rest_reply_error_full(rq, MHD_HTTP_BAD_REQUEST, "invalid-graph",
-                              err.path, err.msg[0] ? err.msg : strerror(-r),
-                              NULL);
+        rest_reply_err(rq, r, &err);
         return NULL;
     }
     return graph;
@@ -133,10 +130,13 @@ rest_graph_put(struct rest_request *rq)
     if (!graph)
         return;
     if (strcmp(graph->id, id)) {
-        rest_reply_error(rq, MHD_HTTP_CONFLICT, "conflict", "sffg.id",
-                         "the graph id in the body (\"%s\") differs from the "
-                         "one in the URL (\"%s\")", graph->id, id);
+        struct corch_err err = { .path = "", .msg = "" };
+        int r = corch_err_setk(&err, CORCH_ERR_CONFLICT, -EINVAL, "sffg.id",
+                               "the graph id in the body (\"%s\") differs "
+                               "from the one in the URL (\"%s\")", graph->id,
+                               id);
         graph_free(graph);
+        rest_reply_err(rq, r, &err);
         return;
     }
 
@@ -167,9 +167,7 @@ rest_reply_graph(struct rest_request *rq, size_t seg,
     struct graph *graph = NULL;
     int r = nrm_graph_get(rq->srv->nrm, id, &graph, NULL, NULL);
     if (r < 0) {
-        struct corch_err err = { .path = "", .msg = "" };
-        snprintf(err.msg, sizeof err.msg, "no graph \"%s\"", id);
-        rest_reply_nrm_error(rq, r, &err);
+        rest_reply_no_graph(rq, r, id);     /* Deleted since the check. */
         return;
     }
     json_object *obj = to_json(graph);
@@ -193,9 +191,7 @@ rest_graph_status(struct rest_request *rq)
     json_object *status = NULL;
     int r = nrm_graph_status(rq->srv->nrm, id, &status);
     if (r < 0) {
-        struct corch_err err = { .path = "", .msg = "" };
-        snprintf(err.msg, sizeof err.msg, "no graph \"%s\"", id);
-        rest_reply_nrm_error(rq, r, &err);
+        rest_reply_no_graph(rq, r, id);     /* Deleted since the check. */
         return;
     }
     rest_reply_json(rq, MHD_HTTP_OK, status);
@@ -211,9 +207,7 @@ rest_graph_delete(struct rest_request *rq)
     struct corch_err err = { .path = "", .msg = "" };
     int r = nrm_graph_delete(rq->srv->nrm, id, &err);
     if (r < 0) {
-        if (r == -ENOENT && !err.msg[0])
-            snprintf(err.msg, sizeof err.msg, "no graph \"%s\"", id);
-        rest_reply_nrm_error(rq, r, &err);
+        rest_reply_err(rq, r, &err);
         return;
     }
     rest_reply_json(rq, MHD_HTTP_NO_CONTENT, NULL);
@@ -242,4 +236,6 @@ static const struct rest_route routes[] = {
     { { "v1", "graphs", "*", "status" }, true,
       rest_graph_status, NULL, NULL, NULL },
 };
-const struct rest_route_table rest_graphs_routes = { routes, ARRAY_SIZE(routes) };
+const struct rest_route_table rest_graphs_routes = {
+    routes, ARRAY_SIZE(routes), true
+};

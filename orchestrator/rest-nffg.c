@@ -27,15 +27,8 @@ rest_parse_nffg(struct rest_request *rq, const char *id)
     struct graph *graph = NULL;
     int r = nffg_to_graph(root, id, &limits, &graph, &err);
     json_object_put(root);
-    if (r == -E2BIG) {
-        rest_reply_error_full(rq, MHD_HTTP_CONTENT_TOO_LARGE, "too-large",
-                              err.path, err.msg, NULL);
-        return NULL;
-    }
     if (r < 0) {
-        rest_reply_error_full(rq, MHD_HTTP_BAD_REQUEST, "invalid-graph",
-                              err.path, err.msg[0] ? err.msg : strerror(-r),
-                              NULL);
+        rest_reply_err(rq, r, &err);
         return NULL;
     }
     return graph;
@@ -136,9 +129,7 @@ rest_nffg_status(struct rest_request *rq)
     json_object *status = NULL;
     int r = nrm_graph_status(rq->srv->nrm, id, &status);
     if (r < 0) {
-        struct corch_err err = { .path = "", .msg = "" };
-        snprintf(err.msg, sizeof err.msg, "no graph \"%s\"", id);
-        rest_reply_nrm_error(rq, r, &err);
+        rest_reply_no_graph(rq, r, id);     /* Deleted since the check. */
         return;
     }
 
@@ -185,4 +176,6 @@ static const struct rest_route routes[] = {
     { { "NF-FG", "*" }, true, rest_nffg_get, rest_nffg_put, NULL,
       rest_graph_delete },
 };
-const struct rest_route_table rest_nffg_routes = { routes, ARRAY_SIZE(routes) };
+const struct rest_route_table rest_nffg_routes = {
+    routes, ARRAY_SIZE(routes), true
+};

@@ -21,4 +21,6 @@ rest_node_get(struct rest_request *rq)
 static const struct rest_route routes[] = {
     { { "v1", "node" }, true, rest_node_get, NULL, NULL, NULL },
 };
-const struct rest_route_table rest_node_routes = { routes, ARRAY_SIZE(routes) };
+const struct rest_route_table rest_node_routes = {
+    routes, ARRAY_SIZE(routes), false
+};

@@ -67,6 +67,7 @@ struct rest_request {
     char *path;                 /* Sanitised copy of the URL for the log. */
     char *segs[REST_MAX_SEGMENTS]; /* The URL's segments (owned). */
     size_t n_segs;
+    const struct rest_route_table *table; /* The matched route's table. */
     const struct rest_route *route; /* Matched route, NULL if none. */
     rest_handler_func *handler; /* The route's handler for 'method'. */
     char *user;                 /* Authenticated user, or NULL. */
@@ -86,6 +87,10 @@ struct rest_request {
 struct rest_route_table {
     const struct rest_route *routes;    /* The routes... */
     size_t n_routes;                    /* ...and how many. */
+    bool graph_api;                     /* Its requests carry or name
+                                         * graphs: errors get the graph
+                                         * codes ("invalid-graph",
+                                         * "deploy-failed"). */
 };
 extern const struct rest_route_table rest_graphs_routes;
 extern const struct rest_route_table rest_node_routes;
@@ -104,9 +109,15 @@ void rest_reply_error_full(struct rest_request *, unsigned int status,
 void rest_reply_error(struct rest_request *, unsigned int status,
                       const char *code, const char *path, const char *fmt,
                       ...) __attribute__((format(printf, 5, 6)));
-/* Maps an nrm error to the HTTP status and error code of the API. */
-void rest_reply_nrm_error(struct rest_request *, int error,
-                          const struct corch_err *);
+/* Replies with the status and code of err->kind (the table in rest.c:
+ * the only place where errors become statuses), err->path and err->msg
+ * (strerror(-error) if it is empty). */
+void rest_reply_err(struct rest_request *, int error,
+                    const struct corch_err *err);
+/* The status and error code of an error of 'kind' in a route table whose
+ * 'graph_api' is as given. */
+void rest_error_status(enum corch_err_kind kind, bool graph_api,
+                       unsigned int *ret_status, const char **ret_code);
 
 /* rest.c: request bodies. */
 /* Parses the request body as one JSON document no deeper than the limit.
@@ -125,6 +136,10 @@ bool rest_authorize(struct rest_request *, enum security_action action,
 /* rest-graphs.c: what the NF-FG handlers share with the SF-FG ones. */
 /* The graph id in segment 'i': replies 400 if it is not a valid id. */
 const char *rest_graph_id(struct rest_request *, size_t i);
+/* Replies 404 for graph 'id', which a lookup of the nrm ('error' is what
+ * it returned) did not find: nrm_graph_owner(), _get() and _status() have
+ * no other failure (nrm.h). */
+void rest_reply_no_graph(struct rest_request *, int error, const char *id);
 /* Looks up the owner of graph 'id' and checks 'action' on it.  Replies
  * 404 / 403 and returns false on refusal. */
 bool rest_authorize_graph(struct rest_request *, const char *id,

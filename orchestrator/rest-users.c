@@ -52,19 +52,8 @@ rest_user_put(struct rest_request *rq)
     bool created = false;
     int r = security_user_put(rq->srv->sec, name, pw, role, &created, &err);
     json_object_put(body);
-    if (r == -EINVAL) {
-        rest_reply_error_full(rq, MHD_HTTP_BAD_REQUEST, "invalid-request",
-                              err.path, err.msg, NULL);
-        return;
-    }
-    if (r == -EPERM) {
-        rest_reply_error_full(rq, MHD_HTTP_CONFLICT, "conflict", err.path,
-                              err.msg, NULL);
-        return;
-    }
     if (r < 0) {
-        rest_reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "",
-                         "cannot store user \"%s\": %s", name, strerror(-r));
+        rest_reply_err(rq, r, &err);
         return;
     }
     LOG_INFO("user \"%s\" %s by \"%s\"", name, created ? "created" : "updated",
@@ -97,20 +86,8 @@ rest_user_delete(struct rest_request *rq)
     const char *name = rq->segs[2];
     struct corch_err err = { .path = "", .msg = "" };
     int r = security_user_delete_err(rq->srv->sec, name, &err);
-    if (r == -ENOENT) {
-        rest_reply_error(rq, MHD_HTTP_NOT_FOUND, "not-found", "",
-                         "no user \"%s\"", name);
-        return;
-    }
-    if (r == -EPERM) {
-        rest_reply_error_full(rq, MHD_HTTP_CONFLICT, "conflict", err.path,
-                              err.msg[0] ? err.msg
-                              : "the last admin cannot be deleted", NULL);
-        return;
-    }
     if (r < 0) {
-        rest_reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "",
-                         "cannot delete user \"%s\": %s", name, strerror(-r));
+        rest_reply_err(rq, r, &err);
         return;
     }
     LOG_INFO("user \"%s\" deleted by \"%s\"", name, rq->user ? rq->user : "");
@@ -122,4 +99,6 @@ static const struct rest_route routes[] = {
     { { "v1", "users", "*" }, true, NULL, rest_user_put, NULL,
       rest_user_delete },
 };
-const struct rest_route_table rest_users_routes = { routes, ARRAY_SIZE(routes) };
+const struct rest_route_table rest_users_routes = {
+    routes, ARRAY_SIZE(routes), false
+};

@@ -125,47 +125,59 @@ rest_reply_error(struct rest_request *rq, unsigned int status,
     rest_reply_error_full(rq, status, code, path, msg, NULL);
 }
 
-/* Maps an nrm error to the HTTP status and error code of the API
- * (docs/rest-api.md, "Errors"). */
+/* What each kind of error answers (docs/rest-api.md, "Errors"): the one
+ * place where errors become statuses.  Two codes per kind, because the
+ * API names an invalid graph "invalid-graph" but an invalid login or user
+ * body "invalid-request", and a failure while deploying or removing a
+ * graph "deploy-failed" but a failure of the store behind a user
+ * "internal". */
+static const struct rest_kind_reply {
+    unsigned int status;        /* HTTP status. */
+    const char *graph_code;     /* Code in a route table with graph_api. */
+    const char *code;           /* Code everywhere else. */
+} rest_kind_replies[] = {
+    [CORCH_ERR_FAILED] = { MHD_HTTP_INTERNAL_SERVER_ERROR, "deploy-failed",
+                           "internal" },
+    [CORCH_ERR_INVALID] = { MHD_HTTP_BAD_REQUEST, "invalid-graph",
+                            "invalid-request" },
+    [CORCH_ERR_UNRESOLVABLE] = { MHD_HTTP_CONFLICT, "unresolvable",
+                                 "unresolvable" },
+    [CORCH_ERR_CONFLICT] = { MHD_HTTP_CONFLICT, "conflict", "conflict" },
+    [CORCH_ERR_NOT_FOUND] = { MHD_HTTP_NOT_FOUND, "not-found", "not-found" },
+    /* The same request succeeds later: 409, as the API always said. */
+    [CORCH_ERR_BUSY] = { MHD_HTTP_CONFLICT, "conflict", "conflict" },
+    [CORCH_ERR_TOO_LARGE] = { MHD_HTTP_CONTENT_TOO_LARGE, "too-large",
+                              "too-large" },
+    /* A graph that asks for what this node cannot do is a request this
+     * node refuses (400), not a missing server feature (501): another
+     * node may take the same graph. */
+    [CORCH_ERR_UNSUPPORTED] = { MHD_HTTP_BAD_REQUEST, "unsupported",
+                                "unsupported" },
+};
+
 void
-rest_reply_nrm_error(struct rest_request *rq, int error,
-                     const struct corch_err *err)
+rest_error_status(enum corch_err_kind kind, bool graph_api,
+                  unsigned int *ret_status, const char **ret_code)
 {
-    const char *msg = err->msg[0] ? err->msg : strerror(-error);
+    const struct rest_kind_reply *k = &rest_kind_replies[CORCH_ERR_FAILED];
+
+    if ((size_t) kind < ARRAY_SIZE(rest_kind_replies)
+        && rest_kind_replies[kind].code)
+        k = &rest_kind_replies[kind];
+    *ret_status = k->status;
+    *ret_code = graph_api ? k->graph_code : k->code;
+}
+
+void
+rest_reply_err(struct rest_request *rq, int error, const struct corch_err *err)
+{
     unsigned int status;
     const char *code;
 
-    switch (error) {
-    case -EINVAL:
-        status = MHD_HTTP_BAD_REQUEST;
-        code = "invalid-graph";
-        break;
-    case -ENOENT:
-        status = MHD_HTTP_NOT_FOUND;
-        code = "not-found";
-        break;
-    case -EBUSY:
-    case -EADDRINUSE:
-        status = MHD_HTTP_CONFLICT;
-        code = "conflict";
-        break;
-    case -ENOPKG:
-        status = MHD_HTTP_CONFLICT;
-        code = "unresolvable";
-        break;
-    case -E2BIG:
-        /* The node is full (limits.max_graphs): the state of the node, not
-         * the request, is the problem, and retrying after a DELETE
-         * works; hence 409 rather than 413. */
-        status = MHD_HTTP_CONFLICT;
-        code = "conflict";
-        break;
-    default:
-        status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-        code = "deploy-failed";
-        break;
-    }
-    rest_reply_error_full(rq, status, code, err->path, msg, NULL);
+    rest_error_status(err->kind, rq->table && rq->table->graph_api, &status,
+                      &code);
+    rest_reply_error_full(rq, status, code, err->path,
+                          err->msg[0] ? err->msg : strerror(-error), NULL);
 }
 
 /* -------------------------------------------------------- JSON bodies --- */
@@ -368,7 +380,7 @@ static const struct rest_route rest_own_routes[] = {
     { { "login" }, false, NULL, NULL, rest_login, NULL },
 };
 static const struct rest_route_table rest_own_table = {
-    rest_own_routes, ARRAY_SIZE(rest_own_routes)
+    rest_own_routes, ARRAY_SIZE(rest_own_routes), false
 };
 
 /* Every route, table by table. */
@@ -412,24 +424,32 @@ rest_split(struct rest_request *rq, const char *url)
     return true;
 }
 
-static const struct rest_route *
-rest_match(const struct rest_request *rq)
+/* Finds the route of the request's path; sets rq->table and rq->route.
+ * Returns false if there is none. */
+static bool
+rest_match(struct rest_request *rq)
 {
-    for (size_t t = 0; t < ARRAY_SIZE(rest_tables); t++)
-    for (size_t i = 0; i < rest_tables[t]->n_routes; i++) {
-        const struct rest_route *r = &rest_tables[t]->routes[i];
-        size_t n = 0;
-        while (n < REST_MAX_SEGMENTS && r->pattern[n])
-            n++;
-        if (n != rq->n_segs)
-            continue;
-        bool ok = true;
-        for (size_t j = 0; ok && j < n; j++)
-            ok = !strcmp(r->pattern[j], "*") || !strcmp(r->pattern[j], rq->segs[j]);
-        if (ok)
-            return r;
+    for (size_t t = 0; t < ARRAY_SIZE(rest_tables); t++) {
+        const struct rest_route_table *table = rest_tables[t];
+        for (size_t i = 0; i < table->n_routes; i++) {
+            const struct rest_route *r = &table->routes[i];
+            size_t n = 0;
+            while (n < REST_MAX_SEGMENTS && r->pattern[n])
+                n++;
+            if (n != rq->n_segs)
+                continue;
+            bool ok = true;
+            for (size_t j = 0; ok && j < n; j++)
+                ok = !strcmp(r->pattern[j], "*")
+                     || !strcmp(r->pattern[j], rq->segs[j]);
+            if (ok) {
+                rq->table = table;
+                rq->route = r;
+                return true;
+            }
+        }
     }
-    return NULL;
+    return false;
 }
 
 /* A copy of 'url' fit for a log line: printable ASCII only, bounded. */
@@ -474,7 +494,7 @@ rest_begin(struct rest_request *rq, const char *url)
                          "the URL is longer than %d bytes", REST_MAX_URL);
         return;
     }
-    if (!rest_split(rq, url) || !(rq->route = rest_match(rq))) {
+    if (!rest_split(rq, url) || !rest_match(rq)) {
         rest_reply_error(rq, MHD_HTTP_NOT_FOUND, "not-found", "",
                          "no such resource");
         return;
