@@ -204,6 +204,7 @@ check_invalid_dir(const char *kind)
         if (r >= 0)
             fail_msg("%s accepted", path);
         assert_int_equal(r, -EINVAL);
+        assert_int_equal(err.kind, CORCH_ERR_INVALID);
         if (strcmp(err.path, want))
             fail_msg("%s: error at '%s' (%s), expected '%s'", path, err.path,
                      err.msg, want);
@@ -665,6 +666,7 @@ test_limits(void **state)
     (void) state;
     assert_int_equal(graph_parse(text, len, 64, &lim, &g, &err), -E2BIG);
     assert_string_equal(err.path, "sffg.saps");
+    assert_int_equal(err.kind, CORCH_ERR_TOO_LARGE);
     lim.max_saps = 2;
     assert_int_equal(graph_parse(text, len, 64, &lim, &g, &err), -E2BIG);
     assert_string_equal(err.path, "sffg.flowrules");
