@@ -19,7 +19,8 @@
 /* Checks 'value' against 'schema'; 'path' names 'value' in the request
  * ("sffg.SFs[2].config") and prefixes the path of the error
  * ("sffg.SFs[2].config.rules[0].dest_port").  Returns 0, or -EINVAL with
- * 'err' saying which member breaks which keyword. */
+ * 'err' (kind CORCH_ERR_INVALID) saying which member breaks which
+ * keyword. */
 int jsonschema_check(json_object *schema, json_object *value,
                      const char *path, struct corch_err *err);
 

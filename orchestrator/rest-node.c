@@ -2,11 +2,8 @@
 #include <config.h>
 #include "rest-private.h"
 
-#include <errno.h>
 #include <json-c/json.h>
 #include <microhttpd.h>
-#include <stdio.h>
-#include <string.h>
 
 #include "node.h"
 

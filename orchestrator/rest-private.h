@@ -18,15 +18,6 @@
 
 /* Path segments we route on; deeper paths are not ours (404). */
 #define REST_MAX_SEGMENTS 4
-/* URLs longer than this are refused (414) before anything else: no route
- * needs more than a few ids of at most 64 characters. */
-#define REST_MAX_URL 2048
-/* Connections (hence threads) per rest.threads. */
-#define REST_CONNECTIONS_PER_THREAD 16
-/* How long rest_stop() waits for in-flight requests (a deploy). */
-#define REST_STOP_WAIT_MS 60000
-/* Largest TLS key or certificate file we read. */
-#define REST_TLS_FILE_MAX (1024 * 1024)
 /* Small bodies (login, users) never need more than this. */
 #define REST_SMALL_BODY_MAX 65536
 

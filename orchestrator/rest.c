@@ -1,5 +1,8 @@
 /* The REST server: API v1 and the un-orchestrator compatibility API on
- * libmicrohttpd (docs/rest-api.md is the reference for clients).
+ * libmicrohttpd (docs/rest-api.md is the reference for clients).  This
+ * file is the transport: requests, bodies and their limits, tokens,
+ * routing through the route table of each handler file, replies, and the
+ * one table that turns error kinds into statuses.
  *
  * Threading: one thread per connection.  A PUT or DELETE blocks its
  * handler for the whole deploy (seconds); with a thread per connection a
@@ -37,6 +40,16 @@
 #include "security.h"
 
 LOG_MODULE(rest);
+
+/* URLs longer than this are refused (414) before anything else: no route
+ * needs more than a few ids of at most 64 characters. */
+#define REST_MAX_URL 2048
+/* Connections (hence threads) per rest.threads. */
+#define REST_CONNECTIONS_PER_THREAD 16
+/* How long rest_stop() waits for in-flight requests (a deploy). */
+#define REST_STOP_WAIT_MS 60000
+/* Largest TLS key or certificate file we read. */
+#define REST_TLS_FILE_MAX (1024 * 1024)
 
 /* ------------------------------------------------------------ replies --- */
 
