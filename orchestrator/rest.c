@@ -676,6 +676,9 @@ rest_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 static void
 rest_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+static void
+rest_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char buf[512];
     vsnprintf(buf, sizeof buf, fmt, ap);
