@@ -65,9 +65,9 @@ rest_limits(const struct rest_server *srv)
     return srv->limits;
 }
 
-/* Deploys 'graph' (taken) as graph 'id' after the authorisation of a
- * create or an update; on success sets '*ret_created' and returns 0; on
- * failure has replied. */
+/* Deploys 'graph' (taken) after the authorisation of a create or an
+ * update; on success sets '*ret_created' and returns 0; on failure has
+ * replied. */
 int
 rest_deploy(struct rest_request *rq, struct graph *graph, const char *format,
             bool *ret_created)
