@@ -828,6 +828,17 @@ test_error_kinds(void **state)
                      404);
     assert_int_equal(status_of("GET", "/NF-FG/k-2", fx.tok_admin, NULL), 404);
 
+    /* Checks the nrm makes before deploying keep the statuses of their
+     * kind: a SAP on an interface the node does not have is invalid. */
+    http("PUT", "/v1/graphs/k-3", fx.tok_admin,
+         "{\"sffg\":{\"id\":\"k-3\",\"saps\":[{\"id\":\"a\",\"type\":"
+         "\"interface\",\"interface\":{\"if-name\":\"nosuch0\"}}],"
+         "\"flowrules\":[]}}", &r);
+    expect_error(&r, 400, "invalid-graph");
+    assert_string_equal(jget(&r, "error.path"),
+                        "sffg.saps[0].interface.if-name");
+    reply_free(&r);
+
     /* Users: not-found and the last admin, by kind. */
     http("DELETE", "/v1/users/nobody", fx.tok_admin, NULL, &r);
     expect_error(&r, 404, "not-found");
