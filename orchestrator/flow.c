@@ -41,8 +41,11 @@ ip_ether_type(int family)
 }
 
 int
-flow_match_complete(struct flow_match *fm, struct flow_problem *p)
+flow_match_complete(struct flow_match *m, struct flow_problem *p)
 {
+    /* Completed on a copy: '*m' is untouched on failure. */
+    struct flow_match copy = *m, *fm = &copy;
+
     if ((fm->fields & FLOW_M_VLAN_PCP) && !(fm->fields & FLOW_M_VLAN_ID))
         return problem(p, FLOW_M_VLAN_PCP, "needs vlan_id");
 
@@ -112,6 +115,7 @@ flow_match_complete(struct flow_match *fm, struct flow_problem *p)
             return problem(p, icmp[i], "protocol %u needs ether_type 0x%04x",
                            fm->protocol, want);
     }
+    *m = copy;
     return 0;
 }
 

@@ -84,7 +84,7 @@ struct flow_problem {
  * would reject, or worse silently widen, a rule that lacks them.  Where
  * the match already says which IP it is about (an address, protocol 1 or
  * 58), the ether_type is filled in rather than asked for.  Returns 0, or
- * -EINVAL with '*problem' filled ('*m' may then be half completed). */
+ * -EINVAL with '*problem' filled and '*m' untouched. */
 int flow_match_complete(struct flow_match *m, struct flow_problem *problem);
 
 /* Checks that 'mods' fit the packets 'm' matches: setting an IPv4 (IPv6)

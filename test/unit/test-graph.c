@@ -625,6 +625,8 @@ test_flow_prerequisites(void **state)
                               .protocol = 1, .dest_port = 80 };
     assert_int_equal(flow_match_complete(&m, &pb), -EINVAL);
     assert_int_equal(pb.field, FLOW_M_DEST_PORT);
+    /* The ether_type that protocol 1 implies is not left behind. */
+    assert_false(m.fields & FLOW_M_ETHER_TYPE);
 
     m = (struct flow_match) { .fields = FLOW_M_PROTOCOL | FLOW_M_ICMP_TYPE,
                               .protocol = 58, .icmp_type = 128 };
