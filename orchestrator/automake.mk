@@ -7,10 +7,12 @@ orchestrator_liborch_a_SOURCES = \
 	orchestrator/corch-config.c orchestrator/corch-config.h \
 	orchestrator/flow.c orchestrator/flow.h \
 	orchestrator/graph.c orchestrator/graph.h \
+	orchestrator/graph-parse.c orchestrator/graph-json.c \
 	orchestrator/nffg.c orchestrator/nffg.h \
 	orchestrator/store.c orchestrator/store.h \
 	orchestrator/security.c orchestrator/security.h \
 	orchestrator/repository.c orchestrator/repository.h \
+	orchestrator/jsonschema.c orchestrator/jsonschema.h \
 	orchestrator/resolver.c orchestrator/resolver.h \
 	orchestrator/scheduler.c orchestrator/scheduler.h \
 	orchestrator/vswitch.c orchestrator/vswitch.h \
@@ -19,7 +21,9 @@ orchestrator_liborch_a_SOURCES = \
 	orchestrator/nrm.c orchestrator/nrm.h \
 	orchestrator/node.c orchestrator/node.h \
 	orchestrator/bus.c orchestrator/bus.h \
-	orchestrator/rest.c orchestrator/rest.h \
+	orchestrator/rest.c orchestrator/rest.h orchestrator/rest-private.h \
+	orchestrator/rest-graphs.c orchestrator/rest-node.c \
+	orchestrator/rest-users.c orchestrator/rest-nffg.c \
 	orchestrator/proc.c orchestrator/proc.h \
 	orchestrator/netlink.c orchestrator/netlink.h
 

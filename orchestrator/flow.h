@@ -70,6 +70,29 @@ struct flow_mods {
     struct flow_ip set_dest_ip; /* New IP destination (plen = full). */
 };
 
+/* Why a match or a set of modifications breaks an OpenFlow prerequisite:
+ * the field at fault (its FLOW_M_* or FLOW_A_* bit, which the caller
+ * turns into the name the client wrote) and the reason in words. */
+struct flow_problem {
+    uint32_t field;             /* FLOW_M_* (match) or FLOW_A_* (mods). */
+    char msg[160];              /* "needs vlan_id", ... */
+};
+
+/* Checks the prerequisites OpenFlow 1.3 puts on a match (vlan_pcp needs
+ * vlan_id; IP fields need an IP ether_type; L4 ports need TCP, UDP or
+ * SCTP; ICMP fields need ICMP of the right IP version), because a switch
+ * would reject, or worse silently widen, a rule that lacks them.  Where
+ * the match already says which IP it is about (an address, protocol 1 or
+ * 58), the ether_type is filled in rather than asked for.  Returns 0, or
+ * -EINVAL with '*problem' filled and '*m' untouched. */
+int flow_match_complete(struct flow_match *m, struct flow_problem *problem);
+
+/* Checks that 'mods' fit the packets 'm' matches: setting an IPv4 (IPv6)
+ * address needs a match on IPv4 (IPv6) packets.  0 or -EINVAL with
+ * '*problem' filled. */
+int flow_mods_check(const struct flow_mods *mods, const struct flow_match *m,
+                    struct flow_problem *problem);
+
 bool flow_match_equal(const struct flow_match *, const struct flow_match *);
 bool flow_mods_equal(const struct flow_mods *, const struct flow_mods *);
 

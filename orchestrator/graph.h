@@ -1,5 +1,8 @@
 /* The SF-FG graph model: parsing, validation, normalised serialisation and
- * comparison of service graphs (paper 5.1.1, Fig. 4 and 5).
+ * comparison of service graphs (paper 5.1.1, Fig. 4 and 5).  One header
+ * for three files: graph-parse.c (JSON in, every check), graph-json.c
+ * (JSON out), graph.c (copy, free, lookups, comparisons); the OpenFlow
+ * prerequisites of a match are flow.c's.
  *
  * A 'struct graph' is always valid: graph_from_json() either builds a
  * graph that passed every schema and semantic check, or fails with a
@@ -97,9 +100,9 @@ struct graph_limits {
 
 /* Parses 'len' bytes of JSON text (a document with root "sffg") into a
  * graph.  Rejects JSON nested deeper than 'max_depth'.  On failure returns
- * -EINVAL (bad JSON or bad graph: 'err' has the path and the reason) or
- * -E2BIG (a limit exceeded; 'err' says which) and leaves '*ret_graph'
- * untouched.  'max_depth' 0 means json-c's default (32).  The format, the
+ * -EINVAL (bad JSON or bad graph: 'err' has the path and the reason;
+ * kind CORCH_ERR_INVALID) or -E2BIG (a limit exceeded; 'err' says which;
+ * kind CORCH_ERR_TOO_LARGE) and leaves '*ret_graph' untouched.  'max_depth' 0 means json-c's default (32).  The format, the
  * checks and the error paths are described in docs/sffg-format.md. */
 int graph_parse(const char *text, size_t len, unsigned int max_depth,
                 const struct graph_limits *, struct graph **ret_graph,

@@ -405,11 +405,11 @@ netmgr_claims_check(const struct graph *g, const struct graph *other,
             if (mine[i].match.fields & FLOW_M_VLAN_ID)
                 snprintf(what, sizeof what, "VLAN %u",
                          (unsigned int) mine[i].match.vlan_id);
-            error = corch_err_set(err, -EADDRINUSE, path,
-                                  "sap '%s': interface %s: %s overlaps what "
-                                  "graph '%s' already takes from it",
-                                  g->saps[mine[i].sap].id, mine[i].ifname,
-                                  what, other_id);
+            error = corch_err_setk(err, CORCH_ERR_CONFLICT, -EADDRINUSE, path,
+                                   "sap '%s': interface %s: %s overlaps what "
+                                   "graph '%s' already takes from it",
+                                   g->saps[mine[i].sap].id, mine[i].ifname,
+                                   what, other_id);
         }
     }
     free(mine);

@@ -89,7 +89,8 @@ xfail(struct xctx *x, const char *path, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return corch_err_set(x->err, -EINVAL, path, "%s", msg);
+    return corch_err_setk(x->err, CORCH_ERR_INVALID, -EINVAL, path, "%s",
+                          msg);
 }
 
 static bool
@@ -614,7 +615,8 @@ nffg_to_graph(json_object *root, const char *id,
                 inner.msg);
         char msg[CORCH_ERR_MSG_MAX];
         nffg_message(inner.msg, msg, sizeof msg);
-        return corch_err_set(err, r, path, "%s", msg);
+        /* Invalid or too large, as the SF-FG parser found it. */
+        return corch_err_setk(err, inner.kind, r, path, "%s", msg);
     }
     return 0;
 }

@@ -17,7 +17,9 @@
 /* Translates an NF-FG document into a graph whose id is 'id' (the id in
  * the URL or the one generated for a POST; a "forwarding-graph.id" in the
  * body is ignored).  Paths in 'err' name NF-FG fields
- * ("forwarding-graph.big-switch.flow-rules[2].match.port_in"). */
+ * ("forwarding-graph.big-switch.flow-rules[2].match.port_in"); errors are
+ * those of graph_from_json(): -EINVAL (kind invalid) or -E2BIG (kind
+ * too-large). */
 int nffg_to_graph(json_object *root, const char *id,
                   const struct graph_limits *, struct graph **ret_graph,
                   struct corch_err *err);

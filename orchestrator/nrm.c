@@ -768,15 +768,15 @@ check_saps(struct nrm *nrm, const struct graph *g, struct corch_err *err)
 {
     /* Names of switch objects have 15 characters: bounded SFs and ports. */
     if (g->n_sfs > NETMGR_MAX_SF_SLOT + 1)
-        return corch_err_set(err, -E2BIG, "sffg.SFs",
-                             "a graph has at most %d SFs on this node",
-                             NETMGR_MAX_SF_SLOT + 1);
+        return corch_err_setk(err, CORCH_ERR_TOO_LARGE, -E2BIG, "sffg.SFs",
+                              "a graph has at most %d SFs on this node",
+                              NETMGR_MAX_SF_SLOT + 1);
     for (size_t i = 0; i < g->n_sfs; i++) {
         if (g->sfs[i].n_ports > 99) {
             char path[64];
             snprintf(path, sizeof path, "sffg.SFs[%zu].ports", i);
-            return corch_err_set(err, -E2BIG, path,
-                                 "sf '%s': at most 99 ports", g->sfs[i].id);
+            return corch_err_setk(err, CORCH_ERR_TOO_LARGE, -E2BIG, path,
+                                  "sf '%s': at most 99 ports", g->sfs[i].id);
         }
     }
 
@@ -785,10 +785,10 @@ check_saps(struct nrm *nrm, const struct graph *g, struct corch_err *err)
         char path[96];
         if (!nrm_sap_supported(nrm, sap->type)) {
             snprintf(path, sizeof path, "sffg.saps[%zu].type", i);
-            return corch_err_set(err, -EOPNOTSUPP, path,
-                                 "sap '%s': the %s vSwitch cannot do %s SAPs "
-                                 "on this node", sap->id, nrm->vs->type,
-                                 graph_sap_type_name(sap->type));
+            return corch_err_setk(err, CORCH_ERR_UNSUPPORTED, -EOPNOTSUPP, path,
+                                  "sap '%s': the %s vSwitch cannot do %s SAPs "
+                                  "on this node", sap->id, nrm->vs->type,
+                                  graph_sap_type_name(sap->type));
         }
         if (sap->type != GRAPH_SAP_INTERFACE && sap->type != GRAPH_SAP_VLAN)
             continue;
@@ -796,10 +796,10 @@ check_saps(struct nrm *nrm, const struct graph *g, struct corch_err *err)
         if (nrm->vs->lsi0_port(nrm->lsi0, sap->if_name, &port) < 0) {
             snprintf(path, sizeof path, "sffg.saps[%zu].%s.if-name", i,
                      sap->type == GRAPH_SAP_VLAN ? "vlan" : "interface");
-            return corch_err_set(err, -EINVAL, path,
-                                 "sap '%s': interface %s is not one of this "
-                                 "node's interfaces (vswitch.interfaces)",
-                                 sap->id, sap->if_name);
+            return corch_err_setk(err, CORCH_ERR_INVALID, -EINVAL, path,
+                                  "sap '%s': interface %s is not one of this "
+                                  "node's interfaces (vswitch.interfaces)",
+                                  sap->id, sap->if_name);
         }
     }
     return 0;
@@ -1158,17 +1158,17 @@ nrm_graph_put(struct nrm *nrm, struct graph *graph, const char *owner,
     struct nrm_graph *ng = find_graph(nrm, graph->id);
     if (ng && ng->busy) {
         /* Said under the lock: once released, 'ng' may be gone. */
-        error = corch_err_set(err, -EBUSY, NULL,
-                              "graph '%s' is busy (%s); try again later",
-                              graph->id, nrm_graph_status_name(ng->status));
+        error = corch_err_setk(err, CORCH_ERR_BUSY, -EBUSY, NULL,
+                               "graph '%s' is busy (%s); try again later",
+                               graph->id, nrm_graph_status_name(ng->status));
         pthread_mutex_unlock(&nrm->mutex);
         graph_free(graph);
         return error;
     }
     if (!ng && nrm->n_graphs >= nrm->cfg->limits_max_graphs)
-        error = corch_err_set(err, -E2BIG, NULL,
-                              "the node has %zu graphs (limits.max_graphs)",
-                              nrm->n_graphs);
+        error = corch_err_setk(err, CORCH_ERR_CONFLICT, -E2BIG, NULL,
+                               "the node has %zu graphs (limits.max_graphs)",
+                               nrm->n_graphs);
     for (size_t i = 0; i < nrm->n_graphs && !error; i++) {
         struct nrm_graph *o = nrm->graphs[i];
         if (o == ng)
@@ -1182,7 +1182,8 @@ nrm_graph_put(struct nrm *nrm, struct graph *graph, const char *owner,
     if (!error && !ng) {
         number = allocate_number(nrm, graph->id);
         if (!number)
-            error = corch_err_set(err, -E2BIG, NULL, "no graph number left");
+            error = corch_err_setk(err, CORCH_ERR_CONFLICT, -E2BIG, NULL,
+                                   "no graph number left");
     }
     if (error) {
         pthread_mutex_unlock(&nrm->mutex);
@@ -1302,12 +1303,13 @@ nrm_graph_delete(struct nrm *nrm, const char *id, struct corch_err *err)
     struct nrm_graph *ng = nrm->closing ? NULL : find_graph(nrm, id);
     if (!ng) {
         pthread_mutex_unlock(&nrm->mutex);
-        return corch_err_set(err, -ENOENT, NULL, "no graph '%s'", id);
+        return corch_err_setk(err, CORCH_ERR_NOT_FOUND, -ENOENT, NULL,
+                              "no graph '%s'", id);
     }
     if (ng->busy) {
-        int error = corch_err_set(err, -EBUSY, NULL,
-                                  "graph '%s' is busy (%s); try again later",
-                                  id, nrm_graph_status_name(ng->status));
+        int error = corch_err_setk(err, CORCH_ERR_BUSY, -EBUSY, NULL,
+                                   "graph '%s' is busy (%s); try again later",
+                                   id, nrm_graph_status_name(ng->status));
         pthread_mutex_unlock(&nrm->mutex);
         return error;
     }
@@ -1620,7 +1622,8 @@ reconcile(struct nrm *nrm)
             restore_slots(nrm, ng->id, ng->net);
             r = apply(nrm, ng, g, &rejected, &err);
         } else {
-            r = corch_err_set(&err, -E2BIG, NULL, "no graph number");
+            r = corch_err_setk(&err, CORCH_ERR_CONFLICT, -E2BIG, NULL,
+                               "no graph number");
         }
         pthread_mutex_lock(&nrm->mutex);
         ng->graph = g;

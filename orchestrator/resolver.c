@@ -3,8 +3,6 @@
 #include "resolver.h"
 
 #include <errno.h>
-#include <math.h>
-#include <regex.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,6 +11,7 @@
 
 #include "compute.h"
 #include "corch-config.h"
+#include "jsonschema.h"
 #include "log.h"
 
 LOG_MODULE(resolver);
@@ -215,254 +214,6 @@ append(char *buf, size_t size, const char *fmt, ...)
     va_end(ap);
 }
 
-/* --- config_schema: a JSON Schema subset. --- */
-
-static bool
-type_matches(const char *type, json_object *v)
-{
-    enum json_type t = json_object_get_type(v);
-    if (!strcmp(type, "object"))
-        return t == json_type_object;
-    if (!strcmp(type, "array"))
-        return t == json_type_array;
-    if (!strcmp(type, "string"))
-        return t == json_type_string;
-    if (!strcmp(type, "boolean"))
-        return t == json_type_boolean;
-    if (!strcmp(type, "null"))
-        return t == json_type_null;
-    if (!strcmp(type, "integer"))
-        return t == json_type_int
-               || (t == json_type_double
-                   && floor(json_object_get_double(v))
-                      == json_object_get_double(v));
-    if (!strcmp(type, "number"))
-        return t == json_type_int || t == json_type_double;
-    return true;                        /* Unknown type names: lenient. */
-}
-
-static const char *
-type_name_of(json_object *v)
-{
-    return json_type_to_name(json_object_get_type(v));
-}
-
-static int check_value(json_object *schema, json_object *v, const char *path,
-                       unsigned int depth, struct corch_err *err);
-
-static int
-bad(struct corch_err *err, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int
-bad(struct corch_err *err, const char *path, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return corch_err_set(err, -EINVAL, path, "%s: %s", path, msg);
-}
-
-static int
-check_object(json_object *schema, json_object *v, const char *path,
-             unsigned int depth, struct corch_err *err)
-{
-    json_object *props = NULL, *addl = NULL, *req = NULL;
-    json_object_object_get_ex(schema, "properties", &props);
-    json_object_object_get_ex(schema, "additionalProperties", &addl);
-    json_object_object_get_ex(schema, "required", &req);
-    if (req && json_object_is_type(req, json_type_array)) {
-        for (size_t i = 0; i < json_object_array_length(req); i++) {
-            const char *k = json_object_get_string(
-                json_object_array_get_idx(req, i));
-            if (k && !json_object_object_get_ex(v, k, NULL)) {
-                _cleanup_free_ char *p = xasprintf("%s.%s", path, k);
-                return bad(err, p, "required");
-            }
-        }
-    }
-    json_object_object_foreach(v, key, val) {
-        _cleanup_free_ char *p = xasprintf("%s.%s", path, key);
-        json_object *sub = NULL;
-        if (props && json_object_object_get_ex(props, key, &sub)) {
-            int r = check_value(sub, val, p, depth + 1, err);
-            if (r)
-                return r;
-        } else if (addl && json_object_is_type(addl, json_type_boolean)
-                   && !json_object_get_boolean(addl)) {
-            return bad(err, p, "unknown member");
-        } else if (addl && json_object_is_type(addl, json_type_object)) {
-            int r = check_value(addl, val, p, depth + 1, err);
-            if (r)
-                return r;
-        }
-    }
-    return 0;
-}
-
-static int
-check_value(json_object *schema, json_object *v, const char *path,
-            unsigned int depth, struct corch_err *err)
-{
-    json_object *k;
-    if (!schema || !json_object_is_type(schema, json_type_object))
-        return 0;                       /* true / {}: anything goes. */
-    if (depth > 64)
-        return bad(err, path, "nested too deeply");
-
-    if (json_object_object_get_ex(schema, "type", &k)) {
-        bool ok = false;
-        if (json_object_is_type(k, json_type_string))
-            ok = type_matches(json_object_get_string(k), v);
-        else if (json_object_is_type(k, json_type_array))
-            for (size_t i = 0; i < json_object_array_length(k) && !ok; i++)
-                ok = type_matches(json_object_get_string(
-                                      json_object_array_get_idx(k, i)), v);
-        else
-            ok = true;
-        if (!ok)
-            return bad(err, path, "must be of type %s, not %s",
-                       json_object_to_json_string(k), type_name_of(v));
-    }
-    if (json_object_object_get_ex(schema, "const", &k)
-        && !json_object_equal(k, v))
-        return bad(err, path, "must be %s", json_object_to_json_string(k));
-    if (json_object_object_get_ex(schema, "enum", &k)
-        && json_object_is_type(k, json_type_array)) {
-        bool ok = false;
-        for (size_t i = 0; i < json_object_array_length(k) && !ok; i++)
-            ok = json_object_equal(json_object_array_get_idx(k, i), v);
-        if (!ok)
-            return bad(err, path, "must be one of %s",
-                       json_object_to_json_string_ext(k,
-                                                      JSON_C_TO_STRING_PLAIN));
-    }
-
-    switch (json_object_get_type(v)) {
-    case json_type_object: {
-        int r = check_object(schema, v, path, depth, err);
-        if (r)
-            return r;
-        break;
-    }
-    case json_type_array: {
-        size_t n = json_object_array_length(v);
-        if (json_object_object_get_ex(schema, "minItems", &k)
-            && (int64_t) n < json_object_get_int64(k))
-            return bad(err, path, "needs at least %lld items",
-                       (long long) json_object_get_int64(k));
-        if (json_object_object_get_ex(schema, "maxItems", &k)
-            && (int64_t) n > json_object_get_int64(k))
-            return bad(err, path, "takes at most %lld items",
-                       (long long) json_object_get_int64(k));
-        if (json_object_object_get_ex(schema, "items", &k)) {
-            for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *p = xasprintf("%s[%zu]", path, i);
-                int r = check_value(k, json_object_array_get_idx(v, i), p,
-                                    depth + 1, err);
-                if (r)
-                    return r;
-            }
-        }
-        break;
-    }
-    case json_type_string: {
-        const char *str = json_object_get_string(v);
-        int64_t len = json_object_get_string_len(v);
-        if (json_object_object_get_ex(schema, "minLength", &k)
-            && len < json_object_get_int64(k))
-            return bad(err, path, "shorter than %lld",
-                       (long long) json_object_get_int64(k));
-        if (json_object_object_get_ex(schema, "maxLength", &k)
-            && len > json_object_get_int64(k))
-            return bad(err, path, "longer than %lld",
-                       (long long) json_object_get_int64(k));
-        if (json_object_object_get_ex(schema, "pattern", &k)
-            && json_object_is_type(k, json_type_string)) {
-            regex_t re;
-            if (regcomp(&re, json_object_get_string(k),
-                        REG_EXTENDED | REG_NOSUB)) {
-                LOG_WARN_RL("config_schema pattern \"%s\" is not a POSIX "
-                            "regular expression; not checked",
-                            json_object_get_string(k));
-                break;
-            }
-            int m = regexec(&re, str, 0, NULL, 0);
-            regfree(&re);
-            if (m)
-                return bad(err, path, "\"%.64s\" does not match %s", str,
-                           json_object_get_string(k));
-        }
-        break;
-    }
-    case json_type_int:
-    case json_type_double: {
-        double d = json_object_get_double(v);
-        if (json_object_object_get_ex(schema, "minimum", &k)
-            && d < json_object_get_double(k))
-            return bad(err, path, "below the minimum %s",
-                       json_object_to_json_string(k));
-        if (json_object_object_get_ex(schema, "maximum", &k)
-            && d > json_object_get_double(k))
-            return bad(err, path, "above the maximum %s",
-                       json_object_to_json_string(k));
-        if (json_object_object_get_ex(schema, "exclusiveMinimum", &k)
-            && d <= json_object_get_double(k))
-            return bad(err, path, "must be above %s",
-                       json_object_to_json_string(k));
-        if (json_object_object_get_ex(schema, "exclusiveMaximum", &k)
-            && d >= json_object_get_double(k))
-            return bad(err, path, "must be below %s",
-                       json_object_to_json_string(k));
-        break;
-    }
-    default:
-        break;
-    }
-
-    if (json_object_object_get_ex(schema, "allOf", &k)
-        && json_object_is_type(k, json_type_array)) {
-        for (size_t i = 0; i < json_object_array_length(k); i++) {
-            int r = check_value(json_object_array_get_idx(k, i), v, path,
-                                depth + 1, err);
-            if (r)
-                return r;
-        }
-    }
-    static const char *const alts[] = { "anyOf", "oneOf" };
-    for (size_t a = 0; a < ARRAY_SIZE(alts); a++) {
-        if (!json_object_object_get_ex(schema, alts[a], &k)
-            || !json_object_is_type(k, json_type_array))
-            continue;
-        size_t matched = 0;
-        struct corch_err first = { .path = "", .msg = "" };
-        for (size_t i = 0; i < json_object_array_length(k); i++) {
-            struct corch_err e = { .path = "", .msg = "" };
-            if (!check_value(json_object_array_get_idx(k, i), v, path,
-                             depth + 1, &e))
-                matched++;
-            else if (!first.msg[0])
-                first = e;
-        }
-        if (!matched) {
-            if (err)
-                *err = first;
-            return -EINVAL;
-        }
-        if (a == 1 && matched > 1)
-            return bad(err, path, "matches more than one alternative");
-    }
-    return 0;
-}
-
-int
-resolver_check_config(json_object *schema, json_object *config,
-                      const char *path, struct corch_err *err)
-{
-    return check_value(schema, config, path, 0, err);
-}
-
 /* The template 'id', refreshing a remote repository once on a miss. */
 static const struct sf_template *
 find_template(const struct resolver_env *env, const char *id)
@@ -495,22 +246,22 @@ resolve_one(const struct resolver_env *env, const struct graph *g, size_t i,
         snprintf(path, sizeof path, "sffg.SFs[%zu].template", i);
         const struct sf_template *t = find_template(env, sf->template_id);
         if (!t)
-            return corch_err_set(err, -ENOPKG, path,
-                                 "sf '%s': template '%s' not found", sf->id,
-                                 sf->template_id);
+            return corch_err_setk(err, CORCH_ERR_UNRESOLVABLE, -ENOPKG, path,
+                                  "sf '%s': template '%s' not found", sf->id,
+                                  sf->template_id);
         if (t->subgraph && t->n_ports < sf->n_ports)
-            return corch_err_set(err, -ENOPKG, path,
-                                 "sf '%s': template '%s' is a subgraph with "
-                                 "%zu ports, the SF uses %zu", sf->id, t->id,
-                                 t->n_ports, sf->n_ports);
+            return corch_err_setk(err, CORCH_ERR_UNRESOLVABLE, -ENOPKG, path,
+                                  "sf '%s': template '%s' is a subgraph with "
+                                  "%zu ports, the SF uses %zu", sf->id, t->id,
+                                  t->n_ports, sf->n_ports);
         if (t->subgraph)        /* resolver_expand() was not called. */
-            return corch_err_set(err, -ENOPKG, path,
-                                 "sf '%s': template '%s' is a subgraph, not "
-                                 "expanded", sf->id, t->id);
+            return corch_err_setk(err, CORCH_ERR_UNRESOLVABLE, -ENOPKG, path,
+                                  "sf '%s': template '%s' is a subgraph, not "
+                                  "expanded", sf->id, t->id);
         check_fit(env, sf, t, memory_free, why, sizeof why);
         if (why[0])
-            return corch_err_set(err, -ENOPKG, path, "sf '%s': %s: %s",
-                                 sf->id, t->id, why);
+            return corch_err_setk(err, CORCH_ERR_UNRESOLVABLE, -ENOPKG, path,
+                                  "sf '%s': %s: %s", sf->id, t->id, why);
         ret->tmpl = t;
         ret->own = NULL;
         return 0;
@@ -549,12 +300,12 @@ resolve_one(const struct resolver_env *env, const struct graph *g, size_t i,
         return 0;
     }
     if (!n_candidates)
-        return corch_err_set(err, -ENOPKG, path,
-                             "sf '%s': no template has capability '%s'",
-                             sf->id, sf->name);
-    return corch_err_set(err, -ENOPKG, path,
-                         "sf '%s': no template with capability '%s' fits: %s",
-                         sf->id, sf->name, reasons);
+        return corch_err_setk(err, CORCH_ERR_UNRESOLVABLE, -ENOPKG, path,
+                              "sf '%s': no template has capability '%s'",
+                              sf->id, sf->name);
+    return corch_err_setk(err, CORCH_ERR_UNRESOLVABLE, -ENOPKG, path,
+                          "sf '%s': no template with capability '%s' fits: %s",
+                          sf->id, sf->name, reasons);
 }
 
 int
@@ -573,10 +324,13 @@ resolver_resolve(const struct resolver_env *env, const struct graph *g,
                 char path[64];
                 snprintf(path, sizeof path, "sffg.SFs[%zu].ports", i);
                 resolver_choices_free(choices, g->n_sfs);
-                return corch_err_set(err, -E2BIG, path, "sf '%s': template "
-                                     "%s has %zu ports, the SF uses %zu",
-                                     g->sfs[i].id, fixed[i]->id,
-                                     fixed[i]->n_ports, g->sfs[i].n_ports);
+                /* The running SF is in the way, not the request: a
+                 * new SF id (or a DELETE first) gets a new template. */
+                return corch_err_setk(err, CORCH_ERR_CONFLICT, -E2BIG, path,
+                                      "sf '%s': template %s has %zu ports, "
+                                      "the SF uses %zu", g->sfs[i].id,
+                                      fixed[i]->id, fixed[i]->n_ports,
+                                      g->sfs[i].n_ports);
             }
             choices[i].tmpl = fixed[i];
             continue;
@@ -585,7 +339,7 @@ resolver_resolve(const struct resolver_env *env, const struct graph *g,
         if (!error && g->sfs[i].config && choices[i].tmpl->config_schema) {
             char path[64];
             snprintf(path, sizeof path, "sffg.SFs[%zu].config", i);
-            error = resolver_check_config(choices[i].tmpl->config_schema,
+            error = jsonschema_check(choices[i].tmpl->config_schema,
                                           g->sfs[i].config, path, err);
             if (error)
                 corch_err_prefix(err, "sf '%s' (template %s)", g->sfs[i].id,
@@ -690,30 +444,30 @@ find_aliases(const struct graph *sg, size_t n_used, const char *chain,
         bool plain = !fr->match.fields && !fr->mods.fields && !fr->drop
                      && fr->n_outputs == 1 && in_sap != (out_saps == 1);
         if (!plain)
-            return corch_err_set(err, -ENOPKG, path,
-                                 "template %s: subgraph flowrule '%s': a "
-                                 "subgraph SAP may only be joined to one SF "
-                                 "port, by rules that match port_in alone "
-                                 "and output to one port", chain, fr->id);
+            return corch_err_setk(err, CORCH_ERR_UNRESOLVABLE, -ENOPKG, path,
+                                  "template %s: subgraph flowrule '%s': a "
+                                  "subgraph SAP may only be joined to one SF "
+                                  "port, by rules that match port_in alone "
+                                  "and output to one port", chain, fr->id);
         const struct graph_port_ref *sap = in_sap ? &fr->port_in
                                                   : &fr->outputs[0];
         const struct graph_port_ref *q = in_sap ? &fr->outputs[0]
                                                 : &fr->port_in;
         struct alias *a = &alias[sap->sap];
         if (a->set && (a->sf != q->sf || a->port != q->port))
-            return corch_err_set(err, -ENOPKG, path,
-                                 "template %s: subgraph SAP '%s' is joined "
-                                 "to two SF ports (flowrule '%s')", chain,
-                                 sg->saps[sap->sap].id, fr->id);
+            return corch_err_setk(err, CORCH_ERR_UNRESOLVABLE, -ENOPKG, path,
+                                  "template %s: subgraph SAP '%s' is joined "
+                                  "to two SF ports (flowrule '%s')", chain,
+                                  sg->saps[sap->sap].id, fr->id);
         *a = (struct alias) { .set = true, .sf = q->sf, .port = q->port };
         skip[r] = true;
     }
     for (size_t j = 0; j < n_used; j++)
         if (!alias[j].set)
-            return corch_err_set(err, -ENOPKG, path,
-                                 "template %s: subgraph SAP '%s' (port %zu "
-                                 "of the SF) is joined to no SF port", chain,
-                                 sg->saps[j].id, j + 1);
+            return corch_err_setk(err, CORCH_ERR_UNRESOLVABLE, -ENOPKG, path,
+                                  "template %s: subgraph SAP '%s' (port %zu "
+                                  "of the SF) is joined to no SF port", chain,
+                                  sg->saps[j].id, j + 1);
     return 0;
 }
 
@@ -803,8 +557,8 @@ expand_sf(const struct resolver_env *env, const struct graph *g, size_t i,
             chain->n++;
             chain_format(chain, text, sizeof text);
             chain->n--;
-            return corch_err_set(err, -ENOPKG, path,
-                                 "sf '%s': template cycle: %s", sf->id, text);
+            return corch_err_setk(err, CORCH_ERR_UNRESOLVABLE, -ENOPKG, path,
+                                  "sf '%s': template cycle: %s", sf->id, text);
         }
     }
     if (chain->n >= RESOLVER_MAX_DEPTH) {
@@ -812,9 +566,9 @@ expand_sf(const struct resolver_env *env, const struct graph *g, size_t i,
         chain->n++;
         chain_format(chain, text, sizeof text);
         chain->n--;
-        return corch_err_set(err, -ENOPKG, path,
-                             "sf '%s': subgraph templates nested more than %d "
-                             "deep: %s", sf->id, RESOLVER_MAX_DEPTH, text);
+        return corch_err_setk(err, CORCH_ERR_UNRESOLVABLE, -ENOPKG, path,
+                              "sf '%s': subgraph templates nested more than %d "
+                              "deep: %s", sf->id, RESOLVER_MAX_DEPTH, text);
     }
     chain->ids[chain->n++] = t->id;
     chain_format(chain, text, sizeof text);
@@ -825,7 +579,7 @@ expand_sf(const struct resolver_env *env, const struct graph *g, size_t i,
     if (sf->config && t->config_schema) {
         char cpath[64];
         snprintf(cpath, sizeof cpath, "sffg.SFs[%zu].config", i);
-        error = resolver_check_config(t->config_schema, sf->config,
+        error = jsonschema_check(t->config_schema, sf->config,
                                       top_path ? "config" : cpath, err);
         if (error) {
             corch_err_prefix(err, "sf '%s' (template %s)", sf->id, text);
@@ -833,16 +587,16 @@ expand_sf(const struct resolver_env *env, const struct graph *g, size_t i,
         }
     }
     if (graph_from_json(t->subgraph, NULL, &sg, &sub) < 0) {
-        error = corch_err_set(err, -ENOPKG, path,
-                              "sf '%s': template %s: subgraph: %s", sf->id,
-                              text, sub.msg);
+        error = corch_err_setk(err, CORCH_ERR_UNRESOLVABLE, -ENOPKG, path,
+                               "sf '%s': template %s: subgraph: %s", sf->id,
+                               text, sub.msg);
         goto out;
     }
     if (sg->n_saps < sf->n_ports) {
-        error = corch_err_set(err, -ENOPKG, path,
-                              "sf '%s': template %s: its subgraph has %zu "
-                              "SAPs, the SF uses %zu ports", sf->id, text,
-                              sg->n_saps, sf->n_ports);
+        error = corch_err_setk(err, CORCH_ERR_UNRESOLVABLE, -ENOPKG, path,
+                               "sf '%s': template %s: its subgraph has %zu "
+                               "SAPs, the SF uses %zu ports", sf->id, text,
+                               sg->n_saps, sf->n_ports);
         goto out;
     }
     error = expand(env, sg, path, chain, &flat, err);
@@ -963,9 +717,10 @@ expand(const struct resolver_env *env, const struct graph *g,
     struct corch_err sub = { .path = "", .msg = "" };
     struct graph *checked = NULL;
     if (graph_from_json(j, NULL, &checked, &sub) < 0)
-        error = corch_err_set(err, -EINVAL, top_path ? top_path : "sffg.SFs",
-                              "the graph with its subgraph templates "
-                              "expanded is not valid: %s", sub.msg);
+        error = corch_err_setk(err, CORCH_ERR_INVALID, -EINVAL,
+                               top_path ? top_path : "sffg.SFs",
+                               "the graph with its subgraph templates "
+                               "expanded is not valid: %s", sub.msg);
     json_object_put(j);
     if (!error)
         *ret = checked;

@@ -21,13 +21,8 @@
  * lets the whole core run with the dummy drivers and no repository.
  *
  * The SF's config, when present, must match the chosen template's
- * config_schema, else -EINVAL with err->path naming the field
- * ("sffg.SFs[2].config.rules[0].dest_port").  The JSON Schema subset
- * understood: type, enum, const, properties, required,
- * additionalProperties, items, minItems, maxItems, pattern (POSIX extended
- * regular expressions), minLength, maxLength, minimum, maximum,
- * exclusiveMinimum, exclusiveMaximum, allOf, anyOf, oneOf; other keywords
- * are ignored.
+ * config_schema (checked by jsonschema.h), else -EINVAL (kind invalid)
+ * with err->path naming the field ("sffg.SFs[2].config.rules[0].dest_port").
  *
  * Subgraph templates (recursive decomposition) are expanded first, by
  * resolver_expand() (below); resolver_resolve() works on the flattened
@@ -64,18 +59,16 @@ struct resolver_choice {
  * an SF with fixed[i] keeps that template (an update keeps the choice of
  * unchanged SFs) and its memory is not counted again.  On success
  * '*ret_choices' is an array of g->n_sfs choices (free with
- * resolver_choices_free).  Errors: -ENOPKG (err->msg lists each candidate
- * and why it was rejected; err->path names the SF). */
+ * resolver_choices_free).  Errors: -ENOPKG, kind CORCH_ERR_UNRESOLVABLE
+ * (err->msg lists each candidate and why it was rejected; err->path names
+ * the SF); -EINVAL, kind CORCH_ERR_INVALID (an SF's config breaks its
+ * template's config_schema); -E2BIG, kind CORCH_ERR_CONFLICT (a running
+ * SF's template has fewer ports than the update gives the SF). */
 int resolver_resolve(const struct resolver_env *, const struct graph *g,
                      const struct sf_template *const *fixed,
                      struct resolver_choice **ret_choices,
                      struct corch_err *err);
 void resolver_choices_free(struct resolver_choice *, size_t n);
-
-/* Checks 'config' against 'schema' (see above); 'path' names 'config' in
- * the request.  0 or -EINVAL. */
-int resolver_check_config(json_object *schema, json_object *config,
-                          const char *path, struct corch_err *err);
 
 /* The rank of an engine in the order in force (lower is preferred):
  * native < dpdk < docker < kvm < others by default. */
@@ -108,8 +101,9 @@ bool resolver_have_kernel_feature(const char *name);
  *   - the other inner rules get ids "<outer SF id>.<rule id>".
  * Inner SFs are expanded in turn, at most RESOLVER_MAX_DEPTH levels;
  * a template met twice on the way down is a cycle.  Errors are -ENOPKG
- * naming the template chain ("security -> inner -> security"), or
- * -EINVAL when the flattened graph is not valid (an id made longer than
+ * (kind unresolvable) naming the template chain ("security -> inner ->
+ * security"), or -EINVAL (kind invalid) when the flattened graph is not
+ * valid (an id made longer than
  * 64 characters by the prefixes, or clashing).  '*ret_flat' is the
  * flattened graph (caller frees), or NULL when no SF takes a subgraph
  * template; untouched on failure. */

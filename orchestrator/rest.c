@@ -1,5 +1,8 @@
 /* The REST server: API v1 and the un-orchestrator compatibility API on
- * libmicrohttpd (docs/rest-api.md is the reference for clients).
+ * libmicrohttpd (docs/rest-api.md is the reference for clients).  This
+ * file is the transport: requests, bodies and their limits, tokens,
+ * routing through the route table of each handler file, replies, and the
+ * one table that turns error kinds into statuses.
  *
  * Threading: one thread per connection.  A PUT or DELETE blocks its
  * handler for the whole deploy (seconds); with a thread per connection a
@@ -13,7 +16,7 @@
  * body, then a last time with no data, when the route's handler runs.  The
  * completion callback writes the access log line and frees the request. */
 #include <config.h>
-#include "rest.h"
+#include "rest-private.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -32,17 +35,12 @@
 #include <unistd.h>
 
 #include "corch-config.h"
-#include "graph.h"
 #include "log.h"
-#include "nffg.h"
-#include "node.h"
 #include "nrm.h"
 #include "security.h"
 
 LOG_MODULE(rest);
 
-/* Path segments we route on; deeper paths are not ours (404). */
-#define REST_MAX_SEGMENTS 4
 /* URLs longer than this are refused (414) before anything else: no route
  * needs more than a few ids of at most 64 characters. */
 #define REST_MAX_URL 2048
@@ -52,59 +50,6 @@ LOG_MODULE(rest);
 #define REST_STOP_WAIT_MS 60000
 /* Largest TLS key or certificate file we read. */
 #define REST_TLS_FILE_MAX (1024 * 1024)
-/* Small bodies (login, users) never need more than this. */
-#define REST_SMALL_BODY_MAX 65536
-
-struct rest_server {
-    const struct corch_config *cfg; /* Limits, auth switch; outlives us. */
-    struct security *sec;       /* Users and tokens; outlives us. */
-    struct nrm *nrm;            /* The graphs; outlives us. */
-    struct MHD_Daemon *mhd;     /* The HTTP server. */
-    struct graph_limits limits; /* From cfg, handed to the parsers. */
-    char *tls_cert;             /* PEM text; MHD keeps pointers to it. */
-    char *tls_key;              /* PEM text; wiped and freed at stop. */
-    atomic_uint in_flight;      /* Requests between first call and done. */
-    atomic_bool stopping;       /* rest_stop() started: refuse new work. */
-    atomic_bool starting;       /* In rest_start(): keep MHD's message. */
-    char start_msg[256];        /* MHD's last message during start-up, for
-                                 * the error that names the key. */
-};
-
-struct rest_request;
-typedef void rest_handler_func(struct rest_request *);
-
-/* One route: a path pattern of literal segments and "*" (one id), and
- * the handler per method. */
-struct rest_route {
-    const char *pattern[REST_MAX_SEGMENTS]; /* NULL-terminated. */
-    bool auth;                  /* Needs a token (when security.auth). */
-    rest_handler_func *get;     /* Each may be NULL: 405. */
-    rest_handler_func *put;
-    rest_handler_func *post;
-    rest_handler_func *delete;
-};
-
-/* The state of one request, from its first call to its completion. */
-struct rest_request {
-    struct rest_server *srv;    /* The server it came to. */
-    struct MHD_Connection *conn; /* To queue the response. */
-    const char *method;         /* MHD's string, valid for the request. */
-    char *path;                 /* Sanitised copy of the URL for the log. */
-    char *segs[REST_MAX_SEGMENTS]; /* The URL's segments (owned). */
-    size_t n_segs;
-    const struct rest_route *route; /* Matched route, NULL if none. */
-    rest_handler_func *handler; /* The route's handler for 'method'. */
-    char *user;                 /* Authenticated user, or NULL. */
-    enum security_role role;    /* Its role (admin when auth is off). */
-    char *body;                 /* Body received so far (NUL-terminated). */
-    size_t body_len;            /* Bytes in 'body'. */
-    size_t body_cap;            /* Allocated bytes of 'body'. */
-    size_t body_seen;           /* Bytes received, kept or not. */
-    bool too_large;             /* The body exceeded the limit. */
-    bool responded;             /* A response is queued. */
-    unsigned int status;        /* HTTP status queued (for the log). */
-    uint64_t start_ms;          /* When the headers arrived. */
-};
 
 /* ------------------------------------------------------------ replies --- */
 
@@ -137,7 +82,7 @@ rest_queue(struct rest_request *rq, unsigned int status, char *text,
 }
 
 /* Sends 'obj' (may be NULL: an empty body) and releases it. */
-static void
+void
 rest_reply_json(struct rest_request *rq, unsigned int status, json_object *obj)
 {
     char *text;
@@ -157,7 +102,7 @@ rest_reply_json(struct rest_request *rq, unsigned int status, json_object *obj)
     rest_queue(rq, status, text, len, NULL, false);
 }
 
-static void
+void
 rest_reply_error_full(struct rest_request *rq, unsigned int status,
                       const char *code, const char *path, const char *msg,
                       const char *allow)
@@ -180,7 +125,7 @@ rest_reply_error_full(struct rest_request *rq, unsigned int status,
     rest_queue(rq, status, text, len, allow, status == MHD_HTTP_UNAUTHORIZED);
 }
 
-static void __attribute__((format(printf, 5, 6)))
+void __attribute__((format(printf, 5, 6)))
 rest_reply_error(struct rest_request *rq, unsigned int status,
                  const char *code, const char *path, const char *fmt, ...)
 {
@@ -193,54 +138,66 @@ rest_reply_error(struct rest_request *rq, unsigned int status,
     rest_reply_error_full(rq, status, code, path, msg, NULL);
 }
 
-/* Maps an nrm error to the HTTP status and error code of the API
- * (docs/rest-api.md, "Errors"). */
-static void
-rest_reply_nrm_error(struct rest_request *rq, int error,
-                     const struct corch_err *err)
+/* What each kind of error answers (docs/rest-api.md, "Errors"): the one
+ * place where errors become statuses.  Two codes per kind, because the
+ * API names an invalid graph "invalid-graph" but an invalid login or user
+ * body "invalid-request", and a failure while deploying or removing a
+ * graph "deploy-failed" but a failure of the store behind a user
+ * "internal". */
+static const struct rest_kind_reply {
+    unsigned int status;        /* HTTP status. */
+    const char *graph_code;     /* Code in a route table with graph_api. */
+    const char *code;           /* Code everywhere else. */
+} rest_kind_replies[] = {
+    [CORCH_ERR_FAILED] = { MHD_HTTP_INTERNAL_SERVER_ERROR, "deploy-failed",
+                           "internal" },
+    [CORCH_ERR_INVALID] = { MHD_HTTP_BAD_REQUEST, "invalid-graph",
+                            "invalid-request" },
+    [CORCH_ERR_UNRESOLVABLE] = { MHD_HTTP_CONFLICT, "unresolvable",
+                                 "unresolvable" },
+    [CORCH_ERR_CONFLICT] = { MHD_HTTP_CONFLICT, "conflict", "conflict" },
+    [CORCH_ERR_NOT_FOUND] = { MHD_HTTP_NOT_FOUND, "not-found", "not-found" },
+    /* The same request succeeds later: 409, as the API always said. */
+    [CORCH_ERR_BUSY] = { MHD_HTTP_CONFLICT, "conflict", "conflict" },
+    [CORCH_ERR_TOO_LARGE] = { MHD_HTTP_CONTENT_TOO_LARGE, "too-large",
+                              "too-large" },
+    /* A graph that asks for what this node cannot do is a request this
+     * node refuses (400), not a missing server feature (501): another
+     * node may take the same graph. */
+    [CORCH_ERR_UNSUPPORTED] = { MHD_HTTP_BAD_REQUEST, "unsupported",
+                                "unsupported" },
+};
+
+void
+rest_error_status(enum corch_err_kind kind, bool graph_api,
+                  unsigned int *ret_status, const char **ret_code)
 {
-    const char *msg = err->msg[0] ? err->msg : strerror(-error);
+    const struct rest_kind_reply *k = &rest_kind_replies[CORCH_ERR_FAILED];
+
+    if ((size_t) kind < ARRAY_SIZE(rest_kind_replies)
+        && rest_kind_replies[kind].code)
+        k = &rest_kind_replies[kind];
+    *ret_status = k->status;
+    *ret_code = graph_api ? k->graph_code : k->code;
+}
+
+void
+rest_reply_err(struct rest_request *rq, int error, const struct corch_err *err)
+{
     unsigned int status;
     const char *code;
 
-    switch (error) {
-    case -EINVAL:
-        status = MHD_HTTP_BAD_REQUEST;
-        code = "invalid-graph";
-        break;
-    case -ENOENT:
-        status = MHD_HTTP_NOT_FOUND;
-        code = "not-found";
-        break;
-    case -EBUSY:
-    case -EADDRINUSE:
-        status = MHD_HTTP_CONFLICT;
-        code = "conflict";
-        break;
-    case -ENOPKG:
-        status = MHD_HTTP_CONFLICT;
-        code = "unresolvable";
-        break;
-    case -E2BIG:
-        /* The node is full (limits.max_graphs): the state of the node, not
-         * the request, is the problem, and retrying after a DELETE
-         * works; hence 409 rather than 413. */
-        status = MHD_HTTP_CONFLICT;
-        code = "conflict";
-        break;
-    default:
-        status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-        code = "deploy-failed";
-        break;
-    }
-    rest_reply_error_full(rq, status, code, err->path, msg, NULL);
+    rest_error_status(err->kind, rq->table && rq->table->graph_api, &status,
+                      &code);
+    rest_reply_error_full(rq, status, code, err->path,
+                          err->msg[0] ? err->msg : strerror(-error), NULL);
 }
 
 /* -------------------------------------------------------- JSON bodies --- */
 
 /* Parses the request body as one JSON document no deeper than the limit.
  * On failure replies 400 with 'code' and returns NULL. */
-static json_object *
+json_object *
 rest_parse_body(struct rest_request *rq, const char *code)
 {
     if (!rq->body || rq->body_len == 0) {
@@ -293,7 +250,7 @@ rest_parse_body(struct rest_request *rq, const char *code)
 
 /* A string member of a small request object, or NULL (absent).  Replies
  * 400 and sets '*bad' when present with another type. */
-static const char *
+const char *
 rest_body_string(struct rest_request *rq, json_object *obj, const char *key,
                  bool *bad)
 {
@@ -314,7 +271,7 @@ rest_body_string(struct rest_request *rq, json_object *obj, const char *key,
 
 /* Checks the role matrix for 'action' on an object of 'owner'; replies
  * 403 and returns false if refused. */
-static bool
+bool
 rest_authorize(struct rest_request *rq, enum security_action action,
                const char *owner)
 {
@@ -324,237 +281,6 @@ rest_authorize(struct rest_request *rq, enum security_action action,
                      "user \"%s\" (%s) may not do this", rq->user ? rq->user : "",
                      security_role_name(rq->role));
     return false;
-}
-
-/* The graph id in segment 'i': replies 400 if it is not a valid id. */
-static const char *
-rest_graph_id(struct rest_request *rq, size_t i)
-{
-    const char *id = rq->segs[i];
-    if (!name_is_valid_id(id)) {
-        rest_reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid-request", "id",
-                         "invalid graph id in the URL (expected "
-                         "[A-Za-z0-9_.:-]{1,64}, not starting with '.' or '-')");
-        return NULL;
-    }
-    return id;
-}
-
-/* Looks up the owner of graph 'id' and checks 'action' on it.  Replies
- * 404 / 403 and returns false on refusal. */
-static bool
-rest_authorize_graph(struct rest_request *rq, const char *id,
-                     enum security_action action)
-{
-    _cleanup_free_ char *owner = NULL;
-    int r = nrm_graph_owner(rq->srv->nrm, id, &owner);
-    if (r == -ENOENT) {
-        /* A user who could not do this even to a graph of its own gets 403
-         * (a viewer deleting): the answer does not depend on what exists. */
-        if (!rest_authorize(rq, action, rq->user))
-            return false;
-        rest_reply_error(rq, MHD_HTTP_NOT_FOUND, "not-found", "",
-                         "no graph \"%s\"", id);
-        return false;
-    }
-    if (r < 0) {
-        rest_reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "",
-                         "cannot read graph \"%s\": %s", id, strerror(-r));
-        return false;
-    }
-    return rest_authorize(rq, action, owner);
-}
-
-/* ------------------------------------------------------------- graphs --- */
-
-static struct graph_limits
-rest_limits(const struct rest_server *srv)
-{
-    return srv->limits;
-}
-
-/* Deploys 'graph' (taken) as graph 'id' after the authorisation of a
- * create or an update; on success sets '*ret_created' and returns 0; on
- * failure has replied. */
-static int
-rest_deploy(struct rest_request *rq, struct graph *graph, const char *format,
-            bool *ret_created)
-{
-    _cleanup_free_ char *owner = NULL;
-    struct corch_err err = { .path = "", .msg = "" };
-    bool created = false;
-    int r;
-
-    r = nrm_graph_owner(rq->srv->nrm, graph->id, &owner);
-    if (r == 0) {
-        if (!rest_authorize(rq, SECURITY_GRAPH_UPDATE, owner)) {
-            graph_free(graph);
-            return -EPERM;
-        }
-    } else if (!rest_authorize(rq, SECURITY_GRAPH_CREATE, NULL)) {
-        graph_free(graph);
-        return -EPERM;
-    }
-
-    r = nrm_graph_put(rq->srv->nrm, graph, rq->user, format, &created, &err);
-    if (r < 0) {
-        rest_reply_nrm_error(rq, r, &err);
-        return r;
-    }
-    *ret_created = created;
-    return 0;
-}
-
-/* Parses an SF-FG body; replies and returns NULL on failure. */
-static struct graph *
-rest_parse_sffg(struct rest_request *rq)
-{
-    struct graph_limits limits = rest_limits(rq->srv);
-    struct corch_err err = { .path = "", .msg = "" };
-    struct graph *graph = NULL;
-
-    if (!rq->body || rq->body_len == 0) {
-        rest_reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid-graph", "",
-                         "the request needs an SF-FG body");
-        return NULL;
-    }
-    int r = graph_parse(rq->body, rq->body_len,
-                        rq->srv->cfg->limits_max_json_depth, &limits,
-                        &graph, &err);
-    if (r == -E2BIG) {
-        rest_reply_error_full(rq, MHD_HTTP_CONTENT_TOO_LARGE, "too-large",
-                              err.path, err.msg, NULL);
-        return NULL;
-    }
-    if (r < 0) {
-        rest_reply_error_full(rq, MHD_HTTP_BAD_REQUEST, "invalid-graph",
-                              err.path, err.msg[0] ? err.msg : strerror(-r),
-                              NULL);
-        return NULL;
-    }
-    return graph;
-}
-
-static void
-rest_graph_put(struct rest_request *rq)
-{
-    const char *id = rest_graph_id(rq, 2);
-    if (!id)
-        return;
-    struct graph *graph = rest_parse_sffg(rq);
-    if (!graph)
-        return;
-    if (strcmp(graph->id, id)) {
-        rest_reply_error(rq, MHD_HTTP_CONFLICT, "conflict", "sffg.id",
-                         "the graph id in the body (\"%s\") differs from the "
-                         "one in the URL (\"%s\")", graph->id, id);
-        graph_free(graph);
-        return;
-    }
-
-    bool created;
-    if (rest_deploy(rq, graph, "sffg", &created) < 0)
-        return;
-
-    json_object *status = NULL;
-    int r = nrm_graph_status(rq->srv->nrm, id, &status);
-    if (r < 0) {
-        /* Deleted by someone else right after the deploy. */
-        status = json_object_new_object();
-        json_object_object_add(status, "id", json_object_new_string(id));
-    }
-    rest_reply_json(rq, created ? MHD_HTTP_CREATED : MHD_HTTP_OK, status);
-}
-
-/* Replies with the graph whose id is URL segment 'seg', in the form
- * 'to_json' makes (SF-FG or NF-FG). */
-static void
-rest_reply_graph(struct rest_request *rq, size_t seg,
-                 json_object *(*to_json)(const struct graph *))
-{
-    const char *id = rest_graph_id(rq, seg);
-    if (!id || !rest_authorize_graph(rq, id, SECURITY_GRAPH_READ))
-        return;
-
-    struct graph *graph = NULL;
-    int r = nrm_graph_get(rq->srv->nrm, id, &graph, NULL, NULL);
-    if (r < 0) {
-        struct corch_err err = { .path = "", .msg = "" };
-        snprintf(err.msg, sizeof err.msg, "no graph \"%s\"", id);
-        rest_reply_nrm_error(rq, r, &err);
-        return;
-    }
-    json_object *obj = to_json(graph);
-    graph_free(graph);
-    rest_reply_json(rq, MHD_HTTP_OK, obj);
-}
-
-static void
-rest_graph_get(struct rest_request *rq)
-{
-    rest_reply_graph(rq, 2, graph_to_json);
-}
-
-static void
-rest_graph_status(struct rest_request *rq)
-{
-    const char *id = rest_graph_id(rq, 2);
-    if (!id || !rest_authorize_graph(rq, id, SECURITY_GRAPH_READ))
-        return;
-
-    json_object *status = NULL;
-    int r = nrm_graph_status(rq->srv->nrm, id, &status);
-    if (r < 0) {
-        struct corch_err err = { .path = "", .msg = "" };
-        snprintf(err.msg, sizeof err.msg, "no graph \"%s\"", id);
-        rest_reply_nrm_error(rq, r, &err);
-        return;
-    }
-    rest_reply_json(rq, MHD_HTTP_OK, status);
-}
-
-static void
-rest_graph_delete(struct rest_request *rq)
-{
-    const char *id = rest_graph_id(rq, rq->n_segs - 1);
-    if (!id || !rest_authorize_graph(rq, id, SECURITY_GRAPH_DELETE))
-        return;
-
-    struct corch_err err = { .path = "", .msg = "" };
-    int r = nrm_graph_delete(rq->srv->nrm, id, &err);
-    if (r < 0) {
-        if (r == -ENOENT && !err.msg[0])
-            snprintf(err.msg, sizeof err.msg, "no graph \"%s\"", id);
-        rest_reply_nrm_error(rq, r, &err);
-        return;
-    }
-    rest_reply_json(rq, MHD_HTTP_NO_CONTENT, NULL);
-}
-
-/* The owner filter of a list: an operator sees only its own graphs. */
-static const char *
-rest_list_owner(const struct rest_request *rq)
-{
-    return rq->role == SECURITY_ROLE_OPERATOR ? rq->user : NULL;
-}
-
-static void
-rest_graph_list(struct rest_request *rq)
-{
-    if (!rest_authorize(rq, SECURITY_GRAPH_LIST, NULL))
-        return;
-    rest_reply_json(rq, MHD_HTTP_OK,
-                    nrm_graph_list(rq->srv->nrm, rest_list_owner(rq)));
-}
-
-/* ------------------------------------------------------ node, health --- */
-
-static void
-rest_node_get(struct rest_request *rq)
-{
-    if (!rest_authorize(rq, SECURITY_NODE_READ, NULL))
-        return;
-    rest_reply_json(rq, MHD_HTTP_OK, node_describe(rq->srv->nrm));
 }
 
 static void
@@ -657,303 +383,24 @@ rest_logout(struct rest_request *rq)
         security_logout(rq->srv->sec, token);
     rest_reply_json(rq, MHD_HTTP_NO_CONTENT, NULL);
 }
-
-static void
-rest_user_list(struct rest_request *rq)
-{
-    if (!rest_authorize(rq, SECURITY_USER_ADMIN, NULL))
-        return;
-    rest_reply_json(rq, MHD_HTTP_OK, security_user_list(rq->srv->sec));
-}
-
-static void
-rest_user_put(struct rest_request *rq)
-{
-    if (!rest_authorize(rq, SECURITY_USER_ADMIN, NULL))
-        return;
-    const char *name = rq->segs[2];
-    if (rq->body_len > REST_SMALL_BODY_MAX) {
-        rest_reply_error(rq, MHD_HTTP_CONTENT_TOO_LARGE, "too-large", "",
-                         "a user body is at most %d bytes", REST_SMALL_BODY_MAX);
-        return;
-    }
-    json_object *body = rest_parse_body(rq, "invalid-request");
-    if (!body)
-        return;
-    if (!json_object_is_type(body, json_type_object)) {
-        json_object_put(body);
-        rest_reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid-request", "",
-                         "the body must be an object {\"password\",\"role\"}");
-        return;
-    }
-    bool bad = false;
-    const char *pw = rest_body_string(rq, body, "password", &bad);
-    const char *role = rest_body_string(rq, body, "role", &bad);
-    if (bad) {
-        json_object_put(body);
-        return;
-    }
-
-    struct corch_err err = { .path = "", .msg = "" };
-    bool created = false;
-    int r = security_user_put(rq->srv->sec, name, pw, role, &created, &err);
-    json_object_put(body);
-    if (r == -EINVAL) {
-        rest_reply_error_full(rq, MHD_HTTP_BAD_REQUEST, "invalid-request",
-                              err.path, err.msg, NULL);
-        return;
-    }
-    if (r == -EPERM) {
-        rest_reply_error_full(rq, MHD_HTTP_CONFLICT, "conflict", err.path,
-                              err.msg, NULL);
-        return;
-    }
-    if (r < 0) {
-        rest_reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "",
-                         "cannot store user \"%s\": %s", name, strerror(-r));
-        return;
-    }
-    LOG_INFO("user \"%s\" %s by \"%s\"", name, created ? "created" : "updated",
-             rq->user ? rq->user : "");
-
-    /* The answer is the user as stored (its role may have been kept). */
-    json_object *list = security_user_list(rq->srv->sec);
-    json_object *users = NULL, *found = NULL;
-    if (json_object_object_get_ex(list, "users", &users)
-        && json_object_is_type(users, json_type_array))
-        for (size_t i = 0; i < json_object_array_length(users); i++) {
-            json_object *u = json_object_array_get_idx(users, i), *n;
-            if (json_object_object_get_ex(u, "name", &n)
-                && !strcmp(json_object_get_string(n), name))
-                found = json_object_get(u);
-        }
-    json_object_put(list);
-    if (!found) {
-        found = json_object_new_object();
-        json_object_object_add(found, "name", json_object_new_string(name));
-    }
-    rest_reply_json(rq, created ? MHD_HTTP_CREATED : MHD_HTTP_OK, found);
-}
-
-static void
-rest_user_delete(struct rest_request *rq)
-{
-    if (!rest_authorize(rq, SECURITY_USER_ADMIN, NULL))
-        return;
-    const char *name = rq->segs[2];
-    struct corch_err err = { .path = "", .msg = "" };
-    int r = security_user_delete_err(rq->srv->sec, name, &err);
-    if (r == -ENOENT) {
-        rest_reply_error(rq, MHD_HTTP_NOT_FOUND, "not-found", "",
-                         "no user \"%s\"", name);
-        return;
-    }
-    if (r == -EPERM) {
-        rest_reply_error_full(rq, MHD_HTTP_CONFLICT, "conflict", err.path,
-                              err.msg[0] ? err.msg
-                              : "the last admin cannot be deleted", NULL);
-        return;
-    }
-    if (r < 0) {
-        rest_reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "",
-                         "cannot delete user \"%s\": %s", name, strerror(-r));
-        return;
-    }
-    LOG_INFO("user \"%s\" deleted by \"%s\"", name, rq->user ? rq->user : "");
-    rest_reply_json(rq, MHD_HTTP_NO_CONTENT, NULL);
-}
-
-/* ------------------------------------------- un-orchestrator NF-FG API --- */
-
-/* Parses an NF-FG body into graph 'id'; replies and returns NULL on
- * failure. */
-static struct graph *
-rest_parse_nffg(struct rest_request *rq, const char *id)
-{
-    json_object *root = rest_parse_body(rq, "invalid-graph");
-    if (!root)
-        return NULL;
-
-    struct graph_limits limits = rest_limits(rq->srv);
-    struct corch_err err = { .path = "", .msg = "" };
-    struct graph *graph = NULL;
-    int r = nffg_to_graph(root, id, &limits, &graph, &err);
-    json_object_put(root);
-    if (r == -E2BIG) {
-        rest_reply_error_full(rq, MHD_HTTP_CONTENT_TOO_LARGE, "too-large",
-                              err.path, err.msg, NULL);
-        return NULL;
-    }
-    if (r < 0) {
-        rest_reply_error_full(rq, MHD_HTTP_BAD_REQUEST, "invalid-graph",
-                              err.path, err.msg[0] ? err.msg : strerror(-r),
-                              NULL);
-        return NULL;
-    }
-    return graph;
-}
-
-/* A random (version 4) UUID for a POSTed graph. */
-static void
-rest_uuid(char out[37])
-{
-    uint8_t b[16];
-    random_bytes(b, sizeof b);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    snprintf(out, 37,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-             "%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
-             b[10], b[11], b[12], b[13], b[14], b[15]);
-}
-
-static void
-rest_nffg_post(struct rest_request *rq)
-{
-    char id[37];
-    rest_uuid(id);
-    struct graph *graph = rest_parse_nffg(rq, id);
-    if (!graph)
-        return;
-    bool created;
-    if (rest_deploy(rq, graph, "nffg", &created) < 0)
-        return;
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "nffg-uuid", json_object_new_string(id));
-    rest_reply_json(rq, MHD_HTTP_CREATED, o);
-}
-
-static void
-rest_nffg_put(struct rest_request *rq)
-{
-    const char *id = rest_graph_id(rq, 1);
-    if (!id)
-        return;
-    struct graph *graph = rest_parse_nffg(rq, id);
-    if (!graph)
-        return;
-    bool created;
-    if (rest_deploy(rq, graph, "nffg", &created) < 0)
-        return;
-    /* The un-orchestrator answers 202 to a PUT, created or updated. */
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "nffg-uuid", json_object_new_string(id));
-    rest_reply_json(rq, MHD_HTTP_ACCEPTED, o);
-}
-
-static void
-rest_nffg_get(struct rest_request *rq)
-{
-    rest_reply_graph(rq, 1, nffg_from_graph);
-}
-
-static void
-rest_nffg_list(struct rest_request *rq)
-{
-    if (!rest_authorize(rq, SECURITY_GRAPH_LIST, NULL))
-        return;
-    json_object *list = nrm_graph_list(rq->srv->nrm, rest_list_owner(rq));
-    json_object *graphs = NULL;
-    json_object *out = json_object_new_array();
-
-    if (json_object_object_get_ex(list, "graphs", &graphs)
-        && json_object_is_type(graphs, json_type_array))
-        for (size_t i = 0; i < json_object_array_length(graphs); i++) {
-            json_object *g = json_object_array_get_idx(graphs, i), *jid;
-            if (!json_object_object_get_ex(g, "id", &jid))
-                continue;
-            struct graph *graph = NULL;
-            /* A graph deleted since the list is skipped. */
-            if (nrm_graph_get(rq->srv->nrm, json_object_get_string(jid),
-                              &graph, NULL, NULL) < 0)
-                continue;
-            json_object_array_add(out, nffg_from_graph(graph));
-            graph_free(graph);
-        }
-    json_object_put(list);
-    json_object *root = json_object_new_object();
-    json_object_object_add(root, "NF-FG", out);
-    rest_reply_json(rq, MHD_HTTP_OK, root);
-}
-
-/* The un-orchestrator's status document: "complete", "in_progress" or
- * "error", with a percentage (the share of SFs running while deploying). */
-static void
-rest_nffg_status(struct rest_request *rq)
-{
-    const char *id = rest_graph_id(rq, 2);
-    if (!id || !rest_authorize_graph(rq, id, SECURITY_GRAPH_READ))
-        return;
-    json_object *status = NULL;
-    int r = nrm_graph_status(rq->srv->nrm, id, &status);
-    if (r < 0) {
-        struct corch_err err = { .path = "", .msg = "" };
-        snprintf(err.msg, sizeof err.msg, "no graph \"%s\"", id);
-        rest_reply_nrm_error(rq, r, &err);
-        return;
-    }
-
-    json_object *v;
-    const char *s = json_object_object_get_ex(status, "status", &v)
-                    ? json_object_get_string(v) : "";
-    const char *out;
-    int pct;
-    if (!strcmp(s, "running")) {
-        out = "complete";
-        pct = 100;
-    } else if (!strcmp(s, "failed")) {
-        out = "error";
-        pct = 0;
-    } else {
-        size_t n = 0, up = 0;
-        json_object *sfs;
-        if (json_object_object_get_ex(status, "sfs", &sfs)
-            && json_object_is_type(sfs, json_type_array)) {
-            n = json_object_array_length(sfs);
-            for (size_t i = 0; i < n; i++) {
-                json_object *st;
-                if (json_object_object_get_ex(json_object_array_get_idx(sfs, i),
-                                              "state", &st)
-                    && !strcmp(json_object_get_string(st), "running"))
-                    up++;
-            }
-        }
-        out = "in_progress";
-        pct = n ? (int) (up * 100 / n) : 0;
-        if (pct >= 100)
-            pct = 99;
-    }
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "status", json_object_new_string(out));
-    json_object_object_add(o, "percentage_completed", json_object_new_int(pct));
-    json_object_put(status);
-    rest_reply_json(rq, MHD_HTTP_OK, o);
-}
-
 /* ------------------------------------------------------------- routes --- */
 
-static const struct rest_route rest_routes[] = {
+/* The server's own routes: health and the login / logout of both APIs. */
+static const struct rest_route rest_own_routes[] = {
     { { "healthz" }, false, rest_healthz, NULL, NULL, NULL },
     { { "v1", "login" }, false, NULL, NULL, rest_login, NULL },
     { { "v1", "logout" }, true, NULL, NULL, rest_logout, NULL },
-    { { "v1", "graphs" }, true, rest_graph_list, NULL, NULL, NULL },
-    { { "v1", "graphs", "*" }, true,
-      rest_graph_get, rest_graph_put, NULL, rest_graph_delete },
-    { { "v1", "graphs", "*", "status" }, true,
-      rest_graph_status, NULL, NULL, NULL },
-    { { "v1", "node" }, true, rest_node_get, NULL, NULL, NULL },
-    { { "v1", "users" }, true, rest_user_list, NULL, NULL, NULL },
-    { { "v1", "users", "*" }, true, NULL, rest_user_put, NULL,
-      rest_user_delete },
-    /* The un-orchestrator's API. */
     { { "login" }, false, NULL, NULL, rest_login, NULL },
-    { { "NF-FG" }, true, rest_nffg_list, NULL, rest_nffg_post, NULL },
-    { { "NF-FG", "status", "*" }, true, rest_nffg_status, NULL, NULL, NULL },
-    { { "NF-FG", "*" }, true, rest_nffg_get, rest_nffg_put, NULL,
-      rest_graph_delete },
+};
+static const struct rest_route_table rest_own_table = {
+    rest_own_routes, ARRAY_SIZE(rest_own_routes), false
 };
 
+/* Every route, table by table. */
+static const struct rest_route_table *const rest_tables[] = {
+    &rest_own_table, &rest_graphs_routes, &rest_node_routes,
+    &rest_users_routes, &rest_nffg_routes,
+};
 /* "GET, PUT, DELETE" for the route's methods. */
 static void
 rest_allow(const struct rest_route *route, char *buf, size_t size)
@@ -990,23 +437,32 @@ rest_split(struct rest_request *rq, const char *url)
     return true;
 }
 
-static const struct rest_route *
-rest_match(const struct rest_request *rq)
+/* Finds the route of the request's path; sets rq->table and rq->route.
+ * Returns false if there is none. */
+static bool
+rest_match(struct rest_request *rq)
 {
-    for (size_t i = 0; i < ARRAY_SIZE(rest_routes); i++) {
-        const struct rest_route *r = &rest_routes[i];
-        size_t n = 0;
-        while (n < REST_MAX_SEGMENTS && r->pattern[n])
-            n++;
-        if (n != rq->n_segs)
-            continue;
-        bool ok = true;
-        for (size_t j = 0; ok && j < n; j++)
-            ok = !strcmp(r->pattern[j], "*") || !strcmp(r->pattern[j], rq->segs[j]);
-        if (ok)
-            return r;
+    for (size_t t = 0; t < ARRAY_SIZE(rest_tables); t++) {
+        const struct rest_route_table *table = rest_tables[t];
+        for (size_t i = 0; i < table->n_routes; i++) {
+            const struct rest_route *r = &table->routes[i];
+            size_t n = 0;
+            while (n < REST_MAX_SEGMENTS && r->pattern[n])
+                n++;
+            if (n != rq->n_segs)
+                continue;
+            bool ok = true;
+            for (size_t j = 0; ok && j < n; j++)
+                ok = !strcmp(r->pattern[j], "*")
+                     || !strcmp(r->pattern[j], rq->segs[j]);
+            if (ok) {
+                rq->table = table;
+                rq->route = r;
+                return true;
+            }
+        }
     }
-    return NULL;
+    return false;
 }
 
 /* A copy of 'url' fit for a log line: printable ASCII only, bounded. */
@@ -1051,7 +507,7 @@ rest_begin(struct rest_request *rq, const char *url)
                          "the URL is longer than %d bytes", REST_MAX_URL);
         return;
     }
-    if (!rest_split(rq, url) || !(rq->route = rest_match(rq))) {
+    if (!rest_split(rq, url) || !rest_match(rq)) {
         rest_reply_error(rq, MHD_HTTP_NOT_FOUND, "not-found", "",
                          "no such resource");
         return;
@@ -1218,6 +674,9 @@ rest_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     atomic_fetch_sub(&srv->in_flight, 1);
 }
 
+static void
+rest_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 static void
 rest_mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -1413,3 +872,4 @@ rest_stop(struct rest_server *srv)
     rest_free(srv);
     LOG_INFO("stopped");
 }
+

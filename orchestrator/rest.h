@@ -1,5 +1,8 @@
 /* The REST server (libmicrohttpd): API v1 and the un-orchestrator
- * compatibility API (docs/rest-api.md, docs/openapi.yaml). */
+ * compatibility API (docs/rest-api.md, docs/openapi.yaml).  rest.c is the
+ * transport, authentication and routing; the handlers of each resource
+ * live in rest-graphs.c, rest-nffg.c, rest-users.c and rest-node.c, behind
+ * rest-private.h. */
 #ifndef CORCH_REST_H
 #define CORCH_REST_H 1
 

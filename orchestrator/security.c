@@ -488,15 +488,15 @@ security_user_put(struct security *sec, const char *name,
     int r;
 
     if (!security_name_is_valid(name))
-        return corch_err_set(err, -EINVAL, "name",
-                             "user name must match [A-Za-z0-9_.-]{1,32}");
+        return corch_err_setk(err, CORCH_ERR_INVALID, -EINVAL, "name",
+                              "user name must match [A-Za-z0-9_.-]{1,32}");
     if (password && !security_password_len_ok(password))
-        return corch_err_set(err, -EINVAL, "password",
-                             "password must be %d to %d bytes long",
-                             SECURITY_PASSWORD_MIN, SECURITY_PASSWORD_MAX);
+        return corch_err_setk(err, CORCH_ERR_INVALID, -EINVAL, "password",
+                              "password must be %d to %d bytes long",
+                              SECURITY_PASSWORD_MIN, SECURITY_PASSWORD_MAX);
     if (role && security_role_from_string(role, &new_role) < 0)
-        return corch_err_set(err, -EINVAL, "role",
-                             "role must be admin, operator or viewer");
+        return corch_err_setk(err, CORCH_ERR_INVALID, -EINVAL, "role",
+                              "role must be admin, operator or viewer");
 
     /* Hash before taking user_lock: it is the slow part. */
     if (password) {
@@ -510,18 +510,19 @@ security_user_put(struct security *sec, const char *name,
     r = store_user_get(sec->store, name, &old_hash, &old_role);
     bool created = r == -ENOENT;
     if (r < 0 && !created) {
-        corch_err_set(err, r, NULL, "cannot read user \"%s\"", name);
+        corch_err_set(err, r, NULL, "cannot read user \"%s\": %s", name,
+                      strerror(-r));
         goto out;
     }
     if (created && !password) {
-        r = corch_err_set(err, -EINVAL, "password",
-                          "a new user needs a password");
+        r = corch_err_setk(err, CORCH_ERR_INVALID, -EINVAL, "password",
+                           "a new user needs a password");
         goto out;
     }
     if (created && !role) {
-        r = corch_err_set(err, -EINVAL, "role",
-                          "a new user needs a role (admin, operator or "
-                          "viewer)");
+        r = corch_err_setk(err, CORCH_ERR_INVALID, -EINVAL, "role",
+                           "a new user needs a role (admin, operator or "
+                           "viewer)");
         goto out;
     }
     if (!created && role && !strcmp(old_role, "admin")
@@ -533,9 +534,9 @@ security_user_put(struct security *sec, const char *name,
             goto out;
         }
         if (admins <= 1) {
-            r = corch_err_set(err, -EPERM, "role",
-                              "\"%s\" is the last admin: make another user "
-                              "admin before changing its role", name);
+            r = corch_err_setk(err, CORCH_ERR_CONFLICT, -EPERM, "role",
+                               "\"%s\" is the last admin: make another user "
+                               "admin before changing its role", name);
             goto out;
         }
     }
@@ -543,7 +544,8 @@ security_user_put(struct security *sec, const char *name,
     r = store_user_put(sec->store, name, password ? hash : old_hash,
                        role ? role : old_role);
     if (r < 0) {
-        corch_err_set(err, r, NULL, "cannot store user \"%s\"", name);
+        corch_err_set(err, r, NULL, "cannot store user \"%s\": %s", name,
+                      strerror(-r));
         goto out;
     }
     /* A new password ends the sessions opened with the old one. */
@@ -568,17 +570,20 @@ security_user_delete_err(struct security *sec, const char *name,
     int r;
 
     if (!security_name_is_valid(name))
-        return corch_err_set(err, -ENOENT, "name", "no such user");
+        return corch_err_setk(err, CORCH_ERR_NOT_FOUND, -ENOENT, NULL,
+                              "no user \"%.64s\"", name);
 
     pthread_mutex_lock(&sec->user_lock);
     _cleanup_free_ char *role = NULL;
     r = store_user_get(sec->store, name, NULL, &role);
     if (r == -ENOENT) {
-        corch_err_set(err, r, NULL, "no user \"%s\"", name);
+        corch_err_setk(err, CORCH_ERR_NOT_FOUND, r, NULL, "no user \"%s\"",
+                       name);
         goto out;
     }
     if (r < 0) {
-        corch_err_set(err, r, NULL, "cannot read user \"%s\"", name);
+        corch_err_set(err, r, NULL, "cannot read user \"%s\": %s", name,
+                      strerror(-r));
         goto out;
     }
     if (!strcmp(role, "admin")) {
@@ -589,9 +594,9 @@ security_user_delete_err(struct security *sec, const char *name,
             goto out;
         }
         if (admins <= 1) {
-            r = corch_err_set(err, -EPERM, NULL,
-                              "\"%s\" is the last admin: make another user "
-                              "admin before deleting it", name);
+            r = corch_err_setk(err, CORCH_ERR_CONFLICT, -EPERM, NULL,
+                               "\"%s\" is the last admin: make another user "
+                               "admin before deleting it", name);
             LOG_WARN_RL("%s", err ? err->msg : "refused to delete the last admin");
             goto out;
         }
@@ -601,7 +606,8 @@ security_user_delete_err(struct security *sec, const char *name,
     if (r == 0)
         r = store_user_delete(sec->store, name);
     if (r < 0) {
-        corch_err_set(err, r, NULL, "cannot delete user \"%s\"", name);
+        corch_err_set(err, r, NULL, "cannot delete user \"%s\": %s", name,
+                      strerror(-r));
         goto out;
     }
     LOG_INFO("user \"%s\" deleted, its tokens revoked", name);

@@ -52,10 +52,11 @@ int security_authenticate(struct security *, const char *token,
                           char **ret_user, enum security_role *ret_role);
 
 /* Creates or updates a user.  'password' may be NULL on update (keeps the
- * old one).  -EINVAL with the field in err->path ("name", "password",
- * "role") for a bad value.  'role' may be NULL on update (keeps the old
- * one); a new user needs both.  -EPERM (path "role") when demoting the
- * last admin.  A new password revokes the user's tokens. */
+ * old one).  -EINVAL (kind invalid) with the field in err->path ("name",
+ * "password", "role") for a bad value.  'role' may be NULL on update
+ * (keeps the old one); a new user needs both.  -EPERM (kind conflict,
+ * path "role") when demoting the last admin; a store error is kind
+ * failed.  A new password revokes the user's tokens. */
 int security_user_put(struct security *, const char *name,
                       const char *password, const char *role,
                       bool *ret_created, struct corch_err *err);
@@ -75,8 +76,9 @@ bool security_authorize(enum security_role role, const char *user,
 void security_set_fast_hash_for_tests(bool fast);
 
 /* Added after the first contract (backwards compatible). */
-/* security_user_delete() with the reason in 'err': -ENOENT (unknown user),
- * -EPERM (the last admin cannot be deleted). */
+/* security_user_delete() with the reason in 'err': -ENOENT (kind
+ * not-found: unknown user, or a name no user can have), -EPERM (kind
+ * conflict: the last admin cannot be deleted). */
 int security_user_delete_err(struct security *, const char *name,
                              struct corch_err *err);
 /* Revokes one token.  -ENOENT if unknown. */

@@ -12,7 +12,7 @@ src=$E2E_TOP/orchestrator
 flags=$(pkg-config --cflags --libs json-c)
 check "harness builds" clang -g -O1 -fsanitize=fuzzer,address,undefined \
     -fno-sanitize-recover=undefined -I"$BUILD_DIR" -I"$src" \
-    "$E2E_TOP/test/fuzz/fuzz-graph.c" "$src/graph.c" "$src/flow.c" "$src/nffg.c" \
+    "$E2E_TOP/test/fuzz/fuzz-graph.c" "$src/graph.c" "$src/graph-parse.c" "$src/graph-json.c" "$src/flow.c" "$src/nffg.c" \
     "$src/util.c" "$src/log.c" $flags -o "$T/fuzz-graph"
 [ -x "$T/fuzz-graph" ] || e2e_finish
 

@@ -204,6 +204,7 @@ check_invalid_dir(const char *kind)
         if (r >= 0)
             fail_msg("%s accepted", path);
         assert_int_equal(r, -EINVAL);
+        assert_int_equal(err.kind, CORCH_ERR_INVALID);
         if (strcmp(err.path, want))
             fail_msg("%s: error at '%s' (%s), expected '%s'", path, err.path,
                      err.msg, want);
@@ -607,6 +608,53 @@ test_equality(void **state)
     assert_false(flow_match_equal(&i1, &i2));
 }
 
+/* flow.c on its own: the prerequisites name the field at fault, and a
+ * match that says its IP version gets its ether_type. */
+static void
+test_flow_prerequisites(void **state)
+{
+    struct flow_problem pb = { 0 };
+    (void) state;
+
+    struct flow_match m = { .fields = FLOW_M_VLAN_PCP, .vlan_pcp = 3 };
+    assert_int_equal(flow_match_complete(&m, &pb), -EINVAL);
+    assert_int_equal(pb.field, FLOW_M_VLAN_PCP);
+    assert_string_equal(pb.msg, "needs vlan_id");
+
+    m = (struct flow_match) { .fields = FLOW_M_PROTOCOL | FLOW_M_DEST_PORT,
+                              .protocol = 1, .dest_port = 80 };
+    assert_int_equal(flow_match_complete(&m, &pb), -EINVAL);
+    assert_int_equal(pb.field, FLOW_M_DEST_PORT);
+    /* The ether_type that protocol 1 implies is not left behind. */
+    assert_false(m.fields & FLOW_M_ETHER_TYPE);
+
+    m = (struct flow_match) { .fields = FLOW_M_PROTOCOL | FLOW_M_ICMP_TYPE,
+                              .protocol = 58, .icmp_type = 128 };
+    assert_int_equal(flow_match_complete(&m, &pb), 0);
+    assert_true(m.fields & FLOW_M_ETHER_TYPE);
+    assert_int_equal(m.ether_type, 0x86dd);
+
+    m = (struct flow_match) { .fields = FLOW_M_SOURCE_IP | FLOW_M_DEST_IP,
+                              .source_ip = { .family = AF_INET, .plen = 8 },
+                              .dest_ip = { .family = AF_INET6, .plen = 8 } };
+    assert_int_equal(flow_match_complete(&m, &pb), -EINVAL);
+    assert_int_equal(pb.field, FLOW_M_DEST_IP);
+
+    m = (struct flow_match) { .fields = FLOW_M_SOURCE_IP,
+                              .source_ip = { .family = AF_INET, .plen = 8 } };
+    assert_int_equal(flow_match_complete(&m, &pb), 0);
+    assert_int_equal(m.ether_type, 0x0800);
+    struct flow_mods mods = {
+        .fields = FLOW_A_SET_DEST_IP,
+        .set_dest_ip = { .family = AF_INET6, .plen = 128 },
+    };
+    assert_int_equal(flow_mods_check(&mods, &m, &pb), -EINVAL);
+    assert_int_equal(pb.field, FLOW_A_SET_DEST_IP);
+    mods.set_dest_ip.family = AF_INET;
+    mods.set_dest_ip.plen = 32;
+    assert_int_equal(flow_mods_check(&mods, &m, &pb), 0);
+}
+
 static void
 test_limits(void **state)
 {
@@ -620,6 +668,7 @@ test_limits(void **state)
     (void) state;
     assert_int_equal(graph_parse(text, len, 64, &lim, &g, &err), -E2BIG);
     assert_string_equal(err.path, "sffg.saps");
+    assert_int_equal(err.kind, CORCH_ERR_TOO_LARGE);
     lim.max_saps = 2;
     assert_int_equal(graph_parse(text, len, 64, &lim, &g, &err), -E2BIG);
     assert_string_equal(err.path, "sffg.flowrules");
@@ -807,6 +856,7 @@ main(void)
         cmocka_unit_test(test_actions_forms),
         cmocka_unit_test(test_prerequisites),
         cmocka_unit_test(test_equality),
+        cmocka_unit_test(test_flow_prerequisites),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_bad_json),
         cmocka_unit_test(test_sap_types),

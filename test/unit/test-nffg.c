@@ -185,6 +185,8 @@ expect_error(json_object *root, int error, const char *path)
         fail_msg("accepted, expected error at %s", path);
     }
     assert_int_equal(r, error);
+    assert_int_equal(err.kind, error == -E2BIG ? CORCH_ERR_TOO_LARGE
+                                               : CORCH_ERR_INVALID);
     if (strcmp(err.path, path))
         fail_msg("error at '%s' (%s), expected '%s'", err.path, err.msg, path);
     assert_true(err.msg[0] != '\0');

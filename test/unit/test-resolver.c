@@ -14,6 +14,7 @@
 #include "compute/dummy/compute-dummy.h"
 #include "corch-config.h"
 #include "graph.h"
+#include "jsonschema.h"
 #include "repository.h"
 #include "resolver.h"
 #include "scheduler.h"
@@ -275,6 +276,7 @@ test_error_listing(void **state)
     assert_int_equal(resolve("firewall", NULL, 2, 50, id, sizeof id, &err),
                      -ENOPKG);
     assert_string_equal(err.path, "sffg.SFs[0].name");
+    assert_int_equal(err.kind, CORCH_ERR_UNRESOLVABLE);
     static const char *const reasons[] = {
         "sf 's1': no template with capability 'firewall' fits",
         "firewall-big: needs 4096 MB, 50 MB free",
@@ -378,10 +380,13 @@ expect_config(const char *config, int expected, const char *path)
     json_object *c = json_tokener_parse(config);
     assert_non_null(c);
     struct corch_err err = { .path = "", .msg = "" };
-    int r = resolver_check_config(t->config_schema, c, "cfg", &err);
+    int r = jsonschema_check(t->config_schema, c, "cfg", &err);
     if (r != expected || (path && strcmp(err.path, path)))
         fail_msg("%s: %d \"%s\" (%s), expected %d \"%s\"", config, r,
                  err.path, err.msg, expected, path ? path : "");
+    /* A config that breaks its schema is the client's mistake. */
+    if (r)
+        assert_int_equal(err.kind, CORCH_ERR_INVALID);
     json_object_put(c);
 }
 

@@ -24,6 +24,7 @@
 #include "corch-config.h"
 #include "nrm.h"
 #include "proc.h"
+#include "rest-private.h"
 #include "security.h"
 #include "store.h"
 
@@ -54,6 +55,36 @@ free_port(void)
     assert_int_equal(getsockname(fd, (struct sockaddr *) &sin, &len), 0);
     close(fd);
     return ntohs(sin.sin_port);
+}
+
+/* ----------------------------------------------- nrm_graph_put, wrapped --- */
+
+/* When 'active', the next nrm_graph_put() fails with 'error' and 'kind'
+ * without doing anything (as a driver failing deep in a deploy would). */
+static struct {
+    bool active;                /* Fail the next call. */
+    int error;                  /* The errno it returns. */
+    enum corch_err_kind kind;   /* The kind it sets. */
+} put_fault;
+
+int __real_nrm_graph_put(struct nrm *, struct graph *, const char *,
+                         const char *, bool *, struct corch_err *);
+int __wrap_nrm_graph_put(struct nrm *, struct graph *, const char *,
+                         const char *, bool *, struct corch_err *);
+
+int
+__wrap_nrm_graph_put(struct nrm *nrm, struct graph *graph, const char *owner,
+                     const char *format, bool *ret_created,
+                     struct corch_err *err)
+{
+    if (!put_fault.active)
+        return __real_nrm_graph_put(nrm, graph, owner, format, ret_created,
+                                    err);
+    put_fault.active = false;
+    graph_free(graph);
+    return corch_err_setk(err, put_fault.kind, put_fault.error, NULL,
+                          "step 4 (compute create): sf 'x': injected %s",
+                          strerror(-put_fault.error));
 }
 
 /* --------------------------------------------------------------- HTTP --- */
@@ -719,6 +750,108 @@ test_errors(void **state)
     status_of("DELETE", "/v1/graphs/e-sf", fx.tok_admin, NULL);
 }
 
+/* The status comes from the error's kind, never from its errno: a
+ * driver's -ENOENT in the middle of a PUT is a failed deploy (500), not a
+ * missing graph (404). */
+static void
+test_error_kinds(void **state)
+{
+    static const struct {
+        enum corch_err_kind kind;
+        unsigned int status;    /* Expected status... */
+        const char *graph_code; /* ...code on a graph route... */
+        const char *code;       /* ...and elsewhere. */
+    } table[] = {
+        { CORCH_ERR_FAILED, 500, "deploy-failed", "internal" },
+        { CORCH_ERR_INVALID, 400, "invalid-graph", "invalid-request" },
+        { CORCH_ERR_UNRESOLVABLE, 409, "unresolvable", "unresolvable" },
+        { CORCH_ERR_CONFLICT, 409, "conflict", "conflict" },
+        { CORCH_ERR_NOT_FOUND, 404, "not-found", "not-found" },
+        { CORCH_ERR_BUSY, 409, "conflict", "conflict" },
+        { CORCH_ERR_TOO_LARGE, 413, "too-large", "too-large" },
+        { CORCH_ERR_UNSUPPORTED, 400, "unsupported", "unsupported" },
+    };
+    (void) state;
+
+    for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
+        unsigned int status;
+        const char *code;
+        rest_error_status(table[i].kind, true, &status, &code);
+        assert_int_equal(status, table[i].status);
+        assert_string_equal(code, table[i].graph_code);
+        rest_error_status(table[i].kind, false, &status, &code);
+        assert_int_equal(status, table[i].status);
+        assert_string_equal(code, table[i].code);
+    }
+    /* A kind out of range is a failure, not a crash. */
+    unsigned int status;
+    const char *code;
+    rest_error_status((enum corch_err_kind) 99, true, &status, &code);
+    assert_int_equal(status, 500);
+
+    static const struct {
+        int error;                  /* Injected errno... */
+        enum corch_err_kind kind;   /* ...and kind. */
+        long status;                /* What the PUT must answer. */
+        const char *code;
+    } cases[] = {
+        { -ENOENT, CORCH_ERR_FAILED, 500, "deploy-failed" },
+        { -EINVAL, CORCH_ERR_FAILED, 500, "deploy-failed" },
+        { -EBUSY, CORCH_ERR_FAILED, 500, "deploy-failed" },
+        { -E2BIG, CORCH_ERR_FAILED, 500, "deploy-failed" },
+        { -EIO, CORCH_ERR_NOT_FOUND, 404, "not-found" },
+        { -ENOENT, CORCH_ERR_CONFLICT, 409, "conflict" },
+        { -EIO, CORCH_ERR_UNRESOLVABLE, 409, "unresolvable" },
+        { -EIO, CORCH_ERR_TOO_LARGE, 413, "too-large" },
+    };
+    _cleanup_free_ char *g = sffg("k-1");
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct reply r;
+        put_fault.error = cases[i].error;
+        put_fault.kind = cases[i].kind;
+        put_fault.active = true;
+        http("PUT", "/v1/graphs/k-1", fx.tok_admin, g, &r);
+        assert_false(put_fault.active);
+        expect_error(&r, cases[i].status, cases[i].code);
+        /* The message is the deploy's, naming the step. */
+        assert_non_null(strstr(jget(&r, "error.message"), "step 4"));
+        reply_free(&r);
+    }
+
+    /* The same through the compatibility API. */
+    struct reply r;
+    put_fault = (typeof(put_fault)) { true, -ENOENT, CORCH_ERR_FAILED };
+    http("PUT", "/NF-FG/k-2", fx.tok_admin, nffg_body, &r);
+    expect_error(&r, 500, "deploy-failed");
+    reply_free(&r);
+    assert_int_equal(status_of("GET", "/v1/graphs/k-1", fx.tok_admin, NULL),
+                     404);
+    assert_int_equal(status_of("GET", "/NF-FG/k-2", fx.tok_admin, NULL), 404);
+
+    /* Checks the nrm makes before deploying keep the statuses of their
+     * kind: a SAP on an interface the node does not have is invalid. */
+    http("PUT", "/v1/graphs/k-3", fx.tok_admin,
+         "{\"sffg\":{\"id\":\"k-3\",\"saps\":[{\"id\":\"a\",\"type\":"
+         "\"interface\",\"interface\":{\"if-name\":\"nosuch0\"}}],"
+         "\"flowrules\":[]}}", &r);
+    expect_error(&r, 400, "invalid-graph");
+    assert_string_equal(jget(&r, "error.path"),
+                        "sffg.saps[0].interface.if-name");
+    reply_free(&r);
+
+    /* Users: not-found and the last admin, by kind. */
+    http("DELETE", "/v1/users/nobody", fx.tok_admin, NULL, &r);
+    expect_error(&r, 404, "not-found");
+    reply_free(&r);
+    http("DELETE", "/v1/users/-bad-", fx.tok_admin, NULL, &r);
+    expect_error(&r, 404, "not-found");
+    reply_free(&r);
+    http("PUT", "/v1/users/u-k", fx.tok_admin, "{\"password\":\"x\"}", &r);
+    expect_error(&r, 400, "invalid-request");
+    assert_string_equal(jget(&r, "error.path"), "password");
+    reply_free(&r);
+}
+
 static void
 test_limits(void **state)
 {
@@ -1098,6 +1231,7 @@ main(void)
         cmocka_unit_test(test_matrix_read),
         cmocka_unit_test(test_matrix_write),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_error_kinds),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_concurrent),
