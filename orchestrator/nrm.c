@@ -40,7 +40,7 @@ struct nrm_sf {
     char *id;                   /* SF id in the graph. */
     const struct sf_template *tmpl; /* Into the repository, or 'own'. */
     struct sf_template *own;    /* Synthetic (dummy) template, owned. */
-    const struct compute_class *engine;
+    struct compute_engine *engine; /* The engine instance it runs on. */
     struct compute_sf *csf;     /* Owned by the engine until destroy. */
     struct scheduler_binding bind; /* Cores and memory reserved. */
     char instance[49];          /* Name on the node. */
@@ -154,8 +154,7 @@ nrm_sf_free(struct nrm_sf *s)
 static void
 nrm_sf_undeploy(struct nrm *nrm, struct nrm_sf *s)
 {
-    if (s->csf)
-        s->engine->destroy(s->csf);
+    compute_sf_destroy(s->csf);
     s->csf = NULL;
     rm_rf(s->run_dir);
     scheduler_release(nrm->sched, &s->bind);
@@ -391,14 +390,14 @@ plan_free(struct plan *p)
  * 't', its switch side 'info'. */
 static struct compute_port
 sf_compute_port(const struct graph_sf *gsf, const struct sf_template *t,
-                const struct compute_class *engine, size_t j,
+                const struct compute_engine *engine, size_t j,
                 const struct vswitch_port_info *info)
 {
     return (struct compute_port) {
         .id = gsf->ports[j].id,
         .name = j < t->n_ports ? t->ports[j].name : NULL,
         .tech = tech_from_name(j < t->n_ports ? t->ports[j].tech : NULL,
-                               engine->default_port_tech),
+                               compute_engine_port_tech(engine)),
         .ifname = info->sf_ifname,
         .socket_path = info->socket_path[0] ? info->socket_path : NULL,
         .in_netns = info->sf_in_netns,
@@ -425,7 +424,7 @@ reshape_sfs(struct nrm *nrm, struct plan *p, bool removing,
             struct compute_port port = sf_compute_port(
                 gsf, p->choices[i].tmpl, s->engine, j,
                 netmgr_txn_port_info(p->txn, i, j));
-            int error = s->engine->port_add(s->csf, &port, err);
+            int error = compute_sf_port_add(s->csf, &port, err);
             if (error) {
                 corch_err_prefix(err, "step 4 (compute port_add): sf '%s' "
                                  "port '%s'", s->id, gsf->ports[j].id);
@@ -434,7 +433,8 @@ reshape_sfs(struct nrm *nrm, struct plan *p, bool removing,
             p->n_added[i]++;
         }
         for (size_t j = old->n_ports; removing && j-- > gsf->n_ports;) {
-            int error = s->engine->port_remove(s->csf, old->ports[j].id, err);
+            int error = compute_sf_port_remove(s->csf, old->ports[j].id,
+                                               err);
             if (error) {
                 corch_err_prefix(err, "step 5 (compute port_remove): sf '%s' "
                                  "port '%s'", s->id, old->ports[j].id);
@@ -472,7 +472,7 @@ unreshape_sfs(struct nrm *nrm, struct plan *p)
             back.sf_in_netns = false;   /* Given back to the root one. */
             struct compute_port port = sf_compute_port(old, s->tmpl,
                                                        s->engine, j, &back);
-            if (s->engine->port_add(s->csf, &port, &err) < 0)
+            if (compute_sf_port_add(s->csf, &port, &err) < 0)
                 LOG_ERR("sf %s: cannot give port %s back: %s", s->id,
                         old->ports[j].id, err.msg);
         }
@@ -480,7 +480,7 @@ unreshape_sfs(struct nrm *nrm, struct plan *p)
         for (size_t k = p->n_added[i]; k-- > 0;) {
             struct corch_err err = { .path = "", .msg = "" };
             const char *id = p->g->sfs[i].ports[old->n_ports + k].id;
-            if (s->engine->port_remove(s->csf, id, &err) < 0)
+            if (compute_sf_port_remove(s->csf, id, &err) < 0)
                 LOG_ERR("sf %s: cannot remove port %s again: %s", s->id, id,
                         err.msg);
         }
@@ -505,9 +505,8 @@ plan_undo(struct nrm *nrm, struct plan *p)
         p->sfs[i] = NULL;
     }
     for (size_t i = p->g->n_sfs; p->prepared && i-- > 0;) {
-        if (p->prepared[i])     /* Prepared, never reached step 4. */
-            compute_engine_find(p->choices[i].tmpl->engine)->class->destroy(
-                p->prepared[i]);
+        compute_sf_destroy(p->prepared[i]); /* Prepared, never reached
+                                             * step 4. */
         p->prepared[i] = NULL;
     }
     if (p->txn)
@@ -545,7 +544,7 @@ start_sf(struct nrm *nrm, struct nrm_graph *ng, struct plan *p, size_t i,
     s->bind = p->binds[i];
     p->binds[i].cpus = NULL;
     p->binds[i].memory_mb = 0;
-    s->engine = compute_engine_find(t->engine)->class;
+    s->engine = compute_engine_find(t->engine);
     netmgr_txn_sf_name(p->txn, i, s->instance, sizeof s->instance);
     s->slot = netmgr_txn_sf_slot(p->txn, i);
     s->run_dir = xasprintf("%s/run/%s", nrm->cfg->state_dir, s->instance);
@@ -600,7 +599,7 @@ start_sf(struct nrm *nrm, struct nrm_graph *ng, struct plan *p, size_t i,
         .prepared = s->csf,
     };
     struct compute_sf *made = NULL;
-    error = s->engine->create(&spec, &made, err);
+    error = compute_sf_create(s->engine, &spec, &made, err);
     free(ports);
     if (!error)
         s->csf = made;
@@ -612,7 +611,7 @@ start_sf(struct nrm *nrm, struct nrm_graph *ng, struct plan *p, size_t i,
     if (p->places && p->places[i].netns_path)
         s->netns_path = xstrdup(p->places[i].netns_path);
     s->state = "created";
-    error = s->engine->start(s->csf, err);
+    error = compute_sf_start(s->csf, err);
     if (error) {
         corch_err_prefix(err, "step 4 (compute start): sf '%s'", s->id);
         return error;
@@ -634,7 +633,7 @@ prepare_sfs(struct nrm *nrm, struct nrm_graph *ng, struct plan *p,
     p->places = xcalloc(n + 1, sizeof *p->places);
     for (size_t i = 0; i < n; i++) {
         const struct sf_template *t = p->choices[i].tmpl;
-        const struct compute_engine *e = compute_engine_find(t->engine);
+        struct compute_engine *e = compute_engine_find(t->engine);
         const struct graph_sf *gsf = &p->g->sfs[i];
         if (p->reshape[i] && p->old_of[i]->netns_path) {
             /* Ports added to a running SF: in its namespace too. */
@@ -645,7 +644,7 @@ prepare_sfs(struct nrm *nrm, struct nrm_graph *ng, struct plan *p,
             p->places[i].ifnames = names;
             continue;
         }
-        if (!p->fresh[i] || !e || !e->class->prepare)
+        if (!p->fresh[i] || !e || !compute_engine_can_prepare(e))
             continue;
         char instance[49];
         netmgr_txn_sf_name(p->txn, i, instance, sizeof instance);
@@ -657,7 +656,8 @@ prepare_sfs(struct nrm *nrm, struct nrm_graph *ng, struct plan *p,
             .timeout_s = nrm->cfg->compute_timeout,
         };
         const char *netns = NULL;
-        int error = e->class->prepare(&spec, &p->prepared[i], &netns, err);
+        int error = compute_sf_prepare(e, &spec, &p->prepared[i], &netns,
+                                       err);
         if (error) {
             p->prepared[i] = NULL;
             corch_err_prefix(err, "step 3 (compute prepare): sf '%s'",
@@ -883,8 +883,8 @@ apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *asked,
              * can do that to a running SF: a candidate for an update in
              * place, once the resolver agrees on its template. */
             const struct nrm_sf *o = ng->sfs[k];
-            if (!sf_ports_only_change(old, now) || !o->engine->port_add
-                || !o->engine->port_remove)
+            if (!sf_ports_only_change(old, now)
+                || !compute_engine_can_update_ports(o->engine))
                 continue;
             if (!o->own && o->tmpl->n_ports < now->n_ports)
                 continue;       /* Another template, another SF. */
@@ -947,7 +947,7 @@ apply(struct nrm *nrm, struct nrm_graph *ng, const struct graph *asked,
     for (size_t i = 0; i < n; i++) {
         const struct sf_template *t = p.choices[i].tmpl;
         const struct compute_engine *e = compute_engine_find(t->engine);
-        enum vswitch_port_tech dflt = e ? e->class->default_port_tech
+        enum vswitch_port_tech dflt = e ? compute_engine_port_tech(e)
                                         : VSWITCH_PORT_VETH;
         p.techs[i] = xcalloc(g->sfs[i].n_ports + 1, sizeof **p.techs);
         for (size_t j = 0; j < g->sfs[i].n_ports; j++)
@@ -1403,8 +1403,8 @@ nrm_graph_status(struct nrm *nrm, const char *id, json_object **ret_status)
             json_object_array_add(cores, json_object_new_int(
                                       (int) s->bind.cpus[c]));
         json_object_object_add(j, "cores", cores);
-        if (s && s->csf && s->engine->pid) {
-            int pid = s->engine->pid(s->csf);
+        if (s && s->csf) {
+            int pid = compute_sf_pid(s->csf);
             if (pid > 0)
                 json_object_object_add(j, "pid", json_object_new_int(pid));
         }
