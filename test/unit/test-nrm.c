@@ -1107,6 +1107,158 @@ test_bad_config(void **state)
     assert_string_equal(nrm_event_type_name(NRM_EVENT_DELETED), "deleted");
 }
 
+/* A driver failure during a PUT is the node's failure (kind FAILED, a
+ * 500), whatever errno the driver chose: an -ENOENT from an engine's
+ * create is no "not found".  The message names the step and the SF. */
+static void
+test_driver_enoent_is_failed(void **state)
+{
+    (void) state;
+    struct corch_err err;
+    assert_int_equal(compute_dummy_fail_errno(DUMMY_ENGINE, "create",
+                                              -ENOENT), 0);
+    assert_int_equal(compute_dummy_fail_at(DUMMY_ENGINE, "create", 1), 0);
+    int r = put(chain("e1", "eth0", "eth1", false), NULL, &err);
+    assert_int_equal(r, -ENOENT);
+    assert_int_equal(err.kind, CORCH_ERR_FAILED);
+    assert_non_null(strstr(err.msg, "step 4 (compute create)"));
+    assert_non_null(strstr(err.msg, "sf '"));
+    assert_non_null(strstr(err.msg, "injected failure in create"));
+    assert_string_equal(status_of("e1", NULL, 0), "failed");
+    compute_dummy_fail_errno(DUMMY_ENGINE, "create", 0);
+    assert_int_equal(nrm_graph_delete(nrm, "e1", &err), 0);
+    assert_node_empty();
+}
+
+/* Two instances of one engine class in one process share nothing: SFs,
+ * counters and injected failures are per instance. */
+static void
+test_two_engine_instances(void **state)
+{
+    (void) state;
+    struct corch_err err = { .path = "", .msg = "" };
+    struct compute_engine *a = NULL, *b = NULL;
+    assert_int_equal(compute_engine_open(&compute_dummy_class, NULL, &a,
+                                         &err), 0);
+    assert_int_equal(compute_engine_open(&compute_dummy_class, NULL, &b,
+                                         &err), 0);
+    assert_true(a != b && a->usable && b->usable);
+    assert_string_equal(compute_engine_type(a), "dummy");
+
+    struct compute_sf_spec spec = {
+        .graph_id = "g", .sf_id = "s", .instance = "two-x", .run_dir = "/",
+    };
+    struct compute_sf *sa = NULL, *sb = NULL;
+    assert_int_equal(compute_sf_create(a, &spec, &sa, &err), 0);
+    assert_int_equal(compute_sf_start(sa, &err), 0);
+    /* The core filled the base: the engine and the owner. */
+    assert_ptr_equal(sa->engine, a);
+    assert_string_equal(sa->instance, "two-x");
+    assert_string_equal(sa->graph_id, "g");
+    assert_string_equal(sa->sf_id, "s");
+    assert_int_equal(compute_dummy_count_sfs(a), 1);
+    assert_int_equal(compute_dummy_count_sfs(b), 0);
+
+    /* A failure injected into b: a goes on. */
+    compute_dummy_fail_at(b, "create", 1);
+    assert_int_equal(compute_sf_create(b, &spec, &sb, &err), -EIO);
+    assert_null(sb);
+    assert_int_equal(err.kind, CORCH_ERR_FAILED);
+    assert_non_null(strstr(err.msg, "injected failure in create"));
+    assert_int_equal(compute_sf_create(b, &spec, &sb, &err), 0);
+    assert_true(sb != sa);
+    assert_int_equal(compute_dummy_calls(a, "create"), 1);
+    assert_int_equal(compute_dummy_calls(b, "create"), 2);
+    assert_int_equal(compute_dummy_count_running(a), 1);
+    assert_int_equal(compute_dummy_count_running(b), 0);
+    assert_true(compute_sf_pid(sa) > 0);
+    assert_int_equal(compute_sf_pid(sb), 0);
+
+    compute_sf_destroy(sb);
+    assert_int_equal(compute_dummy_count_sfs(b), 0);
+    assert_int_equal(compute_dummy_count_sfs(a), 1);
+    /* close frees the SF objects it still has (the SF stays "on the
+     * node"): no leak for the sanitizers to find. */
+    compute_engine_close(a);
+    compute_engine_close(b);
+}
+
+/* An engine with only the required hooks: the core's fallbacks answer
+ * for the optional ones. */
+static int
+bare_create(struct compute_engine *e, const struct compute_sf_spec *spec,
+            struct compute_sf **ret_sf, struct corch_err *err)
+{
+    (void) e;
+    (void) spec;
+    (void) err;
+    *ret_sf = xcalloc(1, sizeof **ret_sf);
+    return 0;
+}
+
+static int
+bare_start(struct compute_sf *sf, struct corch_err *err)
+{
+    (void) sf;
+    (void) err;
+    return 0;
+}
+
+static void
+bare_destroy(struct compute_sf *sf)
+{
+    compute_sf_base_uninit(sf);
+    free(sf);
+}
+
+static int
+bare_probe(struct compute_engine *e, struct corch_err *err)
+{
+    (void) e;
+    (void) err;
+    return 0;
+}
+
+static const struct compute_class bare_class = {
+    .type = "bare", .probe = bare_probe, .create = bare_create,
+    .start = bare_start, .destroy = bare_destroy,
+};
+
+static void
+test_optional_hooks(void **state)
+{
+    (void) state;
+    struct corch_err err = { .path = "", .msg = "" };
+    struct compute_engine *e = NULL;
+    assert_int_equal(compute_engine_open(&bare_class, NULL, &e, &err), 0);
+    assert_true(e->usable);
+    assert_false(compute_engine_can_prepare(e));
+    assert_false(compute_engine_can_update_ports(e));
+    struct compute_sf_spec spec = {
+        .graph_id = "g", .sf_id = "s", .instance = "bare-0",
+    };
+    /* No prepare hook: nothing prepared, create will do it all. */
+    struct compute_sf *sf = NULL;
+    const char *netns = "x";
+    assert_int_equal(compute_sf_prepare(e, &spec, &sf, &netns, &err), 0);
+    assert_null(sf);
+    assert_null(netns);
+    assert_int_equal(compute_sf_create(e, &spec, &sf, &err), 0);
+    assert_int_equal(compute_sf_start(sf, &err), 0);
+    assert_int_equal(compute_sf_pid(sf), 0);
+    assert_int_equal(compute_sf_stop(sf, &err), -EOPNOTSUPP);
+    assert_int_equal(err.kind, CORCH_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "engine bare"));
+    memset(&err, 0, sizeof err);
+    assert_int_equal(compute_sf_pause(sf, true, &err), -EOPNOTSUPP);
+    assert_int_equal(err.kind, CORCH_ERR_UNSUPPORTED);
+    struct compute_port port = { .id = "p" };
+    assert_int_equal(compute_sf_port_add(sf, &port, &err), -EOPNOTSUPP);
+    assert_int_equal(compute_sf_port_remove(sf, "p", &err), -EOPNOTSUPP);
+    compute_sf_destroy(sf);
+    compute_engine_close(e);
+}
+
 int
 main(void)
 {
@@ -1125,6 +1277,9 @@ main(void)
         cmocka_unit_test(test_scale),
         cmocka_unit_test(test_restart_keeps_slots),
         cmocka_unit_test(test_bad_config),
+        cmocka_unit_test(test_driver_enoent_is_failed),
+        cmocka_unit_test(test_two_engine_instances),
+        cmocka_unit_test(test_optional_hooks),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
