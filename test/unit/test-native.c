@@ -745,6 +745,46 @@ test_create_errors(void **state)
  * make check may run at once: the later one waits here. */
 #define NATIVE_TEST_LOCK "/run/lock/corch-test-native.lock"
 
+/* Two instances of the engine in one process (two state directories, as
+ * two daemons would have): each has its own namespace tag, so one SF
+ * instance name makes two namespaces; closing one instance leaves the
+ * other's SFs alone. */
+static void
+test_two_instances(void **state)
+{
+    NEED_ROOT();
+    (void) state;
+    char dir2[64];
+    snprintf(dir2, sizeof dir2, "%s/second", state_dir);
+    struct corch_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.state_dir = dir2;
+    struct corch_err err = { .path = "", .msg = "" };
+    struct compute_engine *eng2 = NULL;
+    assert_int_equal(compute_engine_open(nc, &cfg, &eng2, &err), 0);
+    assert_true(eng2 != eng && eng2->usable);
+
+    struct compute_sf_spec spec = {
+        .graph_id = "g", .sf_id = "s", .instance = "nv-two", .timeout_s = 5,
+    };
+    struct compute_sf *a = NULL, *b = NULL;
+    const char *pa = NULL, *pb = NULL;
+    assert_int_equal(compute_sf_prepare(eng, &spec, &a, &pa, &err), 0);
+    assert_int_equal(compute_sf_prepare(eng2, &spec, &b, &pb, &err), 0);
+    assert_ptr_equal(a->engine, eng);
+    assert_ptr_equal(b->engine, eng2);
+    assert_string_not_equal(compute_native_netns_name(a),
+                            compute_native_netns_name(b));
+    assert_int_equal(access(pa, F_OK), 0);
+    assert_int_equal(access(pb, F_OK), 0);
+    compute_sf_destroy(b);
+    assert_int_not_equal(access(pb, F_OK), 0);
+    compute_engine_close(eng2);
+    assert_int_equal(access(pa, F_OK), 0);  /* Not eng2's. */
+    compute_sf_destroy(a);
+    assert_int_not_equal(access(pa, F_OK), 0);
+}
+
 int
 main(void)
 {
@@ -769,6 +809,7 @@ main(void)
         cmocka_unit_test(test_start_hangs),
         cmocka_unit_test(test_daemon_pid_cpus),
         cmocka_unit_test(test_create_errors),
+        cmocka_unit_test(test_two_instances),
     };
     signal(SIGPIPE, SIG_IGN);
     return cmocka_run_group_tests(tests, setup, teardown);
