@@ -19,6 +19,7 @@ orchestrator_liborch_a_SOURCES = \
 	orchestrator/compute.c orchestrator/compute.h \
 	orchestrator/netmgr.c orchestrator/netmgr.h \
 	orchestrator/nrm.c orchestrator/nrm.h \
+	orchestrator/nrm-deploy.c orchestrator/nrm-deploy.h \
 	orchestrator/node.c orchestrator/node.h \
 	orchestrator/bus.c orchestrator/bus.h \
 	orchestrator/rest.c orchestrator/rest.h orchestrator/rest-private.h \

@@ -157,10 +157,10 @@ gather_infrastructure(struct nrm *nrm, struct node_info *info)
     info->engines = xcalloc(n ? n : 1, sizeof *info->engines);
     for (size_t i = 0; i < n; i++) {
         const struct compute_engine *e = compute_engine_get(i);
-        if (!e || !e->class)
+        if (!e)
             continue;
         struct node_engine *ne = &info->engines[info->n_engines++];
-        ne->type = xstrdup(e->class->type);
+        ne->type = xstrdup(compute_engine_type(e));
         ne->usable = e->usable;
         ne->why = e->usable ? NULL : xstrdup(e->why);
     }

@@ -9,16 +9,20 @@
  * Concurrency: calls on different graphs run in parallel; a call on a graph
  * that is being deployed, updated or deleted fails at once with -EBUSY.
  *
- * Errors (negative errno, with the reason in 'err'):
- *   -EINVAL    the graph is not acceptable (err->path names the field)
- *   -ENOENT    no such graph
- *   -EBUSY     the graph is busy (another request on it is running)
- *   -EADDRINUSE a SAP claim conflicts with another graph
- *   -ENOPKG    an SF cannot be resolved (err->msg lists each candidate and
- *              why it was rejected)
- *   -E2BIG     a node limit (limits.max_graphs) is reached
- *   other      a deploy step failed (err->msg names the step and the SF);
- *              the graph was rolled back */
+ * Errors: a negative errno, with the reason in 'err' and its kind in
+ * err->kind (what the REST layer maps to a status):
+ *   INVALID      the graph is not acceptable (err->path names the field)
+ *   NOT_FOUND    no such graph (-ENOENT)
+ *   BUSY         the graph is busy: another request on it runs (-EBUSY)
+ *   CONFLICT     a SAP claim conflicts with another graph; the node is
+ *                full (limits.max_graphs, graph numbers: -E2BIG)
+ *   UNRESOLVABLE an SF cannot be resolved (err->msg lists each candidate
+ *                and why it was rejected)
+ *   TOO_LARGE    more SFs or ports than names can hold (-E2BIG)
+ *   UNSUPPORTED  a SAP type the vSwitch cannot do here (-EOPNOTSUPP)
+ *   FAILED       a deploy step failed (err->msg names the step and the
+ *                SF; the errno is the driver's, whatever it is); the graph
+ *                was rolled back */
 #ifndef CORCH_NRM_H
 #define CORCH_NRM_H 1
 

@@ -11,6 +11,12 @@
 
 #define ARRAY_SIZE(a) (sizeof (a) / sizeof *(a))
 
+/* The struct of type 'type' whose member 'member' is at 'ptr': how a
+ * driver reaches its own object from the base the core hands it (as in
+ * Open vSwitch). */
+#define CONTAINER_OF(ptr, type, member) \
+    ((type *) (void *) ((char *) (ptr) - offsetof(type, member)))
+
 /* Scope-based cleanup, systemd style:
  *     _cleanup_free_ char *s = strdup(x);
  * frees 's' when it goes out of scope.  Destructors accept NULL. */

@@ -28,6 +28,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "compute.h"
 #include "corch-config.h"
 #include "log.h"
 #include "netlink.h"
@@ -36,6 +37,8 @@
 #include "util.h"
 
 static const struct compute_class *nc = &compute_native_class;
+/* The instance of the engine measured (main() opens it). */
+static struct compute_engine *eng;
 
 static int
 cmp_u64(const void *a, const void *b)
@@ -130,7 +133,7 @@ static int
 one_prepare(struct one *o, struct corch_err *err)
 {
     const char *netns = NULL;
-    int r = nc->prepare(&o->spec, &o->sf, &netns, err);
+    int r = compute_sf_prepare(eng, &o->spec, &o->sf, &netns, err);
     if (r < 0)
         return r;
     uint64_t t0 = time_ns();
@@ -158,15 +161,15 @@ one_launch(struct one *o)
     struct corch_err err = { .path = "", .msg = "" };
     int r = o->prepared ? one_prepare(o, &err) : 0;
     if (r >= 0)
-        r = nc->create(&o->spec, &o->sf, &err);
+        r = compute_sf_create(eng, &o->spec, &o->sf, &err);
     if (r >= 0) {
-        r = nc->start(o->sf, &err);
+        r = compute_sf_start(o->sf, &err);
         if (r < 0) {
-            nc->destroy(o->sf);
+            compute_sf_destroy(o->sf);
             o->sf = NULL;
         }
     } else if (o->sf) {
-        nc->destroy(o->sf);             /* The prepared one. */
+        compute_sf_destroy(o->sf);             /* The prepared one. */
         o->sf = NULL;
     }
     if (r < 0)
@@ -230,7 +233,7 @@ measure(const char *state, const struct sf_template *bridge,
     for (int i = 0; i < runs; i++) {
         if (launched[i].sf) {
             uint64_t t0 = time_ns();
-            nc->destroy(launched[i].sf);
+            compute_sf_destroy(launched[i].sf);
             destroy[nd++] = time_ns() - t0;
         }
         one_cleanup(&launched[i]);
@@ -297,8 +300,9 @@ main(int argc, char *argv[])
     memset(&cfg, 0, sizeof cfg);
     cfg.state_dir = state;
     struct corch_err err = { .path = "", .msg = "" };
-    if (nc->init(&cfg, &err) < 0 || nc->probe(&err) < 0) {
-        fprintf(stderr, "native engine: %s\n", err.msg);
+    if (compute_engine_open(nc, &cfg, &eng, &err) < 0 || !eng->usable) {
+        fprintf(stderr, "native engine: %s\n", eng ? eng->why : err.msg);
+        compute_engine_close(eng);
         return 1;
     }
 
@@ -309,7 +313,7 @@ main(int argc, char *argv[])
     struct one o;
     one_init(&o, state, "w", 0, bridge, image, NULL, true);
     if (one_launch(&o) == 0)
-        nc->destroy(o.sf);
+        compute_sf_destroy(o.sf);
     one_cleanup(&o);
 
     uint64_t p50 = measure(state, bridge, image, runs, true);
@@ -337,7 +341,7 @@ main(int argc, char *argv[])
         uint64_t t1 = time_ns();
         for (int i = 0; i < many; i++) {
             if (all[i].sf)
-                nc->destroy(all[i].sf);
+                compute_sf_destroy(all[i].sf);
             one_cleanup(&all[i]);
         }
         uint64_t t2 = time_ns();
@@ -356,7 +360,7 @@ main(int argc, char *argv[])
 
     free(image);
     sf_template_free(bridge);
-    nc->fini();
+    compute_engine_close(eng);
     _cleanup_free_ char *rm = xasprintf("%s", state);
     char *rmargv[] = { "/bin/rm", "-rf", rm, NULL };
     struct proc_options po = { .netns_fd = -1, .timeout_ms = 60000 };

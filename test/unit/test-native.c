@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "compute.h"
 #include "corch-config.h"
 #include "netlink.h"
 #include "proc.h"
@@ -29,6 +30,8 @@
 #include "util.h"
 
 static const struct compute_class *nc = &compute_native_class;
+/* The instance of the engine the tests drive (setup() opens it). */
+static struct compute_engine *eng;
 static char state_dir[64];
 
 /* Runs a command line of the test's own (never client data) and returns
@@ -216,12 +219,12 @@ create_start(struct sf_fixture *f)
 {
     struct compute_sf *sf = NULL;
     struct corch_err err = { .path = "", .msg = "" };
-    int r = nc->create(&f->spec, &sf, &err);
+    int r = compute_sf_create(eng, &f->spec, &sf, &err);
     if (r < 0)
         fprintf(stderr, "create: %s: %s\n", err.path, err.msg);
     assert_int_equal(r, 0);
     snprintf(f->netns, sizeof f->netns, "%s", compute_native_netns_name(sf));
-    r = nc->start(sf, &err);
+    r = compute_sf_start(sf, &err);
     if (r < 0)
         fprintf(stderr, "start: %s\n", err.msg);
     assert_int_equal(r, 0);
@@ -290,7 +293,7 @@ setup(void **state)
     memset(&cfg, 0, sizeof cfg);
     cfg.state_dir = state_dir;
     struct corch_err err = { .path = "", .msg = "" };
-    assert_int_equal(nc->init(&cfg, &err), 0);
+    assert_int_equal(compute_engine_open(nc, &cfg, &eng, &err), 0);
     return 0;
 }
 
@@ -299,7 +302,8 @@ teardown(void **state)
 {
     if (geteuid() != 0)
         return 0;
-    nc->fini();
+    compute_engine_close(eng);
+    eng = NULL;
     clean_leftovers();
     sh(NULL, "rm -rf %s", state_dir);
     return 0;
@@ -312,7 +316,9 @@ test_probe(void **state)
 {
     NEED_ROOT();
     struct corch_err err = { .path = "", .msg = "" };
-    assert_int_equal(nc->probe(&err), 0);
+    (void) err;
+    compute_engine_probe(eng);
+    assert_true(eng->usable);
     assert_int_equal(nc->default_port_tech, VSWITCH_PORT_VETH);
 }
 
@@ -358,9 +364,9 @@ test_bridge(void **state)
     assert_int_equal(ping("nv-hb1", "10.77.0.2"), 0);
 
     /* A PID that stays while it runs (the placeholder). */
-    int pid = nc->pid(sf);
+    int pid = compute_sf_pid(sf);
     assert_true(pid > 0);
-    assert_int_equal(nc->pid(sf), pid);
+    assert_int_equal(compute_sf_pid(sf), pid);
 
     /* port_add on the running SF: a third host joins the bridge. */
     host_make("nv-hb3", "nv-br-x", "10.77.0.3/24", NULL);
@@ -368,27 +374,27 @@ test_bridge(void **state)
                                .tech = VSWITCH_PORT_VETH,
                                .ifname = "nv-br-x" };
     struct corch_err err = { .path = "", .msg = "" };
-    assert_int_equal(nc->port_add(sf, &p3, &err), 0);
+    assert_int_equal(compute_sf_port_add(sf, &p3, &err), 0);
     assert_int_equal(ping("nv-hb3", "10.77.0.1"), 0);
-    assert_int_equal(nc->pid(sf), pid);
-    assert_int_equal(nc->port_add(sf, &p3, &err), -EEXIST);
+    assert_int_equal(compute_sf_pid(sf), pid);
+    assert_int_equal(compute_sf_port_add(sf, &p3, &err), -EEXIST);
     /* ... and leaves: its device is back in the root namespace. */
-    assert_int_equal(nc->port_remove(sf, "p2", &err), 0);
+    assert_int_equal(compute_sf_port_remove(sf, "p2", &err), 0);
     assert_true(netlink_link_exists("nv-br-x"));
-    assert_int_equal(nc->port_remove(sf, "p2", &err), -ENOENT);
+    assert_int_equal(compute_sf_port_remove(sf, "p2", &err), -ENOENT);
     assert_int_equal(ping("nv-hb1", "10.77.0.2"), 0);
 
     /* Pause stops the traffic, resume brings it back. */
-    assert_int_equal(nc->pause(sf, true, &err), 0);
+    assert_int_equal(compute_sf_pause(sf, true, &err), 0);
     assert_int_not_equal(ping_once("nv-hb1", "10.77.0.2"), 0);
-    assert_int_equal(nc->pause(sf, false, &err), 0);
+    assert_int_equal(compute_sf_pause(sf, false, &err), 0);
     assert_int_equal(ping("nv-hb1", "10.77.0.2"), 0);
 
     /* Stop / start again. */
-    assert_int_equal(nc->stop(sf, &err), 0);
-    assert_int_equal(nc->pid(sf), 0);
+    assert_int_equal(compute_sf_stop(sf, &err), 0);
+    assert_int_equal(compute_sf_pid(sf), 0);
     assert_true(kill(pid, 0) < 0);
-    assert_int_equal(nc->start(sf, &err), 0);
+    assert_int_equal(compute_sf_start(sf, &err), 0);
     assert_int_equal(ping("nv-hb1", "10.77.0.2"), 0);
 
     /* The log records every script run. */
@@ -398,7 +404,7 @@ test_bridge(void **state)
     assert_string_equal(out, "2\n");
     free(out);
 
-    nc->destroy(sf);
+    compute_sf_destroy(sf);
     assert_gone(&f);
     host_drop("nv-hb1");
     host_drop("nv-hb2");
@@ -420,7 +426,7 @@ test_prepared(void **state)
     struct compute_sf *sf = NULL;
     const char *path = NULL;
     assert_non_null(nc->prepare);
-    assert_int_equal(nc->prepare(&f.spec, &sf, &path, &err), 0);
+    assert_int_equal(compute_sf_prepare(eng, &f.spec, &sf, &path, &err), 0);
     assert_non_null(path);
     assert_true(instance_netns_exists(f.instance));
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -450,11 +456,11 @@ test_prepared(void **state)
     close(fd);
     f.spec.prepared = sf;
     struct compute_sf *made = NULL;
-    assert_int_equal(nc->create(&f.spec, &made, &err), 0);
+    assert_int_equal(compute_sf_create(eng, &f.spec, &made, &err), 0);
     assert_ptr_equal(made, sf);
     struct compute_native_timings tm;
     compute_native_timings(sf, &tm);
-    assert_int_equal(nc->start(sf, &err), 0);
+    assert_int_equal(compute_sf_start(sf, &err), 0);
     char *out = NULL;
     assert_int_equal(sh(&out, "ip -n %s -br link show master br0",
                         compute_native_netns_name(sf)), 0);
@@ -463,29 +469,29 @@ test_prepared(void **state)
     free(out);
     assert_int_equal(ping("nv-hp1", "10.78.0.2"), 0);
     /* A prepared SF cannot be created twice. */
-    assert_int_equal(nc->create(&f.spec, &made, &err), -EINVAL);
-    nc->destroy(sf);
+    assert_int_equal(compute_sf_create(eng, &f.spec, &made, &err), -EINVAL);
+    compute_sf_destroy(sf);
     assert_gone(&f);
 
     /* create fails (a port the switch never made): the prepared SF stays
      * as it was (its namespace), destroy takes it. */
     struct sf_fixture g;
     fixture_init(&g, "nv-pf", "bridge", NULL, 1, NULL);
-    assert_int_equal(nc->prepare(&g.spec, &sf, &path, &err), 0);
+    assert_int_equal(compute_sf_prepare(eng, &g.spec, &sf, &path, &err), 0);
     g.ports[0].in_netns = true;
     g.ports[0].ifname = g.ports[0].name;
     g.spec.prepared = sf;
     made = NULL;
-    assert_true(nc->create(&g.spec, &made, &err) < 0);
+    assert_true(compute_sf_create(eng, &g.spec, &made, &err) < 0);
     assert_null(made);
     assert_true(instance_netns_exists(g.instance));
-    nc->destroy(sf);
+    compute_sf_destroy(sf);
     /* (The run directory is the core's: create never took it.) */
     assert_false(instance_netns_exists(g.instance));
     assert_false(netlink_link_exists(g.ifnames[0]));
     /* A prepared SF never created is destroyed whole too. */
-    assert_int_equal(nc->prepare(&g.spec, &sf, &path, &err), 0);
-    nc->destroy(sf);
+    assert_int_equal(compute_sf_prepare(eng, &g.spec, &sf, &path, &err), 0);
+    compute_sf_destroy(sf);
     assert_false(instance_netns_exists(g.instance));
 
     host_drop("nv-hp1");
@@ -519,7 +525,7 @@ test_firewall(void **state)
     /* Default deny. */
     assert_int_equal(tcp_reaches("nv-hf1", "10.78.0.2", 22), 1);
 
-    nc->destroy(sf);
+    compute_sf_destroy(sf);
     assert_gone(&f);
     host_drop("nv-hf1");
     host_drop("nv-hf2");
@@ -538,11 +544,11 @@ test_firewall_bad_config(void **state)
     assert_int_equal(netlink_veth_create(f.ifnames[1], "nv-fwbad1p"), 0);
     struct compute_sf *sf = NULL;
     struct corch_err err = { .path = "", .msg = "" };
-    assert_int_equal(nc->create(&f.spec, &sf, &err), 0);
-    assert_int_equal(nc->start(sf, &err), -EIO);
+    assert_int_equal(compute_sf_create(eng, &f.spec, &sf, &err), 0);
+    assert_int_equal(compute_sf_start(sf, &err), -EIO);
     assert_non_null(strstr(err.msg, "config.rules[0].protocol"));
     assert_non_null(strstr(err.msg, "status 2"));
-    nc->destroy(sf);
+    compute_sf_destroy(sf);
     assert_gone(&f);
     assert_false(netlink_link_exists("nv-fwbad0p"));
     fixture_fini(&f);
@@ -577,7 +583,7 @@ test_nat(void **state)
                         "10.79.0.2"), 0);
     assert_int_not_equal(ping_once("nv-hn2", "192.168.79.2"), 0);
 
-    nc->destroy(sf);
+    compute_sf_destroy(sf);
     assert_gone(&f);
     host_drop("nv-hn1");
     host_drop("nv-hn2");
@@ -600,7 +606,7 @@ test_router(void **state)
     struct compute_sf *sf = create_start(&f);
     assert_int_equal(ping("nv-hr1", "10.80.2.2"), 0);
     assert_int_equal(ping("nv-hr1", "10.80.9.9"), 0);     /* Static route. */
-    nc->destroy(sf);
+    compute_sf_destroy(sf);
     assert_gone(&f);
     host_drop("nv-hr1");
     host_drop("nv-hr2");
@@ -619,9 +625,9 @@ test_start_fails(void **state)
     assert_int_equal(netlink_veth_create(f.ifnames[0], "nv-fail0p"), 0);
     struct compute_sf *sf = NULL;
     struct corch_err err = { .path = "", .msg = "" };
-    assert_int_equal(nc->create(&f.spec, &sf, &err), 0);
+    assert_int_equal(compute_sf_create(eng, &f.spec, &sf, &err), 0);
     snprintf(f.netns, sizeof f.netns, "%s", compute_native_netns_name(sf));
-    assert_int_equal(nc->start(sf, &err), -EIO);
+    assert_int_equal(compute_sf_start(sf, &err), -EIO);
     assert_non_null(strstr(err.msg, "status 3"));
     assert_non_null(strstr(err.msg, "boom-nv"));
     /* The script got RUN_DIR CONFIG PORT. */
@@ -631,7 +637,7 @@ test_start_fails(void **state)
     assert_int_equal(sh(&out, "ip netns pids %s", f.netns), 0);
     assert_string_equal(out, "");
     free(out);
-    nc->destroy(sf);
+    compute_sf_destroy(sf);
     assert_gone(&f);
     assert_false(netlink_link_exists("nv-fail0p"));
     fixture_fini(&f);
@@ -650,10 +656,10 @@ test_start_hangs(void **state)
     assert_int_equal(netlink_veth_create(f.ifnames[0], "nv-hang0p"), 0);
     struct compute_sf *sf = NULL;
     struct corch_err err = { .path = "", .msg = "" };
-    assert_int_equal(nc->create(&f.spec, &sf, &err), 0);
+    assert_int_equal(compute_sf_create(eng, &f.spec, &sf, &err), 0);
     snprintf(f.netns, sizeof f.netns, "%s", compute_native_netns_name(sf));
     uint64_t t0 = time_ms();
-    assert_int_equal(nc->start(sf, &err), -ETIMEDOUT);
+    assert_int_equal(compute_sf_start(sf, &err), -ETIMEDOUT);
     assert_true(time_ms() - t0 < 4000);
     assert_non_null(strstr(err.msg, "timed out"));
     assert_non_null(strstr(err.msg, "hanging-nv"));
@@ -661,7 +667,7 @@ test_start_hangs(void **state)
     assert_int_equal(sh(&out, "ip netns pids %s", f.netns), 0);
     assert_string_equal(out, "");
     free(out);
-    nc->destroy(sf);
+    compute_sf_destroy(sf);
     assert_gone(&f);
     fixture_fini(&f);
 }
@@ -684,7 +690,7 @@ test_daemon_pid_cpus(void **state)
     f.spec.cpus = cpus;
     f.spec.n_cpus = 1;
     struct compute_sf *sf = create_start(&f);
-    int pid = nc->pid(sf);
+    int pid = compute_sf_pid(sf);
     assert_true(pid > 0);
     char *out = NULL;
     assert_int_equal(sh(&out, "grep Cpus_allowed_list /proc/%d/status", pid),
@@ -695,14 +701,14 @@ test_daemon_pid_cpus(void **state)
     assert_string_equal(out, "{\"x\": 1}");
     free(out);
     struct corch_err err = { .path = "", .msg = "" };
-    assert_int_equal(nc->stop(sf, &err), 0);
+    assert_int_equal(compute_sf_stop(sf, &err), 0);
     for (int i = 0; i < 100 && kill(pid, 0) == 0; i++)
         usleep(10000);
     /* Gone, or a zombie of init. */
     char st[64];
     snprintf(st, sizeof st, "/proc/%d/ns/net", pid);
     assert_int_equal(access(st, F_OK), -1);
-    nc->destroy(sf);
+    compute_sf_destroy(sf);
     assert_gone(&f);
     fixture_fini(&f);
 }
@@ -716,19 +722,19 @@ test_create_errors(void **state)
     struct compute_sf *sf = NULL;
     struct corch_err err = { .path = "", .msg = "" };
     /* The switch's device does not exist: nothing is left. */
-    assert_int_equal(nc->create(&f.spec, &sf, &err), -ENODEV);
+    assert_int_equal(compute_sf_create(eng, &f.spec, &sf, &err), -ENODEV);
     assert_string_equal(err.path, "ports[0]");
     assert_null(sf);
     assert_false(instance_netns_exists("nv-err"));
     /* A bad instance name. */
     f.spec.instance = "../evil";
-    assert_int_equal(nc->create(&f.spec, &sf, &err), -EINVAL);
+    assert_int_equal(compute_sf_create(eng, &f.spec, &sf, &err), -EINVAL);
     /* An image that is not a package. */
     f.spec.instance = f.instance;
     f.spec.tmpl = NULL;
     f.spec.image_path = "/etc/hostname";
     f.spec.n_ports = 0;
-    assert_true(nc->create(&f.spec, &sf, &err) < 0);
+    assert_true(compute_sf_create(eng, &f.spec, &sf, &err) < 0);
     assert_non_null(strstr(err.msg, "unpack"));
     assert_false(instance_netns_exists("nv-err"));
     fixture_fini(&f);
@@ -738,6 +744,46 @@ test_create_errors(void **state)
  * ("nv-..."), and setup removes what a dead run left.  Several people's
  * make check may run at once: the later one waits here. */
 #define NATIVE_TEST_LOCK "/run/lock/corch-test-native.lock"
+
+/* Two instances of the engine in one process (two state directories, as
+ * two daemons would have): each has its own namespace tag, so one SF
+ * instance name makes two namespaces; closing one instance leaves the
+ * other's SFs alone. */
+static void
+test_two_instances(void **state)
+{
+    NEED_ROOT();
+    (void) state;
+    char dir2[64];
+    snprintf(dir2, sizeof dir2, "%s/second", state_dir);
+    struct corch_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.state_dir = dir2;
+    struct corch_err err = { .path = "", .msg = "" };
+    struct compute_engine *eng2 = NULL;
+    assert_int_equal(compute_engine_open(nc, &cfg, &eng2, &err), 0);
+    assert_true(eng2 != eng && eng2->usable);
+
+    struct compute_sf_spec spec = {
+        .graph_id = "g", .sf_id = "s", .instance = "nv-two", .timeout_s = 5,
+    };
+    struct compute_sf *a = NULL, *b = NULL;
+    const char *pa = NULL, *pb = NULL;
+    assert_int_equal(compute_sf_prepare(eng, &spec, &a, &pa, &err), 0);
+    assert_int_equal(compute_sf_prepare(eng2, &spec, &b, &pb, &err), 0);
+    assert_ptr_equal(a->engine, eng);
+    assert_ptr_equal(b->engine, eng2);
+    assert_string_not_equal(compute_native_netns_name(a),
+                            compute_native_netns_name(b));
+    assert_int_equal(access(pa, F_OK), 0);
+    assert_int_equal(access(pb, F_OK), 0);
+    compute_sf_destroy(b);
+    assert_int_not_equal(access(pb, F_OK), 0);
+    compute_engine_close(eng2);
+    assert_int_equal(access(pa, F_OK), 0);  /* Not eng2's. */
+    compute_sf_destroy(a);
+    assert_int_not_equal(access(pa, F_OK), 0);
+}
 
 int
 main(void)
@@ -763,6 +809,7 @@ main(void)
         cmocka_unit_test(test_start_hangs),
         cmocka_unit_test(test_daemon_pid_cpus),
         cmocka_unit_test(test_create_errors),
+        cmocka_unit_test(test_two_instances),
     };
     signal(SIGPIPE, SIG_IGN);
     return cmocka_run_group_tests(tests, setup, teardown);

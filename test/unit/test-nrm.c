@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "compute.h"
 #include "compute/dummy/compute-dummy.h"
 #include "graph.h"
 #include "log.h"
@@ -24,6 +25,9 @@
 #include "nrm.h"
 #include "store.h"
 #include "vswitch/dummy/vswitch-dummy.h"
+
+/* The dummy engine the daemon under test enabled (compute.drivers). */
+#define DUMMY_ENGINE compute_engine_find("dummy")
 
 static char tmpdir[64];
 static struct corch_config cfg;
@@ -112,7 +116,6 @@ teardown(void **state)
     store_close(store);
     config_destroy(&cfg);
     vswitch_dummy_reset();
-    compute_dummy_reset();
     nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     return 0;
 }
@@ -178,7 +181,7 @@ assert_node_empty(void)
     assert_int_equal(vswitch_dummy_count_lsis(), 0);
     assert_int_equal(vswitch_dummy_count_ports(), 0);
     assert_int_equal(vswitch_dummy_count_rules(NULL), 0);
-    assert_int_equal(compute_dummy_count_sfs(), 0);
+    assert_int_equal(compute_dummy_count_sfs(DUMMY_ENGINE), 0);
 }
 
 static const char *
@@ -203,9 +206,9 @@ static int
 pid_of(const char *graph, const char *sf)
 {
     char inst[64];
-    if (!compute_dummy_find(graph, sf, inst, sizeof inst))
+    if (!compute_dummy_find(DUMMY_ENGINE, graph, sf, inst, sizeof inst))
         return 0;
-    return compute_dummy_pid(inst);
+    return compute_dummy_pid(DUMMY_ENGINE, inst);
 }
 
 static void
@@ -227,10 +230,10 @@ test_deploy_update_delete(void **state)
     assert_true(vswitch_dummy_has_port(cg("1s0p0")));
     assert_true(vswitch_dummy_has_port(cg("1a2")));
     assert_int_equal(vswitch_dummy_count_ports(), 4 + 1 + 2 * 2);
-    assert_int_equal(compute_dummy_count_running(), 2);
+    assert_int_equal(compute_dummy_count_running(DUMMY_ENGINE), 2);
     /* The engine prepared each SF's namespace first, so the switch made
      * the SF end of every (veth) port in there: nothing to move. */
-    assert_int_equal(compute_dummy_ports_in_netns(), 4);
+    assert_int_equal(compute_dummy_ports_in_netns(DUMMY_ENGINE), 4);
     /* LSI-0: r1, r4 + two forwarding rules; graph-LSI: r2, r3, r5, r6, r7
      * + two forwarding rules. */
     assert_int_equal(vswitch_dummy_count_rules("lsi0"), 4);
@@ -293,11 +296,11 @@ test_deploy_update_delete(void **state)
 
     /* The same graph again: an update that changes nothing. */
     size_t added = vswitch_dummy_rules_added(cg("1"));
-    unsigned int creates = compute_dummy_calls("create");
+    unsigned int creates = compute_dummy_calls(DUMMY_ENGINE, "create");
     assert_int_equal(put(chain("g1", "eth0", "eth1", false), &created, &err), 0);
     assert_false(created);
     assert_int_equal(vswitch_dummy_rules_added(cg("1")), added);
-    assert_int_equal(compute_dummy_calls("create"), creates);
+    assert_int_equal(compute_dummy_calls(DUMMY_ENGINE, "create"), creates);
 
     assert_int_equal(nrm_graph_delete(nrm, "g1", &err), 0);
     assert_int_equal(nrm_graph_delete(nrm, "g1", &err), -ENOENT);
@@ -328,7 +331,7 @@ test_update_by_diff(void **state)
     assert_int_equal(pid_of("g2", "fw"), fw);
     assert_int_equal(pid_of("g2", "nat"), nat);
     assert_true(pid_of("g2", "mon") > 0);
-    assert_int_equal(compute_dummy_count_running(), 3);
+    assert_int_equal(compute_dummy_count_running(DUMMY_ENGINE), 3);
     /* r1 (on LSI-0) changed: one delete + one add there, plus the
      * forwarding rule of the new vlink to mon on the graph-LSI. */
     assert_int_equal(vswitch_dummy_rules_added("lsi0") - added_0, 1);
@@ -342,7 +345,7 @@ test_update_by_diff(void **state)
     assert_int_equal(put(chain("g2", "eth0", "eth1", false), &created, &err), 0);
     assert_int_equal(pid_of("g2", "fw"), fw);
     assert_int_equal(pid_of("g2", "mon"), 0);
-    assert_int_equal(compute_dummy_count_sfs(), 2);
+    assert_int_equal(compute_dummy_count_sfs(DUMMY_ENGINE), 2);
     assert_int_equal(vswitch_dummy_count_ports(), ports_before);
 
     assert_int_equal(nrm_graph_delete(nrm, "g2", &err), 0);
@@ -370,12 +373,12 @@ test_deploy_failures(void **state)
     for (size_t h = 0; h < ARRAY_SIZE(vs_hooks); h++)
         vs_n[h] = vswitch_dummy_calls(vs_hooks[h]);
     for (size_t h = 0; h < ARRAY_SIZE(cp_hooks); h++)
-        cp_n[h] = compute_dummy_calls(cp_hooks[h]);
+        cp_n[h] = compute_dummy_calls(DUMMY_ENGINE, cp_hooks[h]);
     assert_int_equal(put(chain("g3", "eth0", "eth1", true), NULL, &err), 0);
     for (size_t h = 0; h < ARRAY_SIZE(vs_hooks); h++)
         vs_n[h] = vswitch_dummy_calls(vs_hooks[h]) - vs_n[h];
     for (size_t h = 0; h < ARRAY_SIZE(cp_hooks); h++)
-        cp_n[h] = compute_dummy_calls(cp_hooks[h]) - cp_n[h];
+        cp_n[h] = compute_dummy_calls(DUMMY_ENGINE, cp_hooks[h]) - cp_n[h];
     assert_int_equal(nrm_graph_delete(nrm, "g3", &err), 0);
     assert_node_empty();
     assert_int_equal(vs_n[2], 5);               /* 5 SF ports. */
@@ -391,7 +394,7 @@ test_deploy_failures(void **state)
             unsigned int calls = kind ? cp_n[h] : vs_n[h];
             for (unsigned int nth = 1; nth <= calls; nth++) {
                 if (kind)
-                    compute_dummy_fail_at(cp_hooks[h], nth);
+                    compute_dummy_fail_at(DUMMY_ENGINE, cp_hooks[h], nth);
                 else
                     vswitch_dummy_fail_at(vs_hooks[h], nth);
                 int r = put(chain("g3", "eth0", "eth1", true), NULL, &err);
@@ -441,7 +444,7 @@ test_update_failures(void **state)
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         if (cases[i].compute)
-            compute_dummy_fail_at(cases[i].hook, cases[i].nth);
+            compute_dummy_fail_at(DUMMY_ENGINE, cases[i].hook, cases[i].nth);
         else
             vswitch_dummy_fail_at(cases[i].hook, cases[i].nth);
         int r = put(chain("g4", "eth0", "eth1", true), NULL, &err);
@@ -451,7 +454,7 @@ test_update_failures(void **state)
         assert_string_equal(status_of("g4", error, sizeof error), "running");
         assert_non_null(strstr(error, "injected failure"));
         assert_int_equal(pid_of("g4", "fw"), fw);
-        assert_int_equal(compute_dummy_count_sfs(), 2);
+        assert_int_equal(compute_dummy_count_sfs(DUMMY_ENGINE), 2);
         assert_int_equal(vswitch_dummy_count_ports(), ports);
         assert_int_equal(vswitch_dummy_count_rules("lsi0"), rules0);
         assert_int_equal(vswitch_dummy_count_rules(cg("1")), rulesg);
@@ -506,9 +509,9 @@ static size_t
 sf_ports(const char *graph, const char *sf)
 {
     char inst[64];
-    if (!compute_dummy_find(graph, sf, inst, sizeof inst))
+    if (!compute_dummy_find(DUMMY_ENGINE, graph, sf, inst, sizeof inst))
         return SIZE_MAX;
-    return compute_dummy_port_count(inst);
+    return compute_dummy_port_count(DUMMY_ENGINE, inst);
 }
 
 /* An update that only adds or removes ports of a running SF updates it in
@@ -526,21 +529,21 @@ test_update_ports_in_place(void **state)
     size_t ports2 = vswitch_dummy_count_ports();
     size_t rules2 = vswitch_dummy_count_rules(cg("1"));
     size_t rules02 = vswitch_dummy_count_rules("lsi0");
-    unsigned int creates = compute_dummy_calls("create");
-    unsigned int adds = compute_dummy_calls("port_add");
-    unsigned int removes = compute_dummy_calls("port_remove");
+    unsigned int creates = compute_dummy_calls(DUMMY_ENGINE, "create");
+    unsigned int adds = compute_dummy_calls(DUMMY_ENGINE, "port_add");
+    unsigned int removes = compute_dummy_calls(DUMMY_ENGINE, "port_remove");
 
     /* A third port: added to the running SF, in its namespace. */
-    size_t in_netns = compute_dummy_ports_in_netns();
+    size_t in_netns = compute_dummy_ports_in_netns(DUMMY_ENGINE);
     assert_int_equal(put(bridge_graph("gp", 3), NULL, &err), 0);
     assert_string_equal(status_of("gp", NULL, 0), "running");
     assert_int_equal(pid_of("gp", "br"), pid);
     assert_int_equal(sf_ports("gp", "br"), 3);
-    assert_int_equal(compute_dummy_calls("create"), creates);
-    assert_int_equal(compute_dummy_calls("port_add"), adds + 1);
-    assert_int_equal(compute_dummy_count_sfs(), 1);
+    assert_int_equal(compute_dummy_calls(DUMMY_ENGINE, "create"), creates);
+    assert_int_equal(compute_dummy_calls(DUMMY_ENGINE, "port_add"), adds + 1);
+    assert_int_equal(compute_dummy_count_sfs(DUMMY_ENGINE), 1);
     assert_true(vswitch_dummy_has_port(cg("1s0p2")));
-    assert_int_equal(compute_dummy_ports_in_netns(), in_netns + 1);
+    assert_int_equal(compute_dummy_ports_in_netns(DUMMY_ENGINE), in_netns + 1);
     size_t ports3 = vswitch_dummy_count_ports();
     size_t rules3 = vswitch_dummy_count_rules(cg("1"));
     size_t rules03 = vswitch_dummy_count_rules("lsi0");
@@ -551,8 +554,8 @@ test_update_ports_in_place(void **state)
     assert_int_equal(put(bridge_graph("gp", 2), NULL, &err), 0);
     assert_int_equal(pid_of("gp", "br"), pid);
     assert_int_equal(sf_ports("gp", "br"), 2);
-    assert_int_equal(compute_dummy_calls("create"), creates);
-    assert_int_equal(compute_dummy_calls("port_remove"), removes + 1);
+    assert_int_equal(compute_dummy_calls(DUMMY_ENGINE, "create"), creates);
+    assert_int_equal(compute_dummy_calls(DUMMY_ENGINE, "port_remove"), removes + 1);
     assert_false(vswitch_dummy_has_port(cg("1s0p2")));
     assert_int_equal(vswitch_dummy_count_ports(), ports2);
     assert_int_equal(vswitch_dummy_count_rules(cg("1")), rules2);
@@ -566,20 +569,20 @@ test_update_ports_in_place(void **state)
     };
     for (size_t i = 0; i < ARRAY_SIZE(add_cases); i++) {
         if (add_cases[i].compute)
-            compute_dummy_fail_at(add_cases[i].hook, add_cases[i].nth);
+            compute_dummy_fail_at(DUMMY_ENGINE, add_cases[i].hook, add_cases[i].nth);
         else
             vswitch_dummy_fail_at(add_cases[i].hook, add_cases[i].nth);
         int r = put(bridge_graph("gp", 3), NULL, &err);
         if (r != -EIO)
             fail_msg("add, %s: %d (%s)", add_cases[i].hook, r, err.msg);
-        compute_dummy_fail_at(add_cases[i].hook, 0);
+        compute_dummy_fail_at(DUMMY_ENGINE, add_cases[i].hook, 0);
         vswitch_dummy_fail_at(add_cases[i].hook, 0);
         char error[512];
         assert_string_equal(status_of("gp", error, sizeof error), "running");
         assert_non_null(strstr(error, "injected failure"));
         assert_int_equal(pid_of("gp", "br"), pid);
         assert_int_equal(sf_ports("gp", "br"), 2);
-        assert_int_equal(compute_dummy_count_sfs(), 1);
+        assert_int_equal(compute_dummy_count_sfs(DUMMY_ENGINE), 1);
         assert_false(vswitch_dummy_has_port(cg("1s0p2")));
         assert_int_equal(vswitch_dummy_count_ports(), ports2);
         assert_int_equal(vswitch_dummy_count_rules(cg("1")), rules2);
@@ -599,13 +602,13 @@ test_update_ports_in_place(void **state)
     };
     for (size_t i = 0; i < ARRAY_SIZE(rm_cases); i++) {
         if (rm_cases[i].compute)
-            compute_dummy_fail_at(rm_cases[i].hook, rm_cases[i].nth);
+            compute_dummy_fail_at(DUMMY_ENGINE, rm_cases[i].hook, rm_cases[i].nth);
         else
             vswitch_dummy_fail_at(rm_cases[i].hook, rm_cases[i].nth);
         int r = put(bridge_graph("gp", 2), NULL, &err);
         if (r != -EIO)
             fail_msg("remove, %s: %d (%s)", rm_cases[i].hook, r, err.msg);
-        compute_dummy_fail_at(rm_cases[i].hook, 0);
+        compute_dummy_fail_at(DUMMY_ENGINE, rm_cases[i].hook, 0);
         vswitch_dummy_fail_at(rm_cases[i].hook, 0);
         assert_string_equal(status_of("gp", NULL, 0), "running");
         assert_int_equal(pid_of("gp", "br"), pid);
@@ -624,7 +627,7 @@ test_update_ports_in_place(void **state)
     assert_int_equal(put(g, NULL, &err), 0);
     assert_int_not_equal(pid_of("gp", "br"), pid);
     assert_int_equal(sf_ports("gp", "br"), 3);
-    assert_int_equal(compute_dummy_count_sfs(), 1);
+    assert_int_equal(compute_dummy_count_sfs(DUMMY_ENGINE), 1);
     assert_int_equal(nrm_graph_delete(nrm, "gp", &err), 0);
     assert_node_empty();
 }
@@ -651,7 +654,7 @@ test_busy(void **state)
 {
     (void) state;
     struct corch_err err;
-    compute_dummy_set_delay_ms(150);
+    compute_dummy_set_delay_ms(DUMMY_ENGINE, 150);
     struct put_job a = { "ga", "eth0", "eth1", 1 };
     struct put_job b = { "gb", "eth2", "eth2", 1 };
     pthread_t ta, tb;
@@ -667,7 +670,7 @@ test_busy(void **state)
     pthread_join(ta, NULL);
     pthread_join(tb, NULL);
     uint64_t elapsed = time_ms() - t0;
-    compute_dummy_set_delay_ms(0);
+    compute_dummy_set_delay_ms(DUMMY_ENGINE, 0);
     assert_int_equal(a.result, 0);
     assert_int_equal(b.result, 0);
     /* Two SFs of 150 ms each per graph; in parallel well under 4 x 150. */
@@ -749,7 +752,7 @@ test_restart(void **state)
     (void) state;
     struct corch_err err;
     assert_int_equal(put(chain("r1", "eth0", "eth1", false), NULL, &err), 0);
-    compute_dummy_fail_at("start", 1);
+    compute_dummy_fail_at(DUMMY_ENGINE, "start", 1);
     assert_int_equal(put(chain("r2", "eth2", "eth2", false), NULL, &err), -EIO);
     int fw = pid_of("r1", "fw");
     char node_id[128];
@@ -830,7 +833,7 @@ test_restart_keeps_slots(void **state)
     assert_string_equal(status_of("rs", NULL, 0), "running");
     assert_int_equal(status_pid("rs", "s1"), s1);
     assert_int_equal(status_pid("rs", "s2"), s2);
-    assert_int_equal(compute_dummy_count_sfs(), 2);
+    assert_int_equal(compute_dummy_count_sfs(DUMMY_ENGINE), 2);
     assert_int_equal(nrm_graph_delete(nrm, "rs", &err), 0);
     assert_node_empty();
 }
@@ -959,7 +962,7 @@ test_stress(void **state)
     (void) state;
     struct stress_job jobs[6];
     pthread_t th[6];
-    compute_dummy_fail_at("start", 7);
+    compute_dummy_fail_at(DUMMY_ENGINE, "start", 7);
     vswitch_dummy_fail_at("rules_apply", 11);
     for (unsigned int i = 0; i < 6; i++) {
         jobs[i] = (struct stress_job) { .n = i };
@@ -972,7 +975,7 @@ test_stress(void **state)
         busy += jobs[i].busy;
     }
     printf("# stress: %u -EBUSY answers\n", busy);
-    compute_dummy_fail_at("start", 0);
+    compute_dummy_fail_at(DUMMY_ENGINE, "start", 0);
     vswitch_dummy_fail_at("rules_apply", 0);
     json_object *list = nrm_graph_list(nrm, NULL), *v;
     json_object_object_get_ex(list, "graphs", &v);
@@ -1104,6 +1107,158 @@ test_bad_config(void **state)
     assert_string_equal(nrm_event_type_name(NRM_EVENT_DELETED), "deleted");
 }
 
+/* A driver failure during a PUT is the node's failure (kind FAILED, a
+ * 500), whatever errno the driver chose: an -ENOENT from an engine's
+ * create is no "not found".  The message names the step and the SF. */
+static void
+test_driver_enoent_is_failed(void **state)
+{
+    (void) state;
+    struct corch_err err;
+    assert_int_equal(compute_dummy_fail_errno(DUMMY_ENGINE, "create",
+                                              -ENOENT), 0);
+    assert_int_equal(compute_dummy_fail_at(DUMMY_ENGINE, "create", 1), 0);
+    int r = put(chain("e1", "eth0", "eth1", false), NULL, &err);
+    assert_int_equal(r, -ENOENT);
+    assert_int_equal(err.kind, CORCH_ERR_FAILED);
+    assert_non_null(strstr(err.msg, "step 4 (compute create)"));
+    assert_non_null(strstr(err.msg, "sf '"));
+    assert_non_null(strstr(err.msg, "injected failure in create"));
+    assert_string_equal(status_of("e1", NULL, 0), "failed");
+    compute_dummy_fail_errno(DUMMY_ENGINE, "create", 0);
+    assert_int_equal(nrm_graph_delete(nrm, "e1", &err), 0);
+    assert_node_empty();
+}
+
+/* Two instances of one engine class in one process share nothing: SFs,
+ * counters and injected failures are per instance. */
+static void
+test_two_engine_instances(void **state)
+{
+    (void) state;
+    struct corch_err err = { .path = "", .msg = "" };
+    struct compute_engine *a = NULL, *b = NULL;
+    assert_int_equal(compute_engine_open(&compute_dummy_class, NULL, &a,
+                                         &err), 0);
+    assert_int_equal(compute_engine_open(&compute_dummy_class, NULL, &b,
+                                         &err), 0);
+    assert_true(a != b && a->usable && b->usable);
+    assert_string_equal(compute_engine_type(a), "dummy");
+
+    struct compute_sf_spec spec = {
+        .graph_id = "g", .sf_id = "s", .instance = "two-x", .run_dir = "/",
+    };
+    struct compute_sf *sa = NULL, *sb = NULL;
+    assert_int_equal(compute_sf_create(a, &spec, &sa, &err), 0);
+    assert_int_equal(compute_sf_start(sa, &err), 0);
+    /* The core filled the base: the engine and the owner. */
+    assert_ptr_equal(sa->engine, a);
+    assert_string_equal(sa->instance, "two-x");
+    assert_string_equal(sa->graph_id, "g");
+    assert_string_equal(sa->sf_id, "s");
+    assert_int_equal(compute_dummy_count_sfs(a), 1);
+    assert_int_equal(compute_dummy_count_sfs(b), 0);
+
+    /* A failure injected into b: a goes on. */
+    compute_dummy_fail_at(b, "create", 1);
+    assert_int_equal(compute_sf_create(b, &spec, &sb, &err), -EIO);
+    assert_null(sb);
+    assert_int_equal(err.kind, CORCH_ERR_FAILED);
+    assert_non_null(strstr(err.msg, "injected failure in create"));
+    assert_int_equal(compute_sf_create(b, &spec, &sb, &err), 0);
+    assert_true(sb != sa);
+    assert_int_equal(compute_dummy_calls(a, "create"), 1);
+    assert_int_equal(compute_dummy_calls(b, "create"), 2);
+    assert_int_equal(compute_dummy_count_running(a), 1);
+    assert_int_equal(compute_dummy_count_running(b), 0);
+    assert_true(compute_sf_pid(sa) > 0);
+    assert_int_equal(compute_sf_pid(sb), 0);
+
+    compute_sf_destroy(sb);
+    assert_int_equal(compute_dummy_count_sfs(b), 0);
+    assert_int_equal(compute_dummy_count_sfs(a), 1);
+    /* close frees the SF objects it still has (the SF stays "on the
+     * node"): no leak for the sanitizers to find. */
+    compute_engine_close(a);
+    compute_engine_close(b);
+}
+
+/* An engine with only the required hooks: the core's fallbacks answer
+ * for the optional ones. */
+static int
+bare_create(struct compute_engine *e, const struct compute_sf_spec *spec,
+            struct compute_sf **ret_sf, struct corch_err *err)
+{
+    (void) e;
+    (void) spec;
+    (void) err;
+    *ret_sf = xcalloc(1, sizeof **ret_sf);
+    return 0;
+}
+
+static int
+bare_start(struct compute_sf *sf, struct corch_err *err)
+{
+    (void) sf;
+    (void) err;
+    return 0;
+}
+
+static void
+bare_destroy(struct compute_sf *sf)
+{
+    compute_sf_base_uninit(sf);
+    free(sf);
+}
+
+static int
+bare_probe(struct compute_engine *e, struct corch_err *err)
+{
+    (void) e;
+    (void) err;
+    return 0;
+}
+
+static const struct compute_class bare_class = {
+    .type = "bare", .probe = bare_probe, .create = bare_create,
+    .start = bare_start, .destroy = bare_destroy,
+};
+
+static void
+test_optional_hooks(void **state)
+{
+    (void) state;
+    struct corch_err err = { .path = "", .msg = "" };
+    struct compute_engine *e = NULL;
+    assert_int_equal(compute_engine_open(&bare_class, NULL, &e, &err), 0);
+    assert_true(e->usable);
+    assert_false(compute_engine_can_prepare(e));
+    assert_false(compute_engine_can_update_ports(e));
+    struct compute_sf_spec spec = {
+        .graph_id = "g", .sf_id = "s", .instance = "bare-0",
+    };
+    /* No prepare hook: nothing prepared, create will do it all. */
+    struct compute_sf *sf = NULL;
+    const char *netns = "x";
+    assert_int_equal(compute_sf_prepare(e, &spec, &sf, &netns, &err), 0);
+    assert_null(sf);
+    assert_null(netns);
+    assert_int_equal(compute_sf_create(e, &spec, &sf, &err), 0);
+    assert_int_equal(compute_sf_start(sf, &err), 0);
+    assert_int_equal(compute_sf_pid(sf), 0);
+    assert_int_equal(compute_sf_stop(sf, &err), -EOPNOTSUPP);
+    assert_int_equal(err.kind, CORCH_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "engine bare"));
+    memset(&err, 0, sizeof err);
+    assert_int_equal(compute_sf_pause(sf, true, &err), -EOPNOTSUPP);
+    assert_int_equal(err.kind, CORCH_ERR_UNSUPPORTED);
+    struct compute_port port = { .id = "p" };
+    assert_int_equal(compute_sf_port_add(sf, &port, &err), -EOPNOTSUPP);
+    assert_int_equal(compute_sf_port_remove(sf, "p", &err), -EOPNOTSUPP);
+    compute_sf_destroy(sf);
+    compute_engine_close(e);
+}
+
 int
 main(void)
 {
@@ -1122,6 +1277,9 @@ main(void)
         cmocka_unit_test(test_scale),
         cmocka_unit_test(test_restart_keeps_slots),
         cmocka_unit_test(test_bad_config),
+        cmocka_unit_test(test_driver_enoent_is_failed),
+        cmocka_unit_test(test_two_engine_instances),
+        cmocka_unit_test(test_optional_hooks),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

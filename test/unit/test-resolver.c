@@ -20,15 +20,17 @@
 #include "scheduler.h"
 
 static int
-probe_ok(struct corch_err *err)
+probe_ok(struct compute_engine *e, struct corch_err *err)
 {
+    (void) e;
     (void) err;
     return 0;
 }
 
 static int
-probe_down(struct corch_err *err)
+probe_down(struct compute_engine *e, struct corch_err *err)
 {
+    (void) e;
     return corch_err_set(err, -ECONNREFUSED, NULL, "docker daemon down");
 }
 

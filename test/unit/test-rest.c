@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "compute.h"
 #include "compute/dummy/compute-dummy.h"
 #include "corch-config.h"
 #include "nrm.h"
@@ -27,6 +28,9 @@
 #include "rest-private.h"
 #include "security.h"
 #include "store.h"
+
+/* The dummy engine the daemon under test enabled (compute.drivers). */
+#define DUMMY_ENGINE compute_engine_find("dummy")
 
 /* Everything the tests share: one daemon's worth of modules. */
 struct fixture {
@@ -711,12 +715,12 @@ test_errors(void **state)
     reply_free(&r);
 
     /* Deploy failures: 500, rolled back. */
-    compute_dummy_fail_at("start", 1);
+    compute_dummy_fail_at(DUMMY_ENGINE, "start", 1);
     const char *with_sf =
         "{\"sffg\":{\"id\":\"e-sf\",\"SFs\":[{\"id\":\"f\",\"name\":\"dummy\","
         "\"ports\":[{\"id\":\"p\"}]}],\"saps\":[],\"flowrules\":[]}}";
     http("PUT", "/v1/graphs/e-sf", fx.tok_admin, with_sf, &r);
-    compute_dummy_fail_at("start", 0);
+    compute_dummy_fail_at(DUMMY_ENGINE, "start", 0);
     if (r.status != 500 && r.status != 409)
         fail_msg("deploy with a failing engine: %ld %s", r.status, r.body);
     assert_non_null(jget(&r, "error.code"));
@@ -736,7 +740,7 @@ test_errors(void **state)
         assert_int_equal(r.status, 404);
     }
     reply_free(&r);
-    assert_int_equal(compute_dummy_count_sfs(), 0);
+    assert_int_equal(compute_dummy_count_sfs(DUMMY_ENGINE), 0);
 
     /* A template that does not exist: 409 unresolvable. */
     http("PUT", "/v1/graphs/e-sf", fx.tok_admin,
@@ -1056,7 +1060,7 @@ test_slow_deploys(void **state)
     struct slow_put a = { "slow-a", 0, 0 }, b = { "slow-b", 0, 0 };
     pthread_t ta, tb;
 
-    compute_dummy_set_delay_ms(delay);
+    compute_dummy_set_delay_ms(DUMMY_ENGINE, delay);
     assert_int_equal(pthread_create(&ta, NULL, slow_put_main, &a), 0);
     assert_int_equal(pthread_create(&tb, NULL, slow_put_main, &b), 0);
     usleep(400 * 1000);
@@ -1085,7 +1089,7 @@ test_slow_deploys(void **state)
 
     pthread_join(ta, NULL);
     pthread_join(tb, NULL);
-    compute_dummy_set_delay_ms(0);
+    compute_dummy_set_delay_ms(DUMMY_ENGINE, 0);
     assert_int_equal(a.status, 201);
     assert_int_equal(b.status, 201);
     if (gets >= delay / 2)
@@ -1112,14 +1116,14 @@ test_stop_in_flight(void **state)
 
     struct slow_put a = { "stop-a", 0, 0 };
     pthread_t ta;
-    compute_dummy_set_delay_ms(800);
+    compute_dummy_set_delay_ms(DUMMY_ENGINE, 800);
     assert_int_equal(pthread_create(&ta, NULL, slow_put_main, &a), 0);
     usleep(300 * 1000);
     uint64_t t0 = time_ms();
     rest_stop(rs);
     uint64_t stop_ms = time_ms() - t0;
     pthread_join(ta, NULL);
-    compute_dummy_set_delay_ms(0);
+    compute_dummy_set_delay_ms(DUMMY_ENGINE, 0);
     assert_int_equal(a.status, 201);
     assert_true(stop_ms >= 200);
     /* Nothing listens any more. */

@@ -49,7 +49,12 @@ struct native_port {
                                  * means deleting it. */
 };
 
-struct compute_sf {
+/* One SF instance. */
+struct native_sf {
+    struct compute_sf up;       /* The base the core reads. */
+    struct native_engine *ne;   /* The instance of the engine it is of. */
+    struct native_sf *prev;     /* Neighbours in ne->sfs (under */
+    struct native_sf *next;     /* ne->sfs_mutex). */
     char *instance;             /* Unique on the node. */
     char netns_name[64];        /* "corch-<tag>-<instance>". */
     char *netns_path;           /* /run/netns/<netns_name>. */
@@ -82,15 +87,33 @@ struct compute_sf {
                                  * only a namespace until then). */
 };
 
-/* Set by init(); the engine cannot create SFs before. */
-static char *native_state_dir;
-/* Four hex digits from the state directory, in every namespace name: two
- * daemons on one host (test runs, a staging instance) number their SFs
- * alike, and must not take each other's namespaces. */
-static char native_tag[8];
-/* Serialises unpacking and the one-time /run/netns setup. */
-static pthread_mutex_t native_mutex = PTHREAD_MUTEX_INITIALIZER;
-static bool netns_dir_ready;
+/* One instance of the engine (open() to close()). */
+struct native_engine {
+    struct compute_engine up;   /* The base the core reads. */
+    char *state_dir;            /* state.dir: packages go in <it>/nsf. */
+    /* Four hex digits from the state directory, in every namespace name:
+     * two daemons on one host (test runs, a staging instance) number
+     * their SFs alike, and must not take each other's namespaces. */
+    char tag[8];
+    pthread_mutex_t mutex;      /* Serialises unpacking and the one-time
+                                 * /run/netns setup. */
+    bool netns_dir_ready;       /* /run/netns is a shared mount point. */
+    pthread_mutex_t sfs_mutex;  /* Protects 'sfs'. */
+    struct native_sf *sfs;      /* Every SF object of the instance (close
+                                 * frees them). */
+};
+
+static struct native_engine *
+native_engine_cast(const struct compute_engine *e)
+{
+    return CONTAINER_OF(e, struct native_engine, up);
+}
+
+static struct native_sf *
+native_sf_cast(const struct compute_sf *sf)
+{
+    return CONTAINER_OF(sf, struct native_sf, up);
+}
 
 static const char *const tar_paths[] = { "/usr/bin/tar", "/bin/tar" };
 
@@ -167,11 +190,11 @@ netns_return(int self)
  * namespace bound there is seen by every mount namespace (ip netns exec,
  * operators' shells).  Once per process. */
 static int
-netns_dir_setup(void)
+netns_dir_setup(struct native_engine *ne)
 {
     int r = 0;
-    pthread_mutex_lock(&native_mutex);
-    if (netns_dir_ready)
+    pthread_mutex_lock(&ne->mutex);
+    if (ne->netns_dir_ready)
         goto out;
     if (mkdir(NETNS_RUN_DIR, 0755) < 0 && errno != EEXIST) {
         r = -errno;
@@ -191,9 +214,9 @@ netns_dir_setup(void)
             goto out;
         }
     }
-    netns_dir_ready = true;
+    ne->netns_dir_ready = true;
 out:
-    pthread_mutex_unlock(&native_mutex);
+    pthread_mutex_unlock(&ne->mutex);
     return r;
 }
 
@@ -210,12 +233,13 @@ netns_unbind(const char *path)
  * returns an fd on it.  The calling thread enters a fresh namespace with
  * unshare() and leaves it again: no fork, no `ip`. */
 static int
-netns_create(const char *path, int *ret_fd, struct corch_err *err)
+netns_create(struct native_engine *ne, const char *path, int *ret_fd,
+             struct corch_err *err)
 {
     _cleanup_close_ int self = -1;
     int fd, r;
 
-    r = netns_dir_setup();
+    r = netns_dir_setup(ne);
     if (r < 0)
         return corch_err_set(err, r, NULL, "cannot prepare %s: %s",
                              NETNS_RUN_DIR, strerror(-r));
@@ -267,7 +291,7 @@ fail:
 /* PIDs of the processes whose network namespace is the SF's, but never
  * ours (a thread of ours may be visiting).  Caller frees. */
 static size_t
-netns_pids(const struct compute_sf *sf, pid_t **ret_pids)
+netns_pids(const struct native_sf *sf, pid_t **ret_pids)
 {
     pid_t *pids = NULL;
     size_t n = 0;
@@ -300,7 +324,7 @@ netns_pids(const struct compute_sf *sf, pid_t **ret_pids)
 /* Reaps the placeholder if it has exited; with 'wait', gives it up to a
  * second (it was just killed), never forever. */
 static void
-reap_holder(struct compute_sf *sf, bool wait)
+reap_holder(struct native_sf *sf, bool wait)
 {
     for (int i = 0; sf->holder > 0; i++) {
         pid_t r = waitpid(sf->holder, NULL, WNOHANG);
@@ -320,7 +344,7 @@ reap_holder(struct compute_sf *sf, bool wait)
  * to go, then SIGKILL until none is left.  Daemons that double-forked or
  * changed their process group are found all the same: by namespace. */
 static void
-netns_kill_all(struct compute_sf *sf, unsigned int grace_ms)
+netns_kill_all(struct native_sf *sf, unsigned int grace_ms)
 {
     uint64_t start = time_ms();
     int sig = grace_ms ? SIGTERM : SIGKILL;
@@ -354,7 +378,7 @@ netns_kill_all(struct compute_sf *sf, unsigned int grace_ms)
 
 /* Runs fn(arg) with this thread inside the SF's namespace. */
 static int
-netns_visit(const struct compute_sf *sf, int (*fn)(void *), void *arg)
+netns_visit(const struct native_sf *sf, int (*fn)(void *), void *arg)
 {
     _cleanup_close_ int self = netns_self();
     if (self < 0)
@@ -439,17 +463,14 @@ pkg_check(const char *dir, struct corch_err *err)
  * temporary directory first, renamed when complete, so that a crash never
  * leaves a half package under the final name. */
 static int
-pkg_unpack(const struct compute_sf_spec *spec, char **ret_dir,
-           struct corch_err *err)
+pkg_unpack(struct native_engine *ne, const struct compute_sf_spec *spec,
+           char **ret_dir, struct corch_err *err)
 {
     _cleanup_free_ char *parent = NULL;
     _cleanup_free_ char *tmp = NULL;
     char hex[65];
     int r;
 
-    if (!native_state_dir)
-        return corch_err_set(err, -ENODEV, NULL,
-                             "native engine not initialised");
     if (!spec->image_path)
         return corch_err_set(err, -EINVAL, NULL, "template %s: no image",
                              spec->tmpl ? spec->tmpl->id : "?");
@@ -461,19 +482,19 @@ pkg_unpack(const struct compute_sf_spec *spec, char **ret_dir,
                              strerror(-r));
     }
 
-    _cleanup_free_ char *dir = xasprintf("%s/nsf/%s", native_state_dir, hex);
+    _cleanup_free_ char *dir = xasprintf("%s/nsf/%s", ne->state_dir, hex);
     _cleanup_free_ char *manifest = xasprintf("%s/manifest.json", dir);
     if (!access(manifest, F_OK)) {
         *ret_dir = TAKE_PTR(dir);
         return 0;
     }
 
-    pthread_mutex_lock(&native_mutex);
+    pthread_mutex_lock(&ne->mutex);
     if (!access(manifest, F_OK)) {
         r = 0;
         goto done;
     }
-    parent = xasprintf("%s/nsf", native_state_dir);
+    parent = xasprintf("%s/nsf", ne->state_dir);
     r = mkdir_p(parent, 0755);
     if (r < 0) {
         corch_err_set(err, r, NULL, "%s: %s", parent, strerror(-r));
@@ -525,7 +546,7 @@ pkg_unpack(const struct compute_sf_spec *spec, char **ret_dir,
     LOG_INFO("NSF package %s unpacked into %s", spec->image_path, dir);
     r = 0;
 done:
-    pthread_mutex_unlock(&native_mutex);
+    pthread_mutex_unlock(&ne->mutex);
     if (r == 0)
         *ret_dir = TAKE_PTR(dir);
     return r;
@@ -534,7 +555,7 @@ done:
 /* ---- Scripts. ---- */
 
 static bool
-script_exists(const struct compute_sf *sf, const char *name)
+script_exists(const struct native_sf *sf, const char *name)
 {
     _cleanup_free_ char *p = xasprintf("%s/%s", sf->pkg_dir, name);
     struct stat st;
@@ -542,7 +563,7 @@ script_exists(const struct compute_sf *sf, const char *name)
 }
 
 static void
-log_append(const struct compute_sf *sf, const char *script,
+log_append(const struct native_sf *sf, const char *script,
            const struct proc_result *res, uint64_t ns)
 {
     time_t now = time(NULL);
@@ -566,7 +587,7 @@ log_append(const struct compute_sf *sf, const char *script,
  * with the environment of docs/native-engine.md.  Returns 0 if it exited
  * 0; otherwise fills 'err' with its status and the tail of its stderr. */
 static int
-run_script(struct compute_sf *sf, const char *name, const char *pause_arg,
+run_script(struct native_sf *sf, const char *name, const char *pause_arg,
            unsigned long long *ret_ns, struct corch_err *err)
 {
     _cleanup_free_ char *path = xasprintf("%s/%s", sf->pkg_dir, name);
@@ -641,7 +662,7 @@ run_script(struct compute_sf *sf, const char *name, const char *pause_arg,
  * all in the kernel (bridge, nftables): it gives the SF a PID that shows
  * it runs and stays the same while it runs. */
 static pid_t
-holder_spawn(const struct compute_sf *sf)
+holder_spawn(const struct native_sf *sf)
 {
     static char *const argv[] = { "/bin/sleep", "infinity", NULL };
     static char *const envp[] = { "PATH=/usr/bin:/bin", NULL };
@@ -685,7 +706,7 @@ holder_spawn(const struct compute_sf *sf)
 
 /* The first PID of <run_dir>/pids, or 0. */
 static pid_t
-pidfile_first(const struct compute_sf *sf)
+pidfile_first(const struct native_sf *sf)
 {
     FILE *f = fopen(sf->pids_path, "re");
     long pid = 0;
@@ -727,7 +748,7 @@ group_delete_fn(void *arg)
 /* Gives a port back to the root namespace under its old name (the switch
  * owns the pair and deletes it); deletes it if that fails. */
 static void
-port_give_back(struct compute_sf *sf, const struct native_port *p)
+port_give_back(struct native_sf *sf, const struct native_port *p)
 {
     if (p->in_netns) {
         /* It never was in the root namespace: the pair goes (the switch
@@ -771,7 +792,7 @@ tune_fn(void *arg)
 }
 
 static void
-port_record(struct compute_sf *sf, const struct compute_port *port,
+port_record(struct native_sf *sf, const struct compute_port *port,
             bool in_netns)
 {
     sf->ports = xrealloc(sf->ports, (sf->n_ports + 1) * sizeof *sf->ports);
@@ -786,7 +807,7 @@ port_record(struct compute_sf *sf, const struct compute_port *port,
  * 'port->name', up, with TX checksum offload off (the userspace datapath
  * does not complete checksums). */
 static int
-port_attach(struct compute_sf *sf, const struct compute_port *port,
+port_attach(struct native_sf *sf, const struct compute_port *port,
             const char *path, struct corch_err *err)
 {
     if (!port->id || !port->name || !port->ifname
@@ -839,7 +860,7 @@ port_attach(struct compute_sf *sf, const struct compute_port *port,
 }
 
 static void
-port_forget(struct compute_sf *sf, size_t i)
+port_forget(struct native_sf *sf, size_t i)
 {
     free(sf->ports[i].id);
     memmove(&sf->ports[i], &sf->ports[i + 1],
@@ -849,11 +870,22 @@ port_forget(struct compute_sf *sf, size_t i)
 
 /* ---- Hooks. ---- */
 
+/* Frees the object (nothing on the node changes). */
 static void
-sf_free(struct compute_sf *sf)
+sf_free(struct native_sf *sf)
 {
     if (!sf)
         return;
+    struct native_engine *ne = sf->ne;
+    pthread_mutex_lock(&ne->sfs_mutex);
+    if (sf->prev)
+        sf->prev->next = sf->next;
+    else
+        ne->sfs = sf->next;
+    if (sf->next)
+        sf->next->prev = sf->prev;
+    pthread_mutex_unlock(&ne->sfs_mutex);
+    compute_sf_base_uninit(&sf->up);
     for (size_t i = 0; i < sf->n_ports; i++)
         free(sf->ports[i].id);
     free(sf->ports);
@@ -884,7 +916,8 @@ instance_is_valid(const char *s)
 }
 
 static int
-native_init(const struct corch_config *cfg, struct corch_err *err)
+native_open(const struct corch_config *cfg, struct compute_engine **ret_engine,
+            struct corch_err *err)
 {
     if (!cfg || !cfg->state_dir || !*cfg->state_dir)
         return corch_err_set(err, -EINVAL, "state.dir",
@@ -899,26 +932,33 @@ native_init(const struct corch_config *cfg, struct corch_err *err)
     uint32_t h = 2166136261u;           /* FNV-1a */
     for (const char *c = cfg->state_dir; *c; c++)
         h = (h ^ (unsigned char) *c) * 16777619u;
-    pthread_mutex_lock(&native_mutex);
-    free(native_state_dir);
-    native_state_dir = xstrdup(cfg->state_dir);
-    snprintf(native_tag, sizeof native_tag, "%04x", (h ^ (h >> 16)) & 0xffff);
-    pthread_mutex_unlock(&native_mutex);
+    struct native_engine *ne = xcalloc(1, sizeof *ne);
+    ne->state_dir = xstrdup(cfg->state_dir);
+    snprintf(ne->tag, sizeof ne->tag, "%04x", (h ^ (h >> 16)) & 0xffff);
+    pthread_mutex_init(&ne->mutex, NULL);
+    pthread_mutex_init(&ne->sfs_mutex, NULL);
+    *ret_engine = &ne->up;
     return 0;
 }
 
 static void
-native_fini(void)
+native_close(struct compute_engine *e)
 {
-    pthread_mutex_lock(&native_mutex);
-    free(native_state_dir);
-    native_state_dir = NULL;
-    pthread_mutex_unlock(&native_mutex);
+    struct native_engine *ne = native_engine_cast(e);
+    /* The SFs keep running on the node; a restart finds their namespaces
+     * by name.  Only the objects go. */
+    while (ne->sfs)
+        sf_free(ne->sfs);
+    free(ne->state_dir);
+    pthread_mutex_destroy(&ne->mutex);
+    pthread_mutex_destroy(&ne->sfs_mutex);
+    free(ne);
 }
 
 static int
-native_probe(struct corch_err *err)
+native_probe(struct compute_engine *engine, struct corch_err *err)
 {
+    (void) engine;
     if (access("/proc/self/ns/net", F_OK) < 0)
         return corch_err_set(err, -EOPNOTSUPP, NULL,
                              "kernel without network namespaces");
@@ -946,14 +986,21 @@ native_probe(struct corch_err *err)
 }
 
 /* A new SF of 'instance' with its names, owning nothing on the node. */
-static struct compute_sf *
-sf_new(const char *instance)
+static struct native_sf *
+sf_new(struct native_engine *ne, const char *instance)
 {
-    struct compute_sf *sf = xcalloc(1, sizeof *sf);
+    struct native_sf *sf = xcalloc(1, sizeof *sf);
+    sf->ne = ne;
     sf->netns_fd = -1;
     sf->instance = xstrdup(instance);
     snprintf(sf->netns_name, sizeof sf->netns_name, "%s%s-%s",
-             COMPUTE_NATIVE_NETNS_PREFIX, native_tag, instance);
+             COMPUTE_NATIVE_NETNS_PREFIX, ne->tag, instance);
+    pthread_mutex_lock(&ne->sfs_mutex);
+    sf->next = ne->sfs;
+    if (ne->sfs)
+        ne->sfs->prev = sf;
+    ne->sfs = sf;
+    pthread_mutex_unlock(&ne->sfs_mutex);
     sf->netns_path = xasprintf("%s/%s", NETNS_RUN_DIR, sf->netns_name);
     return sf;
 }
@@ -964,7 +1011,7 @@ sf_new(const char *instance)
  * recreated from a known state.  The name carries this node's tag, so it
  * can only be ours. */
 static void
-sf_netns_reclaim(struct compute_sf *sf)
+sf_netns_reclaim(struct native_sf *sf)
 {
     struct stat st;
     if (stat(sf->netns_path, &st) < 0)
@@ -981,12 +1028,12 @@ sf_netns_reclaim(struct compute_sf *sf)
 
 /* Creates the SF's namespace.  On failure nothing is left. */
 static int
-sf_netns_create(struct compute_sf *sf, struct corch_err *err)
+sf_netns_create(struct native_sf *sf, struct corch_err *err)
 {
-    int r = netns_create(sf->netns_path, &sf->netns_fd, err);
+    int r = netns_create(sf->ne, sf->netns_path, &sf->netns_fd, err);
     if (r == -EEXIST) {
         sf_netns_reclaim(sf);
-        r = netns_create(sf->netns_path, &sf->netns_fd, err);
+        r = netns_create(sf->ne, sf->netns_path, &sf->netns_fd, err);
     }
     if (r < 0)
         return r;
@@ -1006,7 +1053,7 @@ sf_netns_create(struct compute_sf *sf, struct corch_err *err)
 
 /* Forgets what create added to a prepared SF (it is as prepare left it). */
 static void
-sf_unfill(struct compute_sf *sf)
+sf_unfill(struct native_sf *sf)
 {
     for (size_t i = 0; i < sf->n_ports; i++)
         free(sf->ports[i].id);
@@ -1026,14 +1073,16 @@ sf_unfill(struct compute_sf *sf)
 }
 
 static int
-native_prepare(const struct compute_sf_spec *spec, struct compute_sf **ret_sf,
-               const char **ret_netns_path, struct corch_err *err)
+native_prepare(struct compute_engine *e, const struct compute_sf_spec *spec,
+               struct compute_sf **ret_sf, const char **ret_netns_path,
+               struct corch_err *err)
 {
+    struct native_engine *ne = native_engine_cast(e);
     if (!instance_is_valid(spec->instance))
         return corch_err_set(err, -EINVAL, NULL,
                              "instance name \"%s\" is not [A-Za-z0-9_.-]"
                              "{1,48}", spec->instance ? spec->instance : "");
-    struct compute_sf *sf = sf_new(spec->instance);
+    struct native_sf *sf = sf_new(ne, spec->instance);
     uint64_t t0 = time_ns();
     int r = sf_netns_create(sf, err);
     if (r < 0) {
@@ -1041,16 +1090,18 @@ native_prepare(const struct compute_sf_spec *spec, struct compute_sf **ret_sf,
         return r;
     }
     sf->netns_ns = time_ns() - t0;
-    *ret_sf = sf;
+    *ret_sf = &sf->up;
     *ret_netns_path = sf->netns_path;
     return 0;
 }
 
 static int
-native_create(const struct compute_sf_spec *spec, struct compute_sf **ret_sf,
-              struct corch_err *err)
+native_create(struct compute_engine *e, const struct compute_sf_spec *spec,
+              struct compute_sf **ret_sf, struct corch_err *err)
 {
-    struct compute_sf *sf = spec->prepared;
+    struct native_engine *ne = native_engine_cast(e);
+    struct native_sf *sf = spec->prepared ? native_sf_cast(spec->prepared)
+                                          : NULL;
     bool fresh = !sf;
     int r;
 
@@ -1067,8 +1118,12 @@ native_create(const struct compute_sf_spec *spec, struct compute_sf **ret_sf,
                              "%s: not a prepared SF of this instance",
                              spec->instance);
 
+    if (sf && sf->ne != ne)
+        return corch_err_set(err, -EINVAL, NULL,
+                             "%s: prepared by another engine instance",
+                             spec->instance);
     if (fresh)
-        sf = sf_new(spec->instance);
+        sf = sf_new(ne, spec->instance);
     sf->run_dir = xstrdup(spec->run_dir);
     sf->config_path = xasprintf("%s/config.json", spec->run_dir);
     sf->log_path = xasprintf("%s/log", spec->run_dir);
@@ -1082,7 +1137,7 @@ native_create(const struct compute_sf_spec *spec, struct compute_sf **ret_sf,
     }
 
     uint64_t t_begin = time_ns();
-    r = pkg_unpack(spec, &sf->pkg_dir, err);
+    r = pkg_unpack(ne, spec, &sf->pkg_dir, err);
     if (r < 0)
         goto fail;
 
@@ -1118,7 +1173,7 @@ native_create(const struct compute_sf_spec *spec, struct compute_sf **ret_sf,
             "namespace %.2f ms, ports %.2f ms", sf->instance, sf->netns_name,
             sf->n_ports, (t_netns - t_begin) / 1e6, sf->netns_ns / 1e6,
             (t_end - t_ports) / 1e6);
-    *ret_sf = sf;
+    *ret_sf = &sf->up;
     return 0;
 
 fail_netns:
@@ -1143,8 +1198,9 @@ fail:
 }
 
 static int
-native_start(struct compute_sf *sf, struct corch_err *err)
+native_start(struct compute_sf *csf, struct corch_err *err)
 {
+    struct native_sf *sf = native_sf_cast(csf);
     if (sf->running)
         return 0;
     unlink(sf->pids_path);
@@ -1167,8 +1223,9 @@ native_start(struct compute_sf *sf, struct corch_err *err)
 }
 
 static int
-native_stop(struct compute_sf *sf, struct corch_err *err)
+native_stop(struct compute_sf *csf, struct corch_err *err)
 {
+    struct native_sf *sf = native_sf_cast(csf);
     if (!sf->running)
         return 0;
     if (script_exists(sf, "stop")) {
@@ -1186,7 +1243,7 @@ native_stop(struct compute_sf *sf, struct corch_err *err)
 }
 
 struct links_state {
-    const struct compute_sf *sf; /* Whose ports. */
+    const struct native_sf *sf; /* Whose ports. */
     bool up;                    /* Set up (true) or down. */
 };
 
@@ -1204,8 +1261,9 @@ links_fn(void *arg)
 }
 
 static int
-native_pause(struct compute_sf *sf, bool pause, struct corch_err *err)
+native_pause(struct compute_sf *csf, bool pause, struct corch_err *err)
 {
+    struct native_sf *sf = native_sf_cast(csf);
     if (!sf->running)
         return corch_err_set(err, -EINVAL, NULL, "%s: not running",
                              sf->instance);
@@ -1234,9 +1292,10 @@ native_pause(struct compute_sf *sf, bool pause, struct corch_err *err)
 }
 
 static int
-native_port_add(struct compute_sf *sf, const struct compute_port *port,
+native_port_add(struct compute_sf *csf, const struct compute_port *port,
                 struct corch_err *err)
 {
+    struct native_sf *sf = native_sf_cast(csf);
     int r = port_attach(sf, port, "port", err);
     if (r < 0)
         return r;
@@ -1254,9 +1313,10 @@ native_port_add(struct compute_sf *sf, const struct compute_port *port,
 }
 
 static int
-native_port_remove(struct compute_sf *sf, const char *port_id,
+native_port_remove(struct compute_sf *csf, const char *port_id,
                    struct corch_err *err)
 {
+    struct native_sf *sf = native_sf_cast(csf);
     size_t i;
     for (i = 0; i < sf->n_ports; i++)
         if (port_id && !strcmp(sf->ports[i].id, port_id))
@@ -1293,8 +1353,9 @@ native_port_remove(struct compute_sf *sf, const char *port_id,
 }
 
 static int
-native_pid(const struct compute_sf *sf)
+native_pid(const struct compute_sf *csf)
 {
+    const struct native_sf *sf = native_sf_cast(csf);
     if (!sf->running)
         return 0;
     pid_t pid = pidfile_first(sf);
@@ -1304,14 +1365,13 @@ native_pid(const struct compute_sf *sf)
 }
 
 static void
-native_destroy(struct compute_sf *sf)
+native_destroy(struct compute_sf *csf)
 {
-    if (!sf)
-        return;
+    struct native_sf *sf = native_sf_cast(csf);
     if (sf->running) {
         struct corch_err err = { .path = "", .msg = "" };
         sf->destroying = true;
-        native_stop(sf, &err);
+        native_stop(csf, &err);
     }
     if (sf->netns_fd >= 0) {
         /* Anything a failed or stray script left. */
@@ -1335,19 +1395,20 @@ native_destroy(struct compute_sf *sf)
 const char *
 compute_native_netns_name(const struct compute_sf *sf)
 {
-    return sf->netns_name;
+    return native_sf_cast(sf)->netns_name;
 }
 
 unsigned long long
 compute_native_last_script_ns(const struct compute_sf *sf)
 {
-    return sf->last_script_ns;
+    return native_sf_cast(sf)->last_script_ns;
 }
 
 void
-compute_native_timings(const struct compute_sf *sf,
+compute_native_timings(const struct compute_sf *csf,
                        struct compute_native_timings *ret)
 {
+    const struct native_sf *sf = native_sf_cast(csf);
     ret->netns_ns = sf->netns_ns;
     ret->ports_ns = sf->ports_ns;
     ret->script_ns = sf->last_script_ns;
@@ -1355,8 +1416,8 @@ compute_native_timings(const struct compute_sf *sf,
 
 const struct compute_class compute_native_class = {
     .type = "native",
-    .init = native_init,
-    .fini = native_fini,
+    .open = native_open,
+    .close = native_close,
     .probe = native_probe,
     .default_port_tech = VSWITCH_PORT_VETH,
     .prepare = native_prepare,
