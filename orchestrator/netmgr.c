@@ -512,6 +512,27 @@ netmgr_node_tag(const char *node_id, char tag[3])
     tag[2] = '\0';
 }
 
+/* Every switch name of a graph: "cg", the node tag (two letters), the
+ * graph number on 4 digits, then for all but the graph-LSI a kind letter
+ * and the object's number on 3 digits ('ext' adds "p" + a port number on
+ * 2 digits, or nothing).  Fixed widths and one letter per kind: two
+ * different objects can never get the same name (a name is never a prefix
+ * plus a number that another prefix could also produce), and the longest,
+ * an SF port, is 15 characters. */
+static void
+nm_name(char buf[16], const struct netmgr_graph *ng, char kind,
+        unsigned int num, char sub, size_t sub_num)
+{
+    if (!kind)
+        snprintf(buf, 16, "cg%s%04u", ng->nm->tag, ng->number);
+    else if (!sub)
+        snprintf(buf, 16, "cg%s%04u%c%03u", ng->nm->tag, ng->number, kind,
+                 num);
+    else
+        snprintf(buf, 16, "cg%s%04u%c%03u%c%02zu", ng->nm->tag, ng->number,
+                 kind, num, sub, sub_num);
+}
+
 struct netmgr *
 netmgr_create(const struct vswitch_class *vs, struct vswitch_lsi *lsi0,
               const char *node_id)
@@ -809,8 +830,13 @@ create_sap_port(struct netmgr_txn *t, size_t i, struct nm_sap *s,
     struct netmgr_graph *ng = t->ng;
     const struct vswitch_class *vs = ng->nm->vs;
     const struct graph_sap *sap = &t->g->saps[i];
-    char name[32];
+    char name[16];
     int error = 0;
+
+    if (s->slot > NETMGR_MAX_SAP_SLOT)
+        return corch_err_setk(err, CORCH_ERR_TOO_LARGE, -E2BIG, NULL,
+                              "too many SAPs to name (at most %u)",
+                              NETMGR_MAX_SAP_SLOT + 1);
 
     switch (sap->type) {
     case GRAPH_SAP_INTERFACE:
@@ -822,22 +848,37 @@ create_sap_port(struct netmgr_txn *t, size_t i, struct nm_sap *s,
                           sap->if_name);
         break;
     case GRAPH_SAP_GRE:
-    case GRAPH_SAP_HOST_STACK:
-        snprintf(name, sizeof name, "cg%s%ua%u", ng->nm->tag, ng->number,
-                 s->slot);
-        error = vs->sap_create(ng->lsi, sap, name, ng->graph_id, &s->port,
-                               err);
+    case GRAPH_SAP_HOST_STACK: {
+        nm_name(name, ng, 'a', s->slot, 0, 0);
+        struct vswitch_sap_spec spec = {
+            .type = sap->type == GRAPH_SAP_GRE ? VSWITCH_SAP_GRE
+                                               : VSWITCH_SAP_HOST_STACK,
+            .name = name,
+            .graph_id = ng->graph_id,
+            .sap_id = sap->id,
+            .local_ip = sap->local_ip,
+            .remote_ip = sap->remote_ip,
+            .gre_key = sap->gre_key,
+            .has_gre_key = sap->has_gre_key,
+            .ipv4 = sap->ipv4,
+        };
+        error = vs->sap_create(ng->lsi, &spec, &s->port, err);
         s->owned = !error;
         break;
+    }
     case GRAPH_SAP_INTERNAL: {
         struct nm_group *grp;
         error = group_acquire(ng->nm, sap->internal_group, &grp, err);
         if (error)
             break;
         struct vswitch_port *ga, *gb;
-        snprintf(name, sizeof name, "cg%s%ui%u", ng->nm->tag, ng->number,
-                 s->slot);
-        error = vs->vlinks_create(grp->lsi, ng->lsi, 1, name, &ga, &gb, err);
+        char gname[16];
+        nm_name(gname, ng, 'i', s->slot, 0, 0);  /* End on the group LSI. */
+        nm_name(name, ng, 'j', s->slot, 0, 0);   /* End on the graph-LSI. */
+        struct vswitch_vlink_spec spec = {
+            .a_name = gname, .b_name = name, .graph_id = ng->graph_id,
+        };
+        error = vs->vlinks_create(grp->lsi, ng->lsi, &spec, 1, &ga, &gb, err);
         if (error) {
             group_release(ng->nm, grp);
             break;
@@ -1009,6 +1050,7 @@ build_sf_ports_batch(struct netmgr_txn *t,
         return 0;
     struct vswitch_port_spec *specs = xcalloc(n, sizeof *specs);
     char (*names)[16] = xcalloc(n, sizeof *names);
+    char (*peers)[16] = xcalloc(n, sizeof *peers);
     struct vswitch_port **ports = xcalloc(n, sizeof *ports);
     struct vswitch_port_info *infos = xcalloc(n, sizeof *infos);
     size_t k = 0;
@@ -1017,8 +1059,8 @@ build_sf_ports_batch(struct netmgr_txn *t,
         const struct netmgr_sf_place *pl = places && places[i].netns_path
                                            ? &places[i] : NULL;
         for (size_t j = first_new_port(t, i); j < gsf->n_ports; j++, k++) {
-            snprintf(names[k], sizeof names[k], "cg%s%us%up%zu",
-                     ng->nm->tag, ng->number, t->sfs[i]->slot, j);
+            nm_name(names[k], ng, 's', t->sfs[i]->slot, 'p', j);
+            nm_name(peers[k], ng, 's', t->sfs[i]->slot, 'q', j);
             specs[k] = (struct vswitch_port_spec) {
                 .tech = techs ? techs[i][j] : VSWITCH_PORT_VETH,
                 .name = names[k],
@@ -1027,6 +1069,7 @@ build_sf_ports_batch(struct netmgr_txn *t,
                 .sf_port_id = gsf->ports[j].id,
                 .sf_netns_path = pl ? pl->netns_path : NULL,
                 .sf_ifname = pl && pl->ifnames ? pl->ifnames[j] : NULL,
+                .sf_peer_name = peers[k],
             };
         }
     }
@@ -1045,6 +1088,7 @@ build_sf_ports_batch(struct netmgr_txn *t,
     }
     free(specs);
     free(names);
+    free(peers);
     free(ports);
     free(infos);
     return error;
@@ -1061,7 +1105,7 @@ netmgr_txn_build(struct netmgr_txn *t, enum vswitch_port_tech *const *techs,
 
     if (!ng->lsi) {
         char name[16];
-        snprintf(name, sizeof name, "cg%s%u", ng->nm->tag, ng->number);
+        nm_name(name, ng, 0, 0, 0, 0);
         struct vswitch_lsi_spec spec = {
             .graph_id = ng->graph_id, .name = name, .learning = false,
         };
@@ -1111,9 +1155,9 @@ netmgr_txn_build(struct netmgr_txn *t, enum vswitch_port_tech *const *techs,
         const struct netmgr_sf_place *pl = places && places[i].netns_path
                                            ? &places[i] : NULL;
         for (size_t j = first_new_port(t, i); j < gsf->n_ports; j++) {
-            char name[32];
-            snprintf(name, sizeof name, "cg%s%us%up%zu", ng->nm->tag,
-                     ng->number, s->slot, j);
+            char name[16], peer[16];
+            nm_name(name, ng, 's', s->slot, 'p', j);
+            nm_name(peer, ng, 's', s->slot, 'q', j);
             struct vswitch_port_spec spec = {
                 .tech = techs ? techs[i][j] : VSWITCH_PORT_VETH,
                 .name = name,
@@ -1122,6 +1166,7 @@ netmgr_txn_build(struct netmgr_txn *t, enum vswitch_port_tech *const *techs,
                 .sf_port_id = gsf->ports[j].id,
                 .sf_netns_path = pl ? pl->netns_path : NULL,
                 .sf_ifname = pl && pl->ifnames ? pl->ifnames[j] : NULL,
+                .sf_peer_name = peer,
             };
             error = vs->port_create(ng->lsi, &spec, &s->ports[j], &s->info[j],
                                     err);
@@ -1148,10 +1193,30 @@ netmgr_txn_build(struct netmgr_txn *t, enum vswitch_port_tech *const *techs,
         size_t n = t->split->plan.n - ng->n_vlinks;
         struct vswitch_port **a = xcalloc(n, sizeof *a);
         struct vswitch_port **b = xcalloc(n, sizeof *b);
-        char prefix[32];
-        snprintf(prefix, sizeof prefix, "cg%s%uv%zu", ng->nm->tag,
-                 ng->number, ng->n_vlinks);
-        error = vs->vlinks_create(ng->nm->lsi0, ng->lsi, n, prefix, a, b, err);
+        /* Vlink k (of the graph, not of this call): "v" + k on LSI-0,
+         * "w" + k on the graph-LSI. */
+        struct vswitch_vlink_spec *specs = xcalloc(n, sizeof *specs);
+        char (*names)[2][16] = xcalloc(n, sizeof *names);
+        for (size_t k = 0; k < n; k++) {
+            nm_name(names[k][0], ng, 'v', (unsigned int) (ng->n_vlinks + k),
+                    0, 0);
+            nm_name(names[k][1], ng, 'w', (unsigned int) (ng->n_vlinks + k),
+                    0, 0);
+            specs[k] = (struct vswitch_vlink_spec) {
+                .a_name = names[k][0], .b_name = names[k][1],
+                .graph_id = ng->graph_id,
+            };
+        }
+        if (t->split->plan.n > NETMGR_MAX_VLINKS)
+            error = corch_err_setk(err, CORCH_ERR_TOO_LARGE, -E2BIG, NULL,
+                                   "the graph needs %zu virtual links, at "
+                                   "most %u can be named", t->split->plan.n,
+                                   NETMGR_MAX_VLINKS);
+        else
+            error = vs->vlinks_create(ng->nm->lsi0, ng->lsi, specs, n, a, b,
+                                      err);
+        free(specs);
+        free(names);
         if (!error) {
             for (size_t k = 0; k < n; k++) {
                 t->vlinks[ng->n_vlinks + k].a = a[k];
@@ -1212,7 +1277,7 @@ void
 netmgr_txn_sf_name(const struct netmgr_txn *t, size_t sf, char *buf,
                    size_t size)
 {
-    snprintf(buf, size, "cg%s%us%u", t->ng->nm->tag, t->ng->number,
+    snprintf(buf, size, "cg%s%04us%03u", t->ng->nm->tag, t->ng->number,
              t->sfs[sf]->slot);
 }
 

@@ -71,6 +71,47 @@ struct vswitch_port_spec {
      * the engine then moves the device itself, as before. */
     const char *sf_netns_path;
     const char *sf_ifname;
+    /* For a veth port whose SF end is made next to the switch end (no
+     * namespace offered, or a driver that ignores it): the name of that
+     * SF end, chosen by the core like 'name'.  NULL: the driver derives
+     * one (drivers written before the core named it). */
+    const char *sf_peer_name;
+};
+
+/* What to create for one virtual link (vlinks_create): the names of both
+ * ends, chosen by the core ([A-Za-z0-9_.-]{1,15}, unique on the node by
+ * construction: the driver never builds a vlink name), and the identity
+ * to record on both ends. */
+struct vswitch_vlink_spec {
+    const char *a_name;         /* Its end on LSI 'a'. */
+    const char *b_name;         /* Its end on LSI 'b'. */
+    const char *graph_id;       /* Owner graph, stored as identity on both
+                                 * ends (a name taken by a port with any
+                                 * other identity is a conflict). */
+};
+
+/* SAPs made on a graph-LSI by sap_create(). */
+enum vswitch_sap_type {
+    VSWITCH_SAP_GRE,            /* A GRE tunnel port. */
+    VSWITCH_SAP_HOST_STACK,     /* An internal port with an address in the
+                                 * host stack. */
+};
+
+/* What to create for a SAP on a graph-LSI: made by the core from the
+ * SF-FG's SAP, so that a driver never reads the graph model. */
+struct vswitch_sap_spec {
+    enum vswitch_sap_type type;
+    const char *name;           /* Port name chosen by the core, like a port
+                                 * spec's. */
+    const char *graph_id;       /* Owner graph, stored as identity. */
+    const char *sap_id;         /* The SAP it serves, stored as identity. */
+    struct flow_ip local_ip;    /* gre: tunnel source; family 0 = any. */
+    struct flow_ip remote_ip;   /* gre: tunnel destination (IPv4 or IPv6:
+                                 * the underlay). */
+    uint32_t gre_key;           /* gre: the key, if has_gre_key. */
+    bool has_gre_key;           /* gre: whether the tunnel is keyed. */
+    struct flow_ip ipv4;        /* host-stack: address and prefix for the
+                                 * host stack (IPv4). */
 };
 
 /* What the SF side gets, filled by port_create. */
@@ -159,10 +200,14 @@ struct vswitch_class {
     void (*lsi_destroy)(struct vswitch_lsi *);
 
     /* Creates 'n' virtual links between 'a' and 'b' (patch-port pairs on
-     * OVS).  Fills ret_a_ports[i] / ret_b_ports[i] with the two ends of
-     * link i.  All or nothing.  Required. */
+     * OVS), link i with the names and identity of specs[i].  Fills
+     * ret_a_ports[i] / ret_b_ports[i] with the two ends of link i.  A name
+     * already taken by a port that does not carry the same identity (role
+     * vlink, the same graph) is an error of kind CORCH_ERR_CONFLICT, never
+     * removed; one that does (left by an earlier run of c-orch) may be
+     * replaced.  All or nothing.  Required. */
     int (*vlinks_create)(struct vswitch_lsi *a, struct vswitch_lsi *b,
-                         size_t n, const char *name_prefix,
+                         const struct vswitch_vlink_spec *specs, size_t n,
                          struct vswitch_port **ret_a_ports,
                          struct vswitch_port **ret_b_ports,
                          struct corch_err *err);
@@ -191,11 +236,11 @@ struct vswitch_class {
 
     /* Creates the port of a SAP that lives on a graph-LSI: gre (a tunnel
      * port) and host-stack (an internal port with the SAP's address in the
-     * host stack).  'name' is chosen by the core like a port name.  Interface
-     * and vlan SAPs use lsi0_port() instead.  -EOPNOTSUPP for SAP types
-     * the switch cannot do.  Required. */
-    int (*sap_create)(struct vswitch_lsi *, const struct graph_sap *,
-                      const char *name, const char *graph_id,
+     * host stack), as 'spec' says.  Interface and vlan SAPs use lsi0_port()
+     * instead.  -EOPNOTSUPP for SAP types the switch cannot do; a name
+     * taken by something not provably ours: CORCH_ERR_CONFLICT.
+     * Required. */
+    int (*sap_create)(struct vswitch_lsi *, const struct vswitch_sap_spec *,
                       struct vswitch_port **ret_port, struct corch_err *err);
 
     /* Destroys a port made by vlinks_create (either end: both go),

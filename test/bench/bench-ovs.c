@@ -97,9 +97,16 @@ driver_round(size_t i, bool internal)
     struct vswitch_port *p[2], *far[2];
     struct vswitch_port_info info;
     if (!internal) {
-        char prefix[16];
-        snprintf(prefix, sizeof prefix, "cb-l%zu", i % 10);
-        error = ovs->vlinks_create(lsi0, g, 2, prefix, far, p, &err);
+        char vn[2][2][16];
+        struct vswitch_vlink_spec vl[2];
+        for (int k = 0; k < 2; k++) {
+            snprintf(vn[k][0], 16, "cb-l%zu%da", i % 10, k);
+            snprintf(vn[k][1], 16, "cb-l%zu%db", i % 10, k);
+            vl[k] = (struct vswitch_vlink_spec) {
+                .a_name = vn[k][0], .b_name = vn[k][1], .graph_id = spec.graph_id,
+            };
+        }
+        error = ovs->vlinks_create(lsi0, g, vl, 2, far, p, &err);
         if (error)
             die("vlinks_create", error, &err);
         t[2] = t[3] = time_ns();

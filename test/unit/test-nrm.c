@@ -220,12 +220,12 @@ test_deploy_update_delete(void **state)
     assert_string_equal(status_of("g1", NULL, 0), "running");
     assert_int_equal(ev_count[NRM_EVENT_DEPLOYED], deployed0 + 1);
 
-    /* One graph-LSI "cg<tag>1"; 4 SF ports + 1 gre port + vlinks (fw:1 and
+    /* One graph-LSI "cg<tag>0001"; 4 SF ports + 1 gre port + vlinks (fw:1 and
      * nat:2 towards the graph-LSI, a and b towards LSI-0: 2 vlinks). */
     assert_int_equal(vswitch_dummy_count_lsis(), 1);
-    assert_true(vswitch_dummy_has_lsi(cg("1")));
-    assert_true(vswitch_dummy_has_port(cg("1s0p0")));
-    assert_true(vswitch_dummy_has_port(cg("1a2")));
+    assert_true(vswitch_dummy_has_lsi(cg("0001")));
+    assert_true(vswitch_dummy_has_port(cg("0001s000p00")));
+    assert_true(vswitch_dummy_has_port(cg("0001a002")));
     assert_int_equal(vswitch_dummy_count_ports(), 4 + 1 + 2 * 2);
     assert_int_equal(compute_dummy_count_running(), 2);
     /* The engine prepared each SF's namespace first, so the switch made
@@ -234,7 +234,7 @@ test_deploy_update_delete(void **state)
     /* LSI-0: r1, r4 + two forwarding rules; graph-LSI: r2, r3, r5, r6, r7
      * + two forwarding rules. */
     assert_int_equal(vswitch_dummy_count_rules("lsi0"), 4);
-    assert_int_equal(vswitch_dummy_count_rules(cg("1")), 7);
+    assert_int_equal(vswitch_dummy_count_rules(cg("0001")), 7);
 
     /* Cookies carry the graph number. */
     struct vswitch_rule *rules;
@@ -292,11 +292,11 @@ test_deploy_update_delete(void **state)
     free(vlans);
 
     /* The same graph again: an update that changes nothing. */
-    size_t added = vswitch_dummy_rules_added(cg("1"));
+    size_t added = vswitch_dummy_rules_added(cg("0001"));
     unsigned int creates = compute_dummy_calls("create");
     assert_int_equal(put(chain("g1", "eth0", "eth1", false), &created, &err), 0);
     assert_false(created);
-    assert_int_equal(vswitch_dummy_rules_added(cg("1")), added);
+    assert_int_equal(vswitch_dummy_rules_added(cg("0001")), added);
     assert_int_equal(compute_dummy_calls("create"), creates);
 
     assert_int_equal(nrm_graph_delete(nrm, "g1", &err), 0);
@@ -317,8 +317,8 @@ test_update_by_diff(void **state)
     assert_int_equal(put(chain("g2", "eth0", "eth1", false), &created, &err), 0);
     int fw = pid_of("g2", "fw"), nat = pid_of("g2", "nat");
     assert_true(fw > 0 && nat > 0);
-    size_t added_g = vswitch_dummy_rules_added(cg("1"));
-    size_t deleted_g = vswitch_dummy_rules_deleted(cg("1"));
+    size_t added_g = vswitch_dummy_rules_added(cg("0001"));
+    size_t deleted_g = vswitch_dummy_rules_deleted(cg("0001"));
     size_t added_0 = vswitch_dummy_rules_added("lsi0");
     size_t deleted_0 = vswitch_dummy_rules_deleted("lsi0");
     unsigned int ports_before = (unsigned int) vswitch_dummy_count_ports();
@@ -333,8 +333,8 @@ test_update_by_diff(void **state)
      * forwarding rule of the new vlink to mon on the graph-LSI. */
     assert_int_equal(vswitch_dummy_rules_added("lsi0") - added_0, 1);
     assert_int_equal(vswitch_dummy_rules_deleted("lsi0") - deleted_0, 1);
-    assert_int_equal(vswitch_dummy_rules_added(cg("1")) - added_g, 1);
-    assert_int_equal(vswitch_dummy_rules_deleted(cg("1")) - deleted_g, 0);
+    assert_int_equal(vswitch_dummy_rules_added(cg("0001")) - added_g, 1);
+    assert_int_equal(vswitch_dummy_rules_deleted(cg("0001")) - deleted_g, 0);
     /* One SF port, one vlink (two ends). */
     assert_int_equal(vswitch_dummy_count_ports(), ports_before + 3);
 
@@ -432,7 +432,7 @@ test_update_failures(void **state)
     int fw = pid_of("g4", "fw");
     size_t ports = vswitch_dummy_count_ports();
     size_t rules0 = vswitch_dummy_count_rules("lsi0");
-    size_t rulesg = vswitch_dummy_count_rules(cg("1"));
+    size_t rulesg = vswitch_dummy_count_rules(cg("0001"));
     struct { const char *hook; bool compute; unsigned int nth; } cases[] = {
         { "port_create", false, 1 }, { "vlinks_create", false, 1 },
         { "rules_apply", false, 1 }, { "rules_apply", false, 2 },
@@ -454,7 +454,7 @@ test_update_failures(void **state)
         assert_int_equal(compute_dummy_count_sfs(), 2);
         assert_int_equal(vswitch_dummy_count_ports(), ports);
         assert_int_equal(vswitch_dummy_count_rules("lsi0"), rules0);
-        assert_int_equal(vswitch_dummy_count_rules(cg("1")), rulesg);
+        assert_int_equal(vswitch_dummy_count_rules(cg("0001")), rulesg);
         /* The graph as accepted is still the old one. */
         struct graph *g;
         assert_int_equal(nrm_graph_get(nrm, "g4", &g, NULL, NULL), 0);
@@ -524,7 +524,7 @@ test_update_ports_in_place(void **state)
     assert_true(pid > 0);
     assert_int_equal(sf_ports("gp", "br"), 2);
     size_t ports2 = vswitch_dummy_count_ports();
-    size_t rules2 = vswitch_dummy_count_rules(cg("1"));
+    size_t rules2 = vswitch_dummy_count_rules(cg("0001"));
     size_t rules02 = vswitch_dummy_count_rules("lsi0");
     unsigned int creates = compute_dummy_calls("create");
     unsigned int adds = compute_dummy_calls("port_add");
@@ -539,10 +539,10 @@ test_update_ports_in_place(void **state)
     assert_int_equal(compute_dummy_calls("create"), creates);
     assert_int_equal(compute_dummy_calls("port_add"), adds + 1);
     assert_int_equal(compute_dummy_count_sfs(), 1);
-    assert_true(vswitch_dummy_has_port(cg("1s0p2")));
+    assert_true(vswitch_dummy_has_port(cg("0001s000p02")));
     assert_int_equal(compute_dummy_ports_in_netns(), in_netns + 1);
     size_t ports3 = vswitch_dummy_count_ports();
-    size_t rules3 = vswitch_dummy_count_rules(cg("1"));
+    size_t rules3 = vswitch_dummy_count_rules(cg("0001"));
     size_t rules03 = vswitch_dummy_count_rules("lsi0");
     assert_true(ports3 > ports2);
     assert_true(rules3 + rules03 > rules2 + rules02);
@@ -553,9 +553,9 @@ test_update_ports_in_place(void **state)
     assert_int_equal(sf_ports("gp", "br"), 2);
     assert_int_equal(compute_dummy_calls("create"), creates);
     assert_int_equal(compute_dummy_calls("port_remove"), removes + 1);
-    assert_false(vswitch_dummy_has_port(cg("1s0p2")));
+    assert_false(vswitch_dummy_has_port(cg("0001s000p02")));
     assert_int_equal(vswitch_dummy_count_ports(), ports2);
-    assert_int_equal(vswitch_dummy_count_rules(cg("1")), rules2);
+    assert_int_equal(vswitch_dummy_count_rules(cg("0001")), rules2);
     assert_int_equal(vswitch_dummy_count_rules("lsi0"), rules02);
 
     /* Failures while adding: the old SF, its ports and rules stay. */
@@ -580,9 +580,9 @@ test_update_ports_in_place(void **state)
         assert_int_equal(pid_of("gp", "br"), pid);
         assert_int_equal(sf_ports("gp", "br"), 2);
         assert_int_equal(compute_dummy_count_sfs(), 1);
-        assert_false(vswitch_dummy_has_port(cg("1s0p2")));
+        assert_false(vswitch_dummy_has_port(cg("0001s000p02")));
         assert_int_equal(vswitch_dummy_count_ports(), ports2);
-        assert_int_equal(vswitch_dummy_count_rules(cg("1")), rules2);
+        assert_int_equal(vswitch_dummy_count_rules(cg("0001")), rules2);
         assert_int_equal(vswitch_dummy_count_rules("lsi0"), rules02);
         struct graph *g;
         assert_int_equal(nrm_graph_get(nrm, "gp", &g, NULL, NULL), 0);
@@ -610,9 +610,9 @@ test_update_ports_in_place(void **state)
         assert_string_equal(status_of("gp", NULL, 0), "running");
         assert_int_equal(pid_of("gp", "br"), pid);
         assert_int_equal(sf_ports("gp", "br"), 3);
-        assert_true(vswitch_dummy_has_port(cg("1s0p2")));
+        assert_true(vswitch_dummy_has_port(cg("0001s000p02")));
         assert_int_equal(vswitch_dummy_count_ports(), ports3);
-        assert_int_equal(vswitch_dummy_count_rules(cg("1")), rules3);
+        assert_int_equal(vswitch_dummy_count_rules(cg("0001")), rules3);
         assert_int_equal(vswitch_dummy_count_rules("lsi0"), rules03);
     }
 
@@ -764,7 +764,7 @@ test_restart(void **state)
     assert_string_equal(status_of("r2", NULL, 0), "failed");
     assert_int_equal(pid_of("r1", "fw"), fw);
     assert_int_equal(vswitch_dummy_count_lsis(), 1);
-    assert_true(vswitch_dummy_has_lsi(cg("1")));    /* Same number. */
+    assert_true(vswitch_dummy_has_lsi(cg("0001")));    /* Same number. */
     assert_int_equal(vswitch_dummy_count_rules("lsi0"), rules0);
     json_object *list = nrm_graph_list(nrm, NULL), *v;
     json_object_object_get_ex(list, "graphs", &v);
@@ -820,9 +820,9 @@ test_restart_keeps_slots(void **state)
     int s2 = status_pid("rs", "s2");
     assert_true(s2 > 0 && s2 != s1);
     /* s0 still held slot 0 while s2 was made (make before break). */
-    assert_true(vswitch_dummy_has_port(cg("1s2p0")));   /* s2 */
-    assert_true(vswitch_dummy_has_port(cg("1s1p0")));   /* s1 */
-    assert_false(vswitch_dummy_has_port(cg("1s0p0")));
+    assert_true(vswitch_dummy_has_port(cg("0001s002p00")));   /* s2 */
+    assert_true(vswitch_dummy_has_port(cg("0001s001p00")));   /* s1 */
+    assert_false(vswitch_dummy_has_port(cg("0001s000p00")));
 
     nrm_destroy(nrm);
     nrm = NULL;

@@ -549,7 +549,11 @@ test_graph_lsi(void **state)
 
     /* Two vlinks: h1 -> LSI-0 -> g1 -> LSI-0 -> h2. */
     struct vswitch_port *a[2], *bp[2];
-    error = ovs->vlinks_create(lsi0, g, 2, "covs-vl", a, bp, &err);
+    const struct vswitch_vlink_spec vl[2] = {
+        { .a_name = "covs-vl0a", .b_name = "covs-vl0b", .graph_id = "g1" },
+        { .a_name = "covs-vl1a", .b_name = "covs-vl1b", .graph_id = "g1" },
+    };
+    error = ovs->vlinks_create(lsi0, g, vl, 2, a, bp, &err);
     if (error)
         fprintf(stderr, "vlinks_create: %s\n", err.msg);
     assert_int_equal(error, 0);
@@ -616,23 +620,27 @@ test_graph_lsi(void **state)
     assert_true(ping_retry("covs-h1", "10.77.0.2"));
 
     /* host-stack and gre SAPs. */
-    struct graph_sap hs = { .id = "hs", .type = GRAPH_SAP_HOST_STACK };
+    struct vswitch_sap_spec hs = { .type = VSWITCH_SAP_HOST_STACK,
+                                   .name = "covs-hs", .graph_id = "g1",
+                                   .sap_id = "hs" };
     hs.ipv4.family = AF_INET;
     inet_pton(AF_INET, "10.79.0.1", hs.ipv4.addr);
     hs.ipv4.plen = 24;
     struct vswitch_port *hsp, *grep_;
-    error = ovs->sap_create(g, &hs, "covs-hs", "g1", &hsp, &err);
+    error = ovs->sap_create(g, &hs, &hsp, &err);
     if (error)
         fprintf(stderr, "sap_create: %s\n", err.msg);
     assert_int_equal(error, 0);
     run_capture(buf, "ip", "-4", "addr", "show", "dev", "covs-hs");
     assert_non_null(strstr(buf, "10.79.0.1/24"));
-    struct graph_sap gs = { .id = "gre1", .type = GRAPH_SAP_GRE,
-                            .gre_key = 42, .has_gre_key = true };
+    struct vswitch_sap_spec gs = { .type = VSWITCH_SAP_GRE,
+                                   .name = "covs-gre", .graph_id = "g1",
+                                   .sap_id = "gre1", .gre_key = 42,
+                                   .has_gre_key = true };
     gs.remote_ip.family = gs.local_ip.family = AF_INET;
     inet_pton(AF_INET, "10.80.0.2", gs.remote_ip.addr);
     inet_pton(AF_INET, "10.80.0.1", gs.local_ip.addr);
-    error = ovs->sap_create(g, &gs, "covs-gre", "g1", &grep_, &err);
+    error = ovs->sap_create(g, &gs, &grep_, &err);
     if (error)
         fprintf(stderr, "sap_create gre: %s\n", err.msg);
     assert_int_equal(error, 0);
@@ -702,7 +710,57 @@ test_leftover_replaced(void **state)
                          "datapath_type=netdev"), 0);
     spec.name = "covs-foreign";
     assert_int_equal(ovs->lsi_create(&spec, &l, &err), -EEXIST);
+    assert_int_equal(err.kind, CORCH_ERR_CONFLICT);
     run("ovs-vsctl", db_arg, "del-br", "covs-foreign");
+
+    /* A graph-LSI of another graph is not ours either. */
+    spec = (struct vswitch_lsi_spec) { .graph_id = "g2", .name = "covs-g2" };
+    assert_int_equal(ovs->lsi_create(&spec, &l, &err), 0);
+    struct vswitch_lsi_spec other = { .graph_id = "g3", .name = "covs-g2" };
+    err = (struct corch_err) { 0 };
+    assert_int_equal(ovs->lsi_create(&other, &l2, &err), -EEXIST);
+    assert_int_equal(err.kind, CORCH_ERR_CONFLICT);
+    assert_non_null(strstr(err.msg, "covs-g2"));
+
+    /* Vlink ends: a port of that name that is not ours (no identity, or
+     * another graph's) is a conflict and stays; one of the same graph from
+     * an earlier run is replaced. */
+    assert_int_equal(run("ovs-vsctl", db_arg, "add-port", "covs-g2",
+                         "covs-fv0a", "--", "set", "Interface", "covs-fv0a",
+                         "type=internal"), 0);
+    struct vswitch_vlink_spec vl = {
+        .a_name = "covs-fv0a", .b_name = "covs-fv0b", .graph_id = "g2",
+    };
+    struct vswitch_port *pa, *pb;
+    err = (struct corch_err) { 0 };
+    assert_int_equal(ovs->vlinks_create(lsi0, l, &vl, 1, &pa, &pb, &err),
+                     -EEXIST);
+    assert_int_equal(err.kind, CORCH_ERR_CONFLICT);
+    assert_non_null(strstr(err.msg, "covs-fv0a"));
+    char buf[4096];
+    run_capture(buf, "ovs-vsctl", db_arg, "--no-wait", "list-ports",
+                "covs-g2");
+    assert_non_null(strstr(buf, "covs-fv0a"));
+    run("ovs-vsctl", db_arg, "del-port", "covs-g2", "covs-fv0a");
+    err = (struct corch_err) { 0 };
+    assert_int_equal(ovs->vlinks_create(lsi0, l, &vl, 1, &pa, &pb, &err), 0);
+    /* Another graph cannot take them... */
+    struct vswitch_vlink_spec vl3 = vl;
+    vl3.graph_id = "g3";
+    struct vswitch_port *pa2, *pb2;
+    err = (struct corch_err) { 0 };
+    assert_int_equal(ovs->vlinks_create(lsi0, l, &vl3, 1, &pa2, &pb2, &err),
+                     -EEXIST);
+    assert_int_equal(err.kind, CORCH_ERR_CONFLICT);
+    /* ...the same graph after a crash (its handles lost) can. */
+    assert_int_equal(ovs->vlinks_create(lsi0, l, &vl, 1, &pa2, &pb2, &err),
+                     0);
+    ovs->port_destroy(pa);      /* Stale: its rows are gone already. */
+    ovs->port_destroy(pa2);
+    ovs->lsi_destroy(l);
+    run_capture(buf, "ovs-vsctl", db_arg, "--no-wait", "list-ports",
+                vswitch_ovs_bridge_name(lsi0));
+    assert_null(strstr(buf, "covs-fv"));
 }
 
 /* One graph's life, many times, for test_concurrent_graphs. */
@@ -711,16 +769,23 @@ graph_worker(void *arg)
 {
     long id = (long) arg;
     for (int round = 0; round < 8; round++) {
-        char name[16], prefix[16];
+        char name[16], vn[2][2][16];
         snprintf(name, sizeof name, "covs-t%ld", id);
-        snprintf(prefix, sizeof prefix, "covs-t%ldv", id);
+        struct vswitch_vlink_spec vl[2];
+        for (int k = 0; k < 2; k++) {
+            snprintf(vn[k][0], 16, "covs-t%ldv%da", id, k);
+            snprintf(vn[k][1], 16, "covs-t%ldv%db", id, k);
+            vl[k] = (struct vswitch_vlink_spec) {
+                .a_name = vn[k][0], .b_name = vn[k][1], .graph_id = name,
+            };
+        }
         struct vswitch_lsi_spec spec = { .graph_id = name, .name = name };
         struct vswitch_lsi *g;
         struct corch_err err = { 0 };
         if (ovs->lsi_create(&spec, &g, &err))
             return (void *) 1;
         struct vswitch_port *a[2], *b[2];
-        if (ovs->vlinks_create(lsi0, g, 2, prefix, a, b, &err))
+        if (ovs->vlinks_create(lsi0, g, vl, 2, a, b, &err))
             return (void *) 2;
         struct vswitch_action o = { .type = VSWITCH_ACT_OUTPUT, .u.port = b[1] };
         struct vswitch_action oa = { .type = VSWITCH_ACT_OUTPUT, .u.port = v2 };
@@ -819,7 +884,10 @@ test_vswitchd_stuck(void **state)
     int error = ovs->lsi_create(&spec, &l, &err);
     struct vswitch_port *a, *b;
     struct corch_err err2 = { 0 };
-    int error2 = ovs->vlinks_create(lsi0, lsi0, 1, "covs-st", &a, &b, &err2);
+    const struct vswitch_vlink_spec vl = {
+        .a_name = "covs-st0a", .b_name = "covs-st0b", .graph_id = "g4",
+    };
+    int error2 = ovs->vlinks_create(lsi0, lsi0, &vl, 1, &a, &b, &err2);
     char buf[4096], ports[4096];
     run_capture(buf, "ovs-vsctl", db_arg, "--no-wait", "list-br");
     run_capture(ports, "ovs-vsctl", db_arg, "--no-wait", "list-ports",

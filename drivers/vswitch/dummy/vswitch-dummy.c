@@ -373,22 +373,21 @@ check_new_port_name(const char *name, struct corch_err *err)
         return corch_err_set(err, -EINVAL, NULL,
                              "dummy vswitch: bad port name \"%s\"", name);
     if (find_port(name))
-        return corch_err_set(err, -EEXIST, NULL,
-                             "dummy vswitch: port \"%s\" exists", name);
+        return corch_err_setk(err, CORCH_ERR_CONFLICT, -EEXIST, NULL,
+                              "dummy vswitch: port \"%s\" exists", name);
     return 0;
 }
 
 static int
-dummy_vlinks_create(struct vswitch_lsi *a, struct vswitch_lsi *b, size_t n,
-                    const char *name_prefix, struct vswitch_port **ret_a,
-                    struct vswitch_port **ret_b, struct corch_err *err)
+dummy_vlinks_create(struct vswitch_lsi *a, struct vswitch_lsi *b,
+                    const struct vswitch_vlink_spec *specs, size_t n,
+                    struct vswitch_port **ret_a, struct vswitch_port **ret_b,
+                    struct corch_err *err)
 {
     pthread_mutex_lock(&mutex);
     int error = hook_enter("vlinks_create", err);
     for (size_t i = 0; !error && i < n; i++) {
-        char an[32], bn[32];
-        snprintf(an, sizeof an, "%s%zua", name_prefix, i);
-        snprintf(bn, sizeof bn, "%s%zub", name_prefix, i);
+        const char *an = specs[i].a_name, *bn = specs[i].b_name;
         error = check_new_port_name(an, err);
         if (!error)
             error = check_new_port_name(bn, err);
@@ -474,21 +473,20 @@ dummy_ports_create(struct vswitch_lsi *lsi,
 }
 
 static int
-dummy_sap_create(struct vswitch_lsi *lsi, const struct graph_sap *sap,
-                 const char *name, const char *graph_id,
+dummy_sap_create(struct vswitch_lsi *lsi, const struct vswitch_sap_spec *sap,
                  struct vswitch_port **ret_port, struct corch_err *err)
 {
     pthread_mutex_lock(&mutex);
     int error = hook_enter("sap_create", err);
-    if (!error && sap->type != GRAPH_SAP_GRE
-        && sap->type != GRAPH_SAP_HOST_STACK)
-        error = corch_err_set(err, -EOPNOTSUPP, NULL,
-                              "dummy vswitch: sap_create for a %s SAP",
-                              graph_sap_type_name(sap->type));
+    if (!error && sap->type != VSWITCH_SAP_GRE
+        && sap->type != VSWITCH_SAP_HOST_STACK)
+        error = corch_err_setk(err, CORCH_ERR_UNSUPPORTED, -EOPNOTSUPP, NULL,
+                               "dummy vswitch: sap_create for SAP type %d",
+                               (int) sap->type);
     if (!error)
-        error = check_new_port_name(name, err);
+        error = check_new_port_name(sap->name, err);
     if (!error)
-        *ret_port = port_add(lsi, name);
+        *ret_port = port_add(lsi, sap->name);
     pthread_mutex_unlock(&mutex);
     return error;
 }

@@ -963,13 +963,21 @@ ovs_lsi_create(const struct vswitch_lsi_spec *spec,
     if (!error) {
         /* A leftover of ours (a crash between create and destroy) is
          * replaced; anything else is not touched. */
+        /* Ours: the same role and, for a graph-LSI, the same graph (an
+         * internal group's LSI has no owner graph: its name is the
+         * group's). */
         const char *r = map_get(ext, "corch-role");
-        if (!r || !strcmp(r, "lsi0"))
-            error = corch_err_set(err, -EEXIST, NULL,
-                                  "ovs: bridge %s exists and is not ours",
-                                  spec->name);
-        else
+        const char *g = map_get(ext, "corch-graph");
+        if (r && !strcmp(r, role)
+            && (spec->learning || (g && spec->graph_id
+                                   && !strcmp(g, spec->graph_id))))
             replace = true;
+        else
+            error = corch_err_setk(err, CORCH_ERR_CONFLICT, -EEXIST, NULL,
+                                   "ovs: bridge %s exists and is not ours to "
+                                   "replace (corch-role=%s, corch-graph=%s)",
+                                   spec->name, r ? r : "none",
+                                   g ? g : "none");
     } else if (error == -ENOENT) {
         error = 0;
     }
@@ -1063,75 +1071,138 @@ ovs_lsi_destroy(struct vswitch_lsi *lsi)
     pthread_mutex_unlock(&db_mutex);
 }
 
-/* Vlink names carry the node's tag and the graph's number: a port of such
- * a name on 'a' (LSI-0) is the end of a vlink that an earlier run of
- * c-orch left (its graph-LSI was replaced by lsi_create on the restart's
- * redeploy).  Removes those ports so that the names are free.  db_mutex
- * held.  Best effort: a failure shows up as the insert's error. */
-static void
-drop_leftover_vlink_ends(struct vswitch_lsi *a, char (*names)[2][16], size_t n)
+/* Looks up the Port rows named names[i] (any bridge) and decides, from the
+ * identity recorded on each, what may happen to the name: a port that
+ * carries role 'role' and owner graph graph_ids[i] (an earlier run of c-orch
+ * left it: its graph is deployed again over what the switch kept) is ours
+ * to replace, and its uuid goes into 'reclaim' (an OVSDB set's elements);
+ * any other port of that name is not ours: -EEXIST, kind
+ * CORCH_ERR_CONFLICT, naming it and its owner.  db_mutex held. */
+static int
+claim_port_names(const char *const *names, size_t n, const char *role,
+                 const char *const *graph_ids, json_object *reclaim,
+                 struct corch_err *err)
 {
     json_object *ops = json_object_new_array();
     for (size_t i = 0; i < n; i++) {
         json_object *sel = op_new("select", "Port");
         json_object_object_add(sel, "where",
                                ovsdb_where_eq("name",
-                                              json_object_new_string(names[i][0])));
+                                              json_object_new_string(names[i])));
         json_object *cols = json_object_new_array();
         json_object_array_add(cols, json_object_new_string("_uuid"));
+        json_object_array_add(cols, json_object_new_string("external_ids"));
         json_object_object_add(sel, "columns", cols);
         json_object_array_add(ops, sel);
     }
     json_object *result = NULL;
-    struct corch_err err = { 0 };
-    if (db_transact(ops, false, &result, &err) || !result) {
-        json_object_put(result);
-        return;
-    }
-    json_object *elems = json_object_new_array();
-    for (size_t i = 0; i < n; i++) {
-        json_object *rows, *u;
+    int error = db_transact(ops, false, &result, err);
+    for (size_t i = 0; !error && i < n; i++) {
+        json_object *rows, *u, *ext = NULL;
         if (!json_object_object_get_ex(json_object_array_get_idx(result, i),
                                        "rows", &rows))
             continue;
         json_object *row = json_object_array_get_idx(rows, 0);
-        if (row && json_object_object_get_ex(row, "_uuid", &u)
-            && ovsdb_uuid_str(u)) {
-            LOG_WARN("removing leftover vlink end %s", names[i][0]);
-            json_object_array_add(elems, ovsdb_uuid(ovsdb_uuid_str(u)));
+        if (!row || !json_object_object_get_ex(row, "_uuid", &u)
+            || !ovsdb_uuid_str(u))
+            continue;
+        json_object_object_get_ex(row, "external_ids", &ext);
+        const char *r = ext ? map_get(ext, "corch-role") : NULL;
+        const char *g = ext ? map_get(ext, "corch-graph") : NULL;
+        if (r && g && graph_ids && graph_ids[i] && !strcmp(r, role)
+            && !strcmp(g, graph_ids[i])) {
+            LOG_WARN("replacing port %s, left by an earlier run for graph %s",
+                     names[i], g);
+            json_object_array_add(reclaim, ovsdb_uuid(ovsdb_uuid_str(u)));
+        } else {
+            error = corch_err_setk(err, CORCH_ERR_CONFLICT, -EEXIST, NULL,
+                                   "ovs: port %s exists and is not ours to "
+                                   "replace (corch-role=%s, corch-graph=%s)",
+                                   names[i], r ? r : "none", g ? g : "none");
         }
     }
     json_object_put(result);
+    return error;
+}
+
+/* Removes the ports 'elems' (an OVSDB set's elements, consumed) from
+ * whichever bridge holds them.  db_mutex held. */
+static int
+remove_port_uuids(json_object *elems, struct corch_err *err)
+{
     if (!json_object_array_length(elems)) {
         json_object_put(elems);
-        return;
+        return 0;
     }
-    ops = json_object_new_array();
-    json_object_array_add(ops, op_mutate_set("Bridge", where_uuid(a->uuid),
+    json_object *ops = json_object_new_array();
+    /* Every bridge: deleting a uuid a set does not hold is a no-op. */
+    json_object_array_add(ops, op_mutate_set("Bridge", json_object_new_array(),
                                              "ports", "delete", elems));
-    if (db_transact(ops, false, NULL, &err))
-        LOG_WARN("could not remove leftover vlink ends: %s", err.msg);
+    return db_transact(ops, false, NULL, err);
+}
+
+/* After an insert failed: if one of 'names' is taken (a port the check
+ * before did not see, or a port type without one), says so with kind
+ * CORCH_ERR_CONFLICT instead of OVSDB's constraint message.  db_mutex
+ * held. */
+static int
+explain_taken_names(const char *const *names, size_t n, int error,
+                    struct corch_err *err)
+{
+    json_object *none = json_object_new_array();
+    struct corch_err cerr = { 0 };
+    int cerror = claim_port_names(names, n, "", NULL, none, &cerr);
+    json_object_put(none);
+    if (cerror == -EEXIST) {
+        *err = cerr;
+        return cerror;
+    }
+    return error;
 }
 
 static int
-ovs_vlinks_create(struct vswitch_lsi *a, struct vswitch_lsi *b, size_t n,
-                  const char *name_prefix, struct vswitch_port **ret_a,
-                  struct vswitch_port **ret_b, struct corch_err *err)
+ovs_vlinks_create(struct vswitch_lsi *a, struct vswitch_lsi *b,
+                  const struct vswitch_vlink_spec *specs, size_t n,
+                  struct vswitch_port **ret_a, struct vswitch_port **ret_b,
+                  struct corch_err *err)
 {
     if (!n)
         return 0;
     char (*names)[2][16] = xcalloc(n, sizeof *names);
+    const char **flat = xcalloc(2 * n, sizeof *flat);
+    const char **owners = xcalloc(2 * n, sizeof *owners);
     for (size_t i = 0; i < n; i++) {
-        int k1 = snprintf(names[i][0], 16, "%s%zua", name_prefix, i);
-        int k2 = snprintf(names[i][1], 16, "%s%zub", name_prefix, i);
-        if (k1 >= 16 || k2 >= 16 || !name_is_valid_ifname(names[i][0])) {
-            free(names);
-            return corch_err_set(err, -EINVAL, NULL, "ovs: vlink name prefix "
-                                 "\"%s\" too long or invalid", name_prefix);
+        for (int end = 0; end < 2; end++) {
+            const char *nm = end ? specs[i].b_name : specs[i].a_name;
+            if (!nm || !name_is_valid_ifname(nm)) {
+                free(names);
+                free(flat);
+                free(owners);
+                return corch_err_set(err, -EINVAL, NULL, "ovs: bad vlink end "
+                                     "name \"%s\"", nm ? nm : "");
+            }
+            snprintf(names[i][end], 16, "%s", nm);
+            flat[2 * i + end] = names[i][end];
+            owners[2 * i + end] = specs[i].graph_id;
         }
     }
     pthread_mutex_lock(&db_mutex);
-    drop_leftover_vlink_ends(a, names, n);
+    /* A name of ours from an earlier run (LSI-0 keeps the vlink ends of
+     * graphs whose graph-LSI a restart replaced) is freed; any other
+     * port of that name is a conflict, never removed. */
+    json_object *reclaim = json_object_new_array();
+    int error = claim_port_names(flat, 2 * n, "vlink", owners, reclaim, err);
+    if (!error)
+        error = remove_port_uuids(reclaim, err);
+    else
+        json_object_put(reclaim);
+    free(flat);
+    free(owners);
+    if (error) {
+        free(names);
+        pthread_mutex_unlock(&db_mutex);
+        return error;
+    }
     json_object *ops = json_object_new_array();
     json_object *ea = json_object_new_array(), *eb = json_object_new_array();
     for (size_t i = 0; i < n; i++) {
@@ -1139,10 +1210,8 @@ ovs_vlinks_create(struct vswitch_lsi *a, struct vswitch_lsi *b, size_t n,
             char tag[24];
             snprintf(tag, sizeof tag, "%zu%c", i, end ? 'b' : 'a');
             const char *opt[] = { "peer", names[i][!end] };
-            struct vswitch_lsi *l = end ? b : a;
             ops_add_port(ops, tag, names[i][end], "patch", ovsdb_map(opt, 1),
-                         identity("vlink", l->graph_id ? l->graph_id
-                                  : (end ? a : b)->graph_id, NULL, NULL));
+                         identity("vlink", specs[i].graph_id, NULL, NULL));
             char pname[24];
             snprintf(pname, sizeof pname, "p%s", tag);
             json_object_array_add(end ? eb : ea, ovsdb_named_uuid(pname));
@@ -1153,7 +1222,14 @@ ovs_vlinks_create(struct vswitch_lsi *a, struct vswitch_lsi *b, size_t n,
     json_object_array_add(ops, op_mutate_set("Bridge", where_uuid(b->uuid),
                                              "ports", "insert", eb));
     json_object *result = NULL;
-    int error = db_transact(ops, true, &result, err);
+    error = db_transact(ops, true, &result, err);
+    if (error && !result) {
+        const char **pn = xcalloc(2 * n, sizeof *pn);
+        for (size_t i = 0; i < 2 * n; i++)
+            pn[i] = names[i / 2][i % 2];
+        error = explain_taken_names(pn, 2 * n, error, err);
+        free(pn);
+    }
     struct vswitch_port **made = xcalloc(2 * n, sizeof *made);
     if (error && result) {
         size_t *idx = xcalloc(2 * n, sizeof *idx);
@@ -1239,6 +1315,8 @@ add_one_port(struct vswitch_lsi *lsi, const char *name, const char *type,
         const size_t idx[] = { 1 };
         const char *brs[] = { lsi->uuid };
         undo_committed(result, -1, idx, brs, 1);
+        if (!result)
+            error = explain_taken_names(&name, 1, error, err);
         json_object_put(result);
         return error;
     }
@@ -1314,7 +1392,10 @@ sf_port_device(const struct vswitch_port_spec *spec, char peer[16],
         *ret_in_netns = true;
         return 0;
     }
-    veth_peer_name(spec->name, peer, 16);
+    if (spec->sf_peer_name && name_is_valid_ifname(spec->sf_peer_name))
+        snprintf(peer, 16, "%s", spec->sf_peer_name);
+    else
+        veth_peer_name(spec->name, peer, 16);
     error = netlink_veth_create(spec->name, peer);
     if (error) {
         corch_err_set(err, error, NULL, "ovs: cannot create veth %s/%s: %s",
@@ -1434,6 +1515,8 @@ ovs_ports_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *specs,
     error = db_transact(ops, true, &result, err);
     if (error) {
         undo_committed(result, -1, idx, brs, n);
+        if (!result)
+            error = explain_taken_names(names, n, error, err);
         pthread_mutex_unlock(&db_mutex);
         goto out;
     }
@@ -1511,17 +1594,17 @@ host_stack_configure(const char *name, const struct flow_ip *ip)
 }
 
 static int
-ovs_sap_create(struct vswitch_lsi *lsi, const struct graph_sap *sap,
-               const char *name, const char *graph_id,
+ovs_sap_create(struct vswitch_lsi *lsi, const struct vswitch_sap_spec *sap,
                struct vswitch_port **ret_port, struct corch_err *err)
 {
+    const char *name = sap->name;
     if (!name_is_valid_ifname(name))
         return corch_err_set(err, -EINVAL, NULL, "ovs: bad port name \"%s\"",
                              name);
     json_object *options = NULL;
     const char *type;
     enum ovs_port_kind kind;
-    if (sap->type == GRAPH_SAP_GRE) {
+    if (sap->type == VSWITCH_SAP_GRE) {
         if (!have_gre)
             return corch_err_set(err, -EOPNOTSUPP, NULL,
                                  "ovs: this switch has no gre tunnels");
@@ -1541,22 +1624,23 @@ ovs_sap_create(struct vswitch_lsi *lsi, const struct graph_sap *sap,
         /* An IPv6 underlay is OVS's "ip6gre" port type. */
         type = sap->remote_ip.family == AF_INET6 ? "ip6gre" : "gre";
         kind = OVS_PORT_GRE;
-    } else if (sap->type == GRAPH_SAP_HOST_STACK) {
+    } else if (sap->type == VSWITCH_SAP_HOST_STACK) {
         if (sap->ipv4.family != AF_INET)
             return corch_err_set(err, -EINVAL, NULL,
                                  "ovs: host-stack SAP %s needs an IPv4 "
-                                 "address", sap->id);
+                                 "address", sap->sap_id);
         type = "internal";
         kind = OVS_PORT_HOST_STACK;
     } else {
-        return corch_err_set(err, -EOPNOTSUPP, NULL,
-                             "ovs: %s SAPs are not made by sap_create",
-                             graph_sap_type_name(sap->type));
+        return corch_err_setk(err, CORCH_ERR_UNSUPPORTED, -EOPNOTSUPP, NULL,
+                              "ovs: SAP type %d is not made by sap_create",
+                              (int) sap->type);
     }
     struct vswitch_port *p = NULL;
     pthread_mutex_lock(&db_mutex);
     int error = add_one_port(lsi, name, type, options,
-                             identity("sap", graph_id, NULL, sap->id), kind,
+                             identity("sap", sap->graph_id, NULL, sap->sap_id),
+                             kind,
                              &p, err);
     if (!error && kind == OVS_PORT_HOST_STACK) {
         error = host_stack_configure(name, &sap->ipv4);

@@ -113,17 +113,20 @@ skeleton_lsi_destroy(struct vswitch_lsi *lsi)
 }
 
 static int
-skeleton_vlinks_create(struct vswitch_lsi *a, struct vswitch_lsi *b, size_t n,
-                       const char *name_prefix, struct vswitch_port **ret_a,
+skeleton_vlinks_create(struct vswitch_lsi *a, struct vswitch_lsi *b,
+                       const struct vswitch_vlink_spec *specs, size_t n,
+                       struct vswitch_port **ret_a,
                        struct vswitch_port **ret_b, struct corch_err *err)
 {
-    /* TODO: n patch-port pairs named from name_prefix (at most 12
-     * characters: append at most 3 so that names stay within 15), all in
-     * one transaction; all or nothing. */
+    /* TODO: n patch-port pairs, link i's ends named specs[i].a_name (on a)
+     * and specs[i].b_name (on b) exactly (never build a name), with
+     * specs[i].graph_id recorded on both; all in one transaction, all or
+     * nothing.  A name taken by a port that is not provably ours:
+     * CORCH_ERR_CONFLICT, never remove it. */
     (void) a;
     (void) b;
     (void) n;
-    (void) name_prefix;
+    (void) specs;
     (void) ret_a;
     (void) ret_b;
     return corch_err_set(err, -EOPNOTSUPP, NULL, "not implemented");
@@ -145,17 +148,14 @@ skeleton_port_create(struct vswitch_lsi *lsi,
 }
 
 static int
-skeleton_sap_create(struct vswitch_lsi *lsi, const struct graph_sap *sap,
-                    const char *name, const char *graph_id,
+skeleton_sap_create(struct vswitch_lsi *lsi, const struct vswitch_sap_spec *sap,
                     struct vswitch_port **ret_port, struct corch_err *err)
 {
     /* TODO: gre (a tunnel port) and host-stack (an internal port with the
-     * SAP's address); -EOPNOTSUPP for what this switch cannot do, and say
-     * so in sap_supported() too. */
+     * SAP's address), named sap->name; -EOPNOTSUPP for what this switch
+     * cannot do, and say so in sap_supported() too. */
     (void) lsi;
     (void) sap;
-    (void) name;
-    (void) graph_id;
     (void) ret_port;
     return corch_err_set(err, -EOPNOTSUPP, NULL, "not implemented");
 }
