@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "vswitch.h"
 
 LOG_MODULE(netmgr);
 
@@ -430,7 +431,7 @@ struct nm_group {
 
 struct netmgr {
     char tag[3];                /* Node tag in names. */
-    const struct vswitch_class *vs; /* The driver in use. */
+    struct vswitch *vs;         /* The switch in use (not owned). */
     struct vswitch_lsi *lsi0;   /* Owned by the driver. */
     pthread_mutex_t mutex;      /* Protects 'groups'. */
     struct nm_group *groups;    /* Internal groups in use. */
@@ -534,7 +535,7 @@ nm_name(char buf[16], const struct netmgr_graph *ng, char kind,
 }
 
 struct netmgr *
-netmgr_create(const struct vswitch_class *vs, struct vswitch_lsi *lsi0,
+netmgr_create(struct vswitch *vs, struct vswitch_lsi *lsi0,
               const char *node_id)
 {
     struct netmgr *nm = xcalloc(1, sizeof *nm);
@@ -578,7 +579,7 @@ group_acquire(struct netmgr *nm, const char *name, struct nm_group **ret,
         struct vswitch_lsi_spec spec = {
             .graph_id = NULL, .name = grp->lsi_name, .learning = true,
         };
-        error = nm->vs->lsi_create(&spec, &grp->lsi, err);
+        error = vswitch_lsi_create(nm->vs, &spec, &grp->lsi, err);
         if (error) {
             free(grp->name);
             free(grp);
@@ -607,7 +608,7 @@ group_release(struct netmgr *nm, struct nm_group *grp)
                 break;
             }
         }
-        nm->vs->lsi_destroy(grp->lsi);
+        vswitch_lsi_destroy(nm->vs, grp->lsi);
         LOG_INFO("internal group %s: LSI %s destroyed", grp->name,
                  grp->lsi_name);
         free(grp->name);
@@ -698,29 +699,29 @@ netmgr_graph_teardown(struct netmgr_graph *ng)
 {
     if (!ng)
         return;
-    const struct vswitch_class *vs = ng->nm->vs;
+    struct vswitch *vs = ng->nm->vs;
     if (ng->n_rules[NETMGR_LSI0]) {
         struct corch_err err = { .path = "", .msg = "" };
         struct vswitch_rule_batch b = {
             .del = ng->rules[NETMGR_LSI0], .n_del = ng->n_rules[NETMGR_LSI0],
         };
-        if (vs->rules_apply(ng->nm->lsi0, &b, &err) < 0)
+        if (vswitch_rules_apply(vs, ng->nm->lsi0, &b, &err) < 0)
             LOG_WARN("graph %s: cannot remove its rules from LSI-0: %s",
                      ng->graph_id, err.msg);
     }
     for (size_t k = 0; k < ng->n_vlinks; k++)
-        vs->port_destroy(ng->vlinks[k].a);
+        vswitch_port_destroy(vs, ng->vlinks[k].a);
     ng->n_vlinks = 0;
     for (size_t i = 0; i < ng->n_saps; i++) {
         struct nm_sap *s = ng->saps[i];
         if (s->group) {
-            vs->port_destroy(s->port);
+            vswitch_port_destroy(vs, s->port);
             group_release(ng->nm, s->group);
             s->group = NULL;
         }
     }
     if (ng->lsi)
-        vs->lsi_destroy(ng->lsi);       /* With its ports and rules. */
+        vswitch_lsi_destroy(vs, ng->lsi);       /* With its ports and rules. */
     netmgr_graph_free(ng);
 }
 
@@ -828,7 +829,7 @@ create_sap_port(struct netmgr_txn *t, size_t i, struct nm_sap *s,
                 struct corch_err *err)
 {
     struct netmgr_graph *ng = t->ng;
-    const struct vswitch_class *vs = ng->nm->vs;
+    struct vswitch *vs = ng->nm->vs;
     const struct graph_sap *sap = &t->g->saps[i];
     char name[16];
     int error = 0;
@@ -841,11 +842,8 @@ create_sap_port(struct netmgr_txn *t, size_t i, struct nm_sap *s,
     switch (sap->type) {
     case GRAPH_SAP_INTERFACE:
     case GRAPH_SAP_VLAN:
-        error = vs->lsi0_port(ng->nm->lsi0, sap->if_name, &s->port);
-        if (error)
-            corch_err_set(err, error, NULL,
-                          "interface %s is not one of vswitch.interfaces",
-                          sap->if_name);
+        error = vswitch_lsi0_port(vs, ng->nm->lsi0, sap->if_name, &s->port,
+                                  err);
         break;
     case GRAPH_SAP_GRE:
     case GRAPH_SAP_HOST_STACK: {
@@ -862,7 +860,7 @@ create_sap_port(struct netmgr_txn *t, size_t i, struct nm_sap *s,
             .has_gre_key = sap->has_gre_key,
             .ipv4 = sap->ipv4,
         };
-        error = vs->sap_create(ng->lsi, &spec, &s->port, err);
+        error = vswitch_sap_create(vs, ng->lsi, &spec, &s->port, err);
         s->owned = !error;
         break;
     }
@@ -878,7 +876,8 @@ create_sap_port(struct netmgr_txn *t, size_t i, struct nm_sap *s,
         struct vswitch_vlink_spec spec = {
             .a_name = gname, .b_name = name, .graph_id = ng->graph_id,
         };
-        error = vs->vlinks_create(grp->lsi, ng->lsi, &spec, 1, &ga, &gb, err);
+        error = vswitch_vlinks_create(vs, grp->lsi, ng->lsi, &spec, 1, &ga,
+                                      &gb, err);
         if (error) {
             group_release(ng->nm, grp);
             break;
@@ -897,7 +896,7 @@ destroy_sap_port(struct netmgr_graph *ng, struct nm_sap *s)
 {
     if (!s->owned)
         return;
-    ng->nm->vs->port_destroy(s->port);
+    vswitch_port_destroy(ng->nm->vs, s->port);
     if (s->group)
         group_release(ng->nm, s->group);
     s->group = NULL;
@@ -909,16 +908,16 @@ destroy_sf_ports(struct netmgr_graph *ng, struct nm_sf *s)
 {
     for (size_t j = 0; j < s->n_ports; j++)
         if (s->ports[j])
-            ng->nm->vs->port_destroy(s->ports[j]);
+            vswitch_port_destroy(ng->nm->vs, s->ports[j]);
 }
 
 static void
 undo_prepare(struct netmgr_txn *t)
 {
     struct netmgr_graph *ng = t->ng;
-    const struct vswitch_class *vs = ng->nm->vs;
+    struct vswitch *vs = ng->nm->vs;
     for (size_t k = t->n_vlinks; k-- > t->n_vlinks_old;)
-        vs->port_destroy(t->vlinks[k].a);
+        vswitch_port_destroy(vs, t->vlinks[k].a);
     for (size_t i = t->g->n_sfs; i-- > 0;) {
         if (t->sf_fresh[i] && t->sfs[i]) {
             destroy_sf_ports(ng, t->sfs[i]);
@@ -928,7 +927,7 @@ undo_prepare(struct netmgr_txn *t)
             struct nm_sf *s = t->sfs[i];
             for (size_t j = t->sf_prev[i]->n_ports; j < s->n_ports; j++)
                 if (s->ports[j])
-                    vs->port_destroy(s->ports[j]);
+                    vswitch_port_destroy(vs, s->ports[j]);
             nm_sf_free(s);
         }
     }
@@ -939,7 +938,7 @@ undo_prepare(struct netmgr_txn *t)
         }
     }
     if (t->lsi_created) {
-        vs->lsi_destroy(ng->lsi);
+        vswitch_lsi_destroy(vs, ng->lsi);
         ng->lsi = NULL;
     }
 }
@@ -1073,7 +1072,8 @@ build_sf_ports_batch(struct netmgr_txn *t,
             };
         }
     }
-    int error = ng->nm->vs->ports_create(ng->lsi, specs, n, ports, infos, err);
+    int error = vswitch_ports_create(ng->nm->vs, ng->lsi, specs, n, ports,
+                                     infos, err);
     if (!error) {
         k = 0;
         for (size_t i = 0; i < g->n_sfs; i++) {
@@ -1100,7 +1100,7 @@ netmgr_txn_build(struct netmgr_txn *t, enum vswitch_port_tech *const *techs,
 {
     struct netmgr_graph *ng = t->ng;
     const struct graph *g = t->g;
-    const struct vswitch_class *vs = ng->nm->vs;
+    struct vswitch *vs = ng->nm->vs;
     int error = 0;
 
     if (!ng->lsi) {
@@ -1109,7 +1109,7 @@ netmgr_txn_build(struct netmgr_txn *t, enum vswitch_port_tech *const *techs,
         struct vswitch_lsi_spec spec = {
             .graph_id = ng->graph_id, .name = name, .learning = false,
         };
-        error = vs->lsi_create(&spec, &ng->lsi, err);
+        error = vswitch_lsi_create(vs, &spec, &ng->lsi, err);
         if (error) {
             corch_err_prefix(err, "graph-LSI %s", name);
             goto fail;
@@ -1142,43 +1142,11 @@ netmgr_txn_build(struct netmgr_txn *t, enum vswitch_port_tech *const *techs,
     }
 
     /* SFs: the ports of new or changed ones, the SF end in the SF's
-     * namespace where the engine prepared one; all at once if the switch
-     * can (ports_create), else one by one. */
-    if (vs->ports_create) {
-        error = build_sf_ports_batch(t, techs, places, err);
-        if (error)
-            goto fail;
-    }
-    for (size_t i = 0; i < g->n_sfs && !vs->ports_create; i++) {
-        const struct graph_sf *gsf = &g->sfs[i];
-        struct nm_sf *s = t->sfs[i];
-        const struct netmgr_sf_place *pl = places && places[i].netns_path
-                                           ? &places[i] : NULL;
-        for (size_t j = first_new_port(t, i); j < gsf->n_ports; j++) {
-            char name[16], peer[16];
-            nm_name(name, ng, 's', s->slot, 'p', j);
-            nm_name(peer, ng, 's', s->slot, 'q', j);
-            struct vswitch_port_spec spec = {
-                .tech = techs ? techs[i][j] : VSWITCH_PORT_VETH,
-                .name = name,
-                .graph_id = ng->graph_id,
-                .sf_id = gsf->id,
-                .sf_port_id = gsf->ports[j].id,
-                .sf_netns_path = pl ? pl->netns_path : NULL,
-                .sf_ifname = pl && pl->ifnames ? pl->ifnames[j] : NULL,
-                .sf_peer_name = peer,
-            };
-            error = vs->port_create(ng->lsi, &spec, &s->ports[j], &s->info[j],
-                                    err);
-            if (error) {
-                snprintf(err->path, sizeof err->path,
-                         "sffg.SFs[%zu].ports[%zu]", i, j);
-                corch_err_prefix(err, "sf '%s' port '%s'", gsf->id,
-                                 gsf->ports[j].id);
-                goto fail;
-            }
-        }
-    }
+     * namespace where the engine prepared one, all at once
+     * (vswitch_ports_create() falls back to one by one). */
+    error = build_sf_ports_batch(t, techs, places, err);
+    if (error)
+        goto fail;
 
     /* Virtual links (Algorithm 1). */
     t->split = netmgr_split(g, &ng->plan);
@@ -1213,8 +1181,8 @@ netmgr_txn_build(struct netmgr_txn *t, enum vswitch_port_tech *const *techs,
                                    "most %u can be named", t->split->plan.n,
                                    NETMGR_MAX_VLINKS);
         else
-            error = vs->vlinks_create(ng->nm->lsi0, ng->lsi, specs, n, a, b,
-                                      err);
+            error = vswitch_vlinks_create(vs, ng->nm->lsi0, ng->lsi, specs, n,
+                                          a, b, err);
         free(specs);
         free(names);
         if (!error) {
@@ -1443,7 +1411,8 @@ undo_rules(struct netmgr_txn *t)
             .add = t->batch[side].del, .n_add = t->batch[side].n_del,
         };
         struct corch_err err = { .path = "", .msg = "" };
-        if (t->ng->nm->vs->rules_apply(side_lsi(t, side), &inv, &err) < 0)
+        if (vswitch_rules_apply(t->ng->nm->vs, side_lsi(t, side), &inv,
+                                &err) < 0)
             LOG_ERR("graph %s: cannot restore the rules of %s: %s",
                     t->ng->graph_id, side == NETMGR_LSI0 ? "LSI-0"
                                                          : "the graph-LSI",
@@ -1467,12 +1436,11 @@ netmgr_txn_rules(struct netmgr_txn *t, struct corch_err *err)
      * c-orch left there under the same graph number (a restart deploys
      * the graphs again; their vlinks may get new port numbers) must not
      * linger, forwarding from ports that are now someone else's. */
-    if (!ng->lsi0_flushed && !ng->n_rules[NETMGR_LSI0]
-        && ng->nm->vs->rules_flush) {
+    if (!ng->lsi0_flushed && !ng->n_rules[NETMGR_LSI0]) {
         uint64_t bits = (uint64_t) ng->number << 32;
-        int error = ng->nm->vs->rules_flush(side_lsi(t, NETMGR_LSI0), bits,
-                                            UINT64_C(0xffffffff00000000),
-                                            err);
+        int error = vswitch_rules_flush(ng->nm->vs, side_lsi(t, NETMGR_LSI0),
+                                        bits, UINT64_C(0xffffffff00000000),
+                                        err);
         if (error) {
             corch_err_prefix(err, "LSI-0 (flush of earlier rules)");
             return error;
@@ -1488,8 +1456,8 @@ netmgr_txn_rules(struct netmgr_txn *t, struct corch_err *err)
                    t->n_rules[side], &t->batch[side]);
         if (!t->batch[side].n_add && !t->batch[side].n_del)
             continue;
-        int error = ng->nm->vs->rules_apply(side_lsi(t, side), &t->batch[side],
-                                            err);
+        int error = vswitch_rules_apply(ng->nm->vs, side_lsi(t, side),
+                                        &t->batch[side], err);
         if (error) {
             corch_err_prefix(err, "%s", side == NETMGR_LSI0
                                         ? "LSI-0" : "graph-LSI");
@@ -1533,7 +1501,7 @@ void
 netmgr_txn_commit(struct netmgr_txn *t)
 {
     struct netmgr_graph *ng = t->ng;
-    const struct vswitch_class *vs = ng->nm->vs;
+    struct vswitch *vs = ng->nm->vs;
 
     /* What the new graph no longer has. */
     for (size_t i = 0; i < ng->n_sfs; i++) {
@@ -1547,7 +1515,7 @@ netmgr_txn_commit(struct netmgr_txn *t)
             /* Reshaped: only the ports it no longer has go. */
             for (size_t j = now->n_ports; j < ng->sfs[i]->n_ports; j++)
                 if (ng->sfs[i]->ports[j])
-                    vs->port_destroy(ng->sfs[i]->ports[j]);
+                    vswitch_port_destroy(vs, ng->sfs[i]->ports[j]);
         } else {
             destroy_sf_ports(ng, ng->sfs[i]);
         }
@@ -1561,7 +1529,7 @@ netmgr_txn_commit(struct netmgr_txn *t)
     }
     size_t keep = t->split->plan.n;
     for (size_t k = keep; k < t->n_vlinks; k++)
-        vs->port_destroy(t->vlinks[k].a);
+        vswitch_port_destroy(vs, t->vlinks[k].a);
 
     /* The new state. */
     free(ng->sfs);

@@ -152,7 +152,7 @@ struct netmgr_graph;
 struct netmgr_txn;
 
 /* 'vs' and 'lsi0' outlive the manager; 'node_id' gives the name tag. */
-struct netmgr *netmgr_create(const struct vswitch_class *vs,
+struct netmgr *netmgr_create(struct vswitch *vs,
                              struct vswitch_lsi *lsi0, const char *node_id);
 /* Frees the bookkeeping; whatever is deployed stays. */
 void netmgr_destroy(struct netmgr *);           /* Accepts NULL. */

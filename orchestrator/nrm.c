@@ -74,7 +74,7 @@ struct nrm_graph {
 struct nrm {
     const struct corch_config *cfg; /* Outlives the manager. */
     struct store *store;        /* Outlives the manager. */
-    const struct vswitch_class *vs; /* vswitch.driver. */
+    struct vswitch *vs;         /* The open switch (vswitch.driver). */
     struct vswitch_lsi *lsi0;   /* Owned by the driver. */
     struct netmgr *net;         /* Network manager. */
     struct repository *repo;    /* SF repository. */
@@ -787,13 +787,14 @@ check_saps(struct nrm *nrm, const struct graph *g, struct corch_err *err)
             snprintf(path, sizeof path, "sffg.saps[%zu].type", i);
             return corch_err_set(err, -EOPNOTSUPP, path,
                                  "sap '%s': the %s vSwitch cannot do %s SAPs "
-                                 "on this node", sap->id, nrm->vs->type,
+                                 "on this node", sap->id, vswitch_type(nrm->vs),
                                  graph_sap_type_name(sap->type));
         }
         if (sap->type != GRAPH_SAP_INTERFACE && sap->type != GRAPH_SAP_VLAN)
             continue;
         struct vswitch_port *port;
-        if (nrm->vs->lsi0_port(nrm->lsi0, sap->if_name, &port) < 0) {
+        if (vswitch_lsi0_port(nrm->vs, nrm->lsi0, sap->if_name, &port,
+                              NULL) < 0) {
             snprintf(path, sizeof path, "sffg.saps[%zu].%s.if-name", i,
                      sap->type == GRAPH_SAP_VLAN ? "vlan" : "interface");
             return corch_err_set(err, -EINVAL, path,
@@ -1475,13 +1476,13 @@ nrm_repository(const struct nrm *nrm)
 const char *
 nrm_vswitch_type(const struct nrm *nrm)
 {
-    return nrm->vs->type;
+    return vswitch_type(nrm->vs);
 }
 
 bool
 nrm_sap_supported(const struct nrm *nrm, enum graph_sap_type type)
 {
-    return !nrm->vs->sap_supported || nrm->vs->sap_supported(type);
+    return vswitch_sap_supported(nrm->vs, type);
 }
 
 void
@@ -1660,8 +1661,7 @@ nrm_create(const struct corch_config *cfg, struct store *store,
 
     vswitch_register_all();
     compute_register_all();
-    nrm->vs = vswitch_lookup(cfg->vswitch_driver);
-    if (!nrm->vs) {
+    if (!vswitch_lookup(cfg->vswitch_driver)) {
         const char *d = cfg->vswitch_driver ? cfg->vswitch_driver : "";
         bool planned = !strcmp(d, "ovs-dpdk") || !strcmp(d, "dpswitch");
         error = corch_err_set(err, planned ? -EOPNOTSUPP : -EINVAL,
@@ -1672,18 +1672,13 @@ nrm_create(const struct corch_config *cfg, struct store *store,
                               d);
         goto fail;
     }
-    if (nrm->vs->init) {
-        error = nrm->vs->init(cfg, err);
-        if (error) {
-            corch_err_prefix(err, "vswitch driver %s", nrm->vs->type);
-            nrm->vs = NULL;
-            goto fail;
-        }
-    }
+    error = vswitch_open(cfg->vswitch_driver, cfg, &nrm->vs, err);
+    if (error)
+        goto fail;
     char **ifnames = NULL;
     size_t n_if = config_split_list(cfg->vswitch_interfaces, &ifnames);
-    error = nrm->vs->lsi0_open((const char *const *) ifnames, n_if,
-                               &nrm->lsi0, err);
+    error = vswitch_lsi0_open(nrm->vs, (const char *const *) ifnames, n_if,
+                              &nrm->lsi0, err);
     strv_free(ifnames);
     if (error) {
         corch_err_prefix(err, "LSI-0");
@@ -1734,8 +1729,7 @@ nrm_destroy(struct nrm *nrm)
     repository_close(nrm->repo);
     if (nrm->engines_up)
         compute_engines_fini();
-    if (nrm->vs && nrm->vs->fini)
-        nrm->vs->fini();
+    vswitch_close(nrm->vs);
     free(nrm->node_id);
     pthread_cond_destroy(&nrm->idle);
     pthread_mutex_destroy(&nrm->mutex);

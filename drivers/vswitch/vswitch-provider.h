@@ -1,9 +1,13 @@
 /* The vSwitch driver contract (paper 5.4, Tables 2 and 3).
  *
- * The network manager (orchestrator/netmgr.c) drives a vSwitch only through
- * these hooks and never knows which switch is behind them.  A driver fills
- * one 'struct vswitch_class' and registers it at start-up with
- * vswitch_register() (orchestrator/vswitch.h).
+ * The core drives a vSwitch only through these hooks and never knows which
+ * switch is behind them.  A driver fills one 'struct vswitch_class' and
+ * is registered at start-up from the generated driver list
+ * (orchestrator/vswitch.h).  Only orchestrator/vswitch.c calls the hooks:
+ * its typed wrappers (vswitch_lsi_create(), ...) hold the fallbacks of the
+ * optional hooks, log and time every call, and check the contract below
+ * (a failure without a message, or a success without an object, is a bug
+ * of the driver: logged always, an assertion failure in debug builds).
  *
  * Objects.  'struct vswitch_lsi' and 'struct vswitch_port' are defined by
  * each driver (opaque to the core).  The driver allocates them and owns
@@ -31,6 +35,7 @@
 #include "util.h"
 
 struct corch_config;
+struct vswitch_class;
 struct vswitch_lsi;             /* A logical switch instance (a bridge). */
 struct vswitch_port;            /* A port of an LSI. */
 
@@ -167,6 +172,12 @@ struct vswitch_rule_batch {
     size_t n_del;
     const struct vswitch_rule *add;
     size_t n_add;
+};
+
+/* An open switch (vswitch_open()): what the core holds.  The core reads
+ * it, never writes it. */
+struct vswitch {
+    const struct vswitch_class *class; /* The driver that opened it. */
 };
 
 struct vswitch_class {

@@ -12,6 +12,7 @@
 
 #include "graph.h"
 #include "netmgr.h"
+#include "vswitch.h"
 
 static struct graph *
 parse(const char *text)
@@ -386,6 +387,85 @@ test_sap_sharing(void **state)
     expect_claims(net16, net2, -EADDRINUSE);
 }
 
+/* --- orchestrator/vswitch.c: the fallbacks of optional hooks. --- */
+
+/* A switch with only the required hooks; port_create fails at call
+ * 'fake_fail_at' (1-based, 0: never). */
+static unsigned int fake_calls, fake_destroyed, fake_fail_at;
+static struct vswitch_port *fake_port = (struct vswitch_port *) &fake_calls;
+
+static int
+fake_port_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *spec,
+                 struct vswitch_port **ret_port,
+                 struct vswitch_port_info *ret_info, struct corch_err *err)
+{
+    (void) lsi;
+    (void) spec;
+    if (++fake_calls == fake_fail_at)
+        return corch_err_set(err, -EIO, NULL, "fake: no");
+    memset(ret_info, 0, sizeof *ret_info);
+    *ret_port = fake_port;
+    return 0;
+}
+
+static void
+fake_port_destroy(struct vswitch_port *port)
+{
+    assert_ptr_equal(port, fake_port);
+    fake_destroyed++;
+}
+
+static const struct vswitch_class fake_class = {
+    .type = "fake-netmgr",
+    .port_create = fake_port_create,
+    .port_destroy = fake_port_destroy,
+};
+
+static void
+test_vswitch_fallbacks(void **state)
+{
+    (void) state;
+    assert_int_equal(vswitch_register(&fake_class), 0);
+    struct vswitch *vs;
+    struct corch_err err = { 0 };
+    assert_int_equal(vswitch_open("fake-netmgr", NULL, &vs, &err), 0);
+    assert_string_equal(vswitch_type(vs), "fake-netmgr");
+    /* sap_supported NULL: everything; rules_flush NULL: nothing to do. */
+    assert_true(vswitch_sap_supported(vs, GRAPH_SAP_GRE));
+    assert_int_equal(vswitch_rules_flush(vs, NULL, 1, 1, &err), 0);
+
+    /* ports_create NULL: port_create for each... */
+    struct vswitch_port_spec specs[3] = {
+        { .name = "p0", .sf_id = "a", .sf_port_id = "0" },
+        { .name = "p1", .sf_id = "a", .sf_port_id = "1" },
+        { .name = "p2", .sf_id = "b", .sf_port_id = "0" },
+    };
+    struct vswitch_port *ports[3] = { NULL };
+    struct vswitch_port_info infos[3];
+    assert_int_equal(vswitch_ports_create(vs, NULL, specs, 3, ports, infos,
+                                          &err), 0);
+    assert_int_equal(fake_calls, 3);
+    assert_ptr_equal(ports[2], fake_port);
+
+    /* ...all or nothing: the third fails, the first two go again, and the
+     * message names the port; the outputs are untouched. */
+    struct vswitch_port *untouched[3] = { NULL };
+    fake_calls = 0;
+    fake_fail_at = 3;
+    assert_int_equal(vswitch_ports_create(vs, NULL, specs, 3, untouched,
+                                          infos, &err), -EIO);
+    assert_int_equal(fake_destroyed, 2);
+    assert_null(untouched[0]);
+    assert_non_null(strstr(err.msg, "sf 'b' port '0'"));
+    assert_non_null(strstr(err.msg, "fake: no"));
+    vswitch_close(vs);
+
+    /* An unknown driver. */
+    err = (struct corch_err) { 0 };
+    assert_int_equal(vswitch_open("no-such", NULL, &vs, &err), -EINVAL);
+    assert_string_equal(err.path, "vswitch.driver");
+}
+
 int
 main(void)
 {
@@ -397,6 +477,7 @@ main(void)
         cmocka_unit_test(test_outputs_mods_drop),
         cmocka_unit_test(test_incremental_plan),
         cmocka_unit_test(test_sap_sharing),
+        cmocka_unit_test(test_vswitch_fallbacks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
