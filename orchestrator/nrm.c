@@ -1473,6 +1473,12 @@ nrm_repository(const struct nrm *nrm)
     return nrm->repo;
 }
 
+struct vswitch *
+nrm_vswitch(const struct nrm *nrm)
+{
+    return nrm->vs;
+}
+
 const char *
 nrm_vswitch_type(const struct nrm *nrm)
 {

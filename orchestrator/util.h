@@ -10,6 +10,10 @@
 #include <stdlib.h>
 
 #define ARRAY_SIZE(a) (sizeof (a) / sizeof *(a))
+/* The struct of type STRUCT whose member MEMBER is at POINTER: how a
+ * driver reaches its own struct from the base it embeds. */
+#define CONTAINER_OF(POINTER, STRUCT, MEMBER)                           \
+    ((STRUCT *) (void *) ((char *) (POINTER) - offsetof(STRUCT, MEMBER)))
 
 /* Scope-based cleanup, systemd style:
  *     _cleanup_free_ char *s = strdup(x);

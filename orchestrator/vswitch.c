@@ -159,18 +159,23 @@ vswitch_open(const char *type, const struct corch_config *cfg,
                              "vswitch.driver: unknown driver \"%s\"",
                              type ? type : "");
     struct corch_err herr = { .kind = CORCH_ERR_FAILED };
+    struct vswitch *vs = NULL;
     uint64_t t0 = time_ns();
-    int error = class->init ? class->init(cfg, &herr) : 0;
+    int error = class->open(cfg, &vs, &herr);
     struct vswitch probe = { .class = class };
-    error = contract(&probe, "init", error, true, &herr, err);
-    LOG_DBG("vswitch %s: init: %.2f ms", class->type,
+    error = contract(&probe, "open", error, vs != NULL, &herr, err);
+    LOG_DBG("vswitch %s: open: %.2f ms", class->type,
             (time_ns() - t0) / 1e6);
     if (error) {
         corch_err_prefix(err, "vswitch driver %s", class->type);
         return error;
     }
-    struct vswitch *vs = xcalloc(1, sizeof *vs);
-    vs->class = class;
+    if (vs->class != class) {
+        LOG_ERR("vswitch driver %s: open returned an instance of another "
+                "class: a driver bug", class->type);
+        CONTRACT_BUG();
+        vs->class = class;
+    }
     *ret = vs;
     return 0;
 }
@@ -178,11 +183,8 @@ vswitch_open(const char *type, const struct corch_config *cfg,
 void
 vswitch_close(struct vswitch *vs)
 {
-    if (!vs)
-        return;
-    if (vs->class->fini)
-        vs->class->fini();
-    free(vs);
+    if (vs)
+        vs->class->close(vs);
 }
 
 const char *
@@ -198,7 +200,7 @@ vswitch_lsi0_open(struct vswitch *vs, const char *const *ifnames, size_t n,
     struct corch_err herr = { .kind = CORCH_ERR_FAILED };
     struct vswitch_lsi *lsi0 = NULL;
     uint64_t t0 = time_ns();
-    int error = vs->class->lsi0_open(ifnames, n, &lsi0, &herr);
+    int error = vs->class->lsi0_open(vs, ifnames, n, &lsi0, &herr);
     error = contract(vs, "lsi0_open", error, lsi0 != NULL, &herr, err);
     TRACE(vs, "lsi0_open", t0, "%zu interfaces", n);
     if (!error)
@@ -212,7 +214,7 @@ vswitch_lsi0_port(struct vswitch *vs, struct vswitch_lsi *lsi0,
                   struct corch_err *err)
 {
     struct vswitch_port *port = NULL;
-    int error = vs->class->lsi0_port(lsi0, ifname, &port);
+    int error = vs->class->lsi0_port(vs, lsi0, ifname, &port);
     if (error)
         return corch_err_set(err, error, NULL, "interface %s is not one of "
                              "vswitch.interfaces", ifname);
@@ -230,7 +232,7 @@ vswitch_lsi_create(struct vswitch *vs, const struct vswitch_lsi_spec *spec,
     struct corch_err herr = { .kind = CORCH_ERR_FAILED };
     struct vswitch_lsi *lsi = NULL;
     uint64_t t0 = time_ns();
-    int error = vs->class->lsi_create(spec, &lsi, &herr);
+    int error = vs->class->lsi_create(vs, spec, &lsi, &herr);
     error = contract(vs, "lsi_create", error, lsi != NULL, &herr, err);
     TRACE(vs, "lsi_create", t0, "%s", spec->name);
     if (!error)
@@ -244,7 +246,7 @@ vswitch_lsi_destroy(struct vswitch *vs, struct vswitch_lsi *lsi)
     if (!lsi)
         return;
     uint64_t t0 = time_ns();
-    vs->class->lsi_destroy(lsi);
+    vs->class->lsi_destroy(vs, lsi);
     TRACE(vs, "lsi_destroy", t0, "%s", "");
 }
 
@@ -262,7 +264,7 @@ vswitch_vlinks_create(struct vswitch *vs, struct vswitch_lsi *a,
     struct vswitch_port **pa = xcalloc(n, sizeof *pa);
     struct vswitch_port **pb = xcalloc(n, sizeof *pb);
     uint64_t t0 = time_ns();
-    int error = vs->class->vlinks_create(a, b, specs, n, pa, pb, &herr);
+    int error = vs->class->vlinks_create(vs, a, b, specs, n, pa, pb, &herr);
     error = contract(vs, "vlinks_create", error,
                      all_made(pa, n) && all_made(pb, n), &herr, err);
     TRACE(vs, "vlinks_create", t0, "%zu, first %s", n, specs[0].a_name);
@@ -288,7 +290,7 @@ ports_create_one_by_one(struct vswitch *vs, struct vswitch_lsi *lsi,
     size_t made = 0;
     for (; made < n; made++) {
         struct corch_err herr = { .kind = CORCH_ERR_FAILED };
-        error = vs->class->port_create(lsi, &specs[made], &ports[made],
+        error = vs->class->port_create(vs, lsi, &specs[made], &ports[made],
                                        &infos[made], &herr);
         error = contract(vs, "port_create", error, ports[made] != NULL,
                          &herr, err);
@@ -303,7 +305,7 @@ ports_create_one_by_one(struct vswitch *vs, struct vswitch_lsi *lsi,
     }
     if (error)
         while (made > 0)
-            vs->class->port_destroy(ports[--made]);
+            vs->class->port_destroy(vs, ports[--made]);
     return error;
 }
 
@@ -322,7 +324,8 @@ vswitch_ports_create(struct vswitch *vs, struct vswitch_lsi *lsi,
     int error;
     if (vs->class->ports_create) {
         struct corch_err herr = { .kind = CORCH_ERR_FAILED };
-        error = vs->class->ports_create(lsi, specs, n, ports, infos, &herr);
+        error = vs->class->ports_create(vs, lsi, specs, n, ports, infos,
+                                        &herr);
         error = contract(vs, "ports_create", error, all_made(ports, n),
                          &herr, err);
     } else {
@@ -346,7 +349,7 @@ vswitch_sap_create(struct vswitch *vs, struct vswitch_lsi *lsi,
     struct corch_err herr = { .kind = CORCH_ERR_FAILED };
     struct vswitch_port *port = NULL;
     uint64_t t0 = time_ns();
-    int error = vs->class->sap_create(lsi, spec, &port, &herr);
+    int error = vs->class->sap_create(vs, lsi, spec, &port, &herr);
     error = contract(vs, "sap_create", error, port != NULL, &herr, err);
     TRACE(vs, "sap_create", t0, "%s", spec->name);
     if (!error)
@@ -360,7 +363,7 @@ vswitch_port_destroy(struct vswitch *vs, struct vswitch_port *port)
     if (!port)
         return;
     uint64_t t0 = time_ns();
-    vs->class->port_destroy(port);
+    vs->class->port_destroy(vs, port);
     TRACE(vs, "port_destroy", t0, "%s", "");
 }
 
@@ -371,7 +374,7 @@ vswitch_rules_apply(struct vswitch *vs, struct vswitch_lsi *lsi,
 {
     struct corch_err herr = { .kind = CORCH_ERR_FAILED };
     uint64_t t0 = time_ns();
-    int error = vs->class->rules_apply(lsi, batch, &herr);
+    int error = vs->class->rules_apply(vs, lsi, batch, &herr);
     error = contract(vs, "rules_apply", error, true, &herr, err);
     TRACE(vs, "rules_apply", t0, "-%zu +%zu", batch->n_del, batch->n_add);
     return error;
@@ -385,7 +388,7 @@ vswitch_rules_flush(struct vswitch *vs, struct vswitch_lsi *lsi,
         return 0;
     struct corch_err herr = { .kind = CORCH_ERR_FAILED };
     uint64_t t0 = time_ns();
-    int error = vs->class->rules_flush(lsi, cookie, mask, &herr);
+    int error = vs->class->rules_flush(vs, lsi, cookie, mask, &herr);
     error = contract(vs, "rules_flush", error, true, &herr, err);
     TRACE(vs, "rules_flush", t0, "%#llx/%#llx", (unsigned long long) cookie,
           (unsigned long long) mask);
@@ -395,5 +398,5 @@ vswitch_rules_flush(struct vswitch *vs, struct vswitch_lsi *lsi,
 bool
 vswitch_sap_supported(const struct vswitch *vs, enum graph_sap_type type)
 {
-    return !vs->class->sap_supported || vs->class->sap_supported(type);
+    return !vs->class->sap_supported || vs->class->sap_supported(vs, type);
 }

@@ -174,8 +174,12 @@ struct vswitch_rule_batch {
     size_t n_add;
 };
 
-/* An open switch (vswitch_open()): what the core holds.  The core reads
- * it, never writes it. */
+/* An open switch (vswitch_class.open): the base of the driver's instance
+ * struct, which embeds it and reaches its own struct with CONTAINER_OF
+ * (util.h), as OVS's dpif providers do.  Every hook takes it: a driver
+ * keeps no mutable file-static state, so that two instances of one class
+ * (two switches) live in one process.  The core reads it, never writes
+ * it. */
 struct vswitch {
     const struct vswitch_class *class; /* The driver that opened it. */
 };
@@ -184,31 +188,34 @@ struct vswitch_class {
     /* "ovs", "dummy", ... as in config key vswitch.driver. */
     const char *type;
 
-    /* Connects to the switch described by 'cfg'.  Called once before any
-     * other hook.  May be NULL. */
-    int (*init)(const struct corch_config *cfg, struct corch_err *err);
-    /* Disconnects; deployed LSIs stay.  May be NULL. */
-    void (*fini)(void);
+    /* Connects to the switch described by 'cfg' and returns a new
+     * instance (its 'class' set to this class) that every other hook
+     * takes.  Required. */
+    int (*open)(const struct corch_config *cfg, struct vswitch **ret,
+                struct corch_err *err);
+    /* Disconnects and frees the instance and the driver's handles of its
+     * LSIs and ports; what is deployed on the switch stays.  Required. */
+    void (*close)(struct vswitch *);
 
     /* Management interface (paper Table 2). */
 
     /* Creates LSI-0 with the physical interfaces 'ifnames' (n of them), or
      * adopts it if it exists from a previous run.  Required. */
-    int (*lsi0_open)(const char *const *ifnames, size_t n,
+    int (*lsi0_open)(struct vswitch *, const char *const *ifnames, size_t n,
                      struct vswitch_lsi **ret_lsi0, struct corch_err *err);
     /* The port of LSI-0 for physical interface 'ifname' (one of those
      * passed to lsi0_open), owned by the driver: never destroyed by the
      * core.  -ENODEV if unknown.  Required. */
-    int (*lsi0_port)(struct vswitch_lsi *lsi0, const char *ifname,
+    int (*lsi0_port)(struct vswitch *, struct vswitch_lsi *lsi0, const char *ifname,
                      struct vswitch_port **ret_port);
 
     /* Creates a graph-LSI or an internal-group LSI, locked down so that
      * nobody but c-orch programs it.  Required. */
-    int (*lsi_create)(const struct vswitch_lsi_spec *,
+    int (*lsi_create)(struct vswitch *, const struct vswitch_lsi_spec *,
                       struct vswitch_lsi **ret_lsi, struct corch_err *err);
     /* Destroys an LSI with its ports, vlinks' ends on it and rules.  Never
      * fails.  Required. */
-    void (*lsi_destroy)(struct vswitch_lsi *);
+    void (*lsi_destroy)(struct vswitch *, struct vswitch_lsi *);
 
     /* Creates 'n' virtual links between 'a' and 'b' (patch-port pairs on
      * OVS), link i with the names and identity of specs[i].  Fills
@@ -217,7 +224,7 @@ struct vswitch_class {
      * vlink, the same graph) is an error of kind CORCH_ERR_CONFLICT, never
      * removed; one that does (left by an earlier run of c-orch) may be
      * replaced.  All or nothing.  Required. */
-    int (*vlinks_create)(struct vswitch_lsi *a, struct vswitch_lsi *b,
+    int (*vlinks_create)(struct vswitch *, struct vswitch_lsi *a, struct vswitch_lsi *b,
                          const struct vswitch_vlink_spec *specs, size_t n,
                          struct vswitch_port **ret_a_ports,
                          struct vswitch_port **ret_b_ports,
@@ -225,7 +232,7 @@ struct vswitch_class {
 
     /* Creates an SF port on a graph-LSI and says what the SF side gets.
      * Required. */
-    int (*port_create)(struct vswitch_lsi *, const struct vswitch_port_spec *,
+    int (*port_create)(struct vswitch *, struct vswitch_lsi *, const struct vswitch_port_spec *,
                        struct vswitch_port **ret_port,
                        struct vswitch_port_info *ret_info,
                        struct corch_err *err);
@@ -239,7 +246,7 @@ struct vswitch_class {
      * names the port (its sf_id / sf_port_id).  Ports made here are
      * destroyed one by one with port_destroy.  May be NULL: the core then
      * calls port_create for each. */
-    int (*ports_create)(struct vswitch_lsi *,
+    int (*ports_create)(struct vswitch *, struct vswitch_lsi *,
                         const struct vswitch_port_spec *specs, size_t n,
                         struct vswitch_port **ret_ports,
                         struct vswitch_port_info *ret_infos,
@@ -251,24 +258,24 @@ struct vswitch_class {
      * instead.  -EOPNOTSUPP for SAP types the switch cannot do; a name
      * taken by something not provably ours: CORCH_ERR_CONFLICT.
      * Required. */
-    int (*sap_create)(struct vswitch_lsi *, const struct vswitch_sap_spec *,
+    int (*sap_create)(struct vswitch *, struct vswitch_lsi *, const struct vswitch_sap_spec *,
                       struct vswitch_port **ret_port, struct corch_err *err);
 
     /* Destroys a port made by vlinks_create (either end: both go),
      * port_create or sap_create.  Never fails.  Required. */
-    void (*port_destroy)(struct vswitch_port *);
+    void (*port_destroy)(struct vswitch *, struct vswitch_port *);
 
     /* Control interface (paper Table 3). */
 
     /* Applies a batch of rule deletions and additions to one LSI, whole or
      * not at all, and returns once the switch has them.  Required. */
-    int (*rules_apply)(struct vswitch_lsi *, const struct vswitch_rule_batch *,
+    int (*rules_apply)(struct vswitch *, struct vswitch_lsi *, const struct vswitch_rule_batch *,
                        struct corch_err *err);
 
     /* Whether the switch can do a SAP type on this node ("gre" needs
      * tunnel support...).  Used in the node description.  May be NULL
      * (everything supported). */
-    bool (*sap_supported)(enum graph_sap_type);
+    bool (*sap_supported)(const struct vswitch *, enum graph_sap_type);
 
     /* Deletes every rule of the LSI whose cookie equals 'cookie' in the
      * bits set in 'mask', and returns once the switch has done it.  The
@@ -277,7 +284,7 @@ struct vswitch_class {
      * graph number (a restart deploys the graphs again over what the
      * switch kept) cannot linger with stale ports.  May be NULL: a switch
      * that keeps no rules across a restart of c-orch. */
-    int (*rules_flush)(struct vswitch_lsi *, uint64_t cookie, uint64_t mask,
+    int (*rules_flush)(struct vswitch *, struct vswitch_lsi *, uint64_t cookie, uint64_t mask,
                        struct corch_err *err);
 };
 

@@ -13,6 +13,7 @@
 #include "graph.h"
 #include "netmgr.h"
 #include "vswitch.h"
+#include "vswitch/dummy/vswitch-dummy.h"
 
 static struct graph *
 parse(const char *text)
@@ -389,16 +390,38 @@ test_sap_sharing(void **state)
 
 /* --- orchestrator/vswitch.c: the fallbacks of optional hooks. --- */
 
+static const struct vswitch_class fake_class;
+
 /* A switch with only the required hooks; port_create fails at call
  * 'fake_fail_at' (1-based, 0: never). */
 static unsigned int fake_calls, fake_destroyed, fake_fail_at;
 static struct vswitch_port *fake_port = (struct vswitch_port *) &fake_calls;
 
 static int
-fake_port_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *spec,
+fake_open(const struct corch_config *cfg, struct vswitch **ret,
+          struct corch_err *err)
+{
+    (void) cfg;
+    (void) err;
+    static struct vswitch instance;
+    instance.class = &fake_class;
+    *ret = &instance;
+    return 0;
+}
+
+static void
+fake_close(struct vswitch *vs)
+{
+    (void) vs;
+}
+
+static int
+fake_port_create(struct vswitch *vs, struct vswitch_lsi *lsi,
+                 const struct vswitch_port_spec *spec,
                  struct vswitch_port **ret_port,
                  struct vswitch_port_info *ret_info, struct corch_err *err)
 {
+    (void) vs;
     (void) lsi;
     (void) spec;
     if (++fake_calls == fake_fail_at)
@@ -409,14 +432,17 @@ fake_port_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *spec,
 }
 
 static void
-fake_port_destroy(struct vswitch_port *port)
+fake_port_destroy(struct vswitch *vs, struct vswitch_port *port)
 {
+    (void) vs;
     assert_ptr_equal(port, fake_port);
     fake_destroyed++;
 }
 
 static const struct vswitch_class fake_class = {
     .type = "fake-netmgr",
+    .open = fake_open,
+    .close = fake_close,
     .port_create = fake_port_create,
     .port_destroy = fake_port_destroy,
 };
@@ -466,6 +492,60 @@ test_vswitch_fallbacks(void **state)
     assert_string_equal(err.path, "vswitch.driver");
 }
 
+/* Two dummy switches in one process are two switches: their LSIs, ports,
+ * rules, counters and failures are their own (no file-static state). */
+static void
+test_two_dummy_instances(void **state)
+{
+    (void) state;
+    struct vswitch *a, *b;
+    struct corch_err err = { 0 };
+    assert_int_equal(vswitch_open("dummy", NULL, &a, &err), 0);
+    assert_int_equal(vswitch_open("dummy", NULL, &b, &err), 0);
+    assert_ptr_not_equal(a, b);
+
+    const char *ifs[] = { "eth0" };
+    struct vswitch_lsi *a0, *b0, *ag, *bg;
+    assert_int_equal(vswitch_lsi0_open(a, ifs, 1, &a0, &err), 0);
+    assert_int_equal(vswitch_lsi0_open(b, ifs, 1, &b0, &err), 0);
+    /* The same names on both: no clash, each has its own. */
+    struct vswitch_lsi_spec spec = { .graph_id = "g", .name = "cgxx0001" };
+    assert_int_equal(vswitch_lsi_create(a, &spec, &ag, &err), 0);
+    assert_int_equal(vswitch_lsi_create(b, &spec, &bg, &err), 0);
+    struct vswitch_vlink_spec vl = {
+        .a_name = "cgxx0001v000", .b_name = "cgxx0001w000", .graph_id = "g",
+    };
+    struct vswitch_port *pa, *pb;
+    assert_int_equal(vswitch_vlinks_create(a, a0, ag, &vl, 1, &pa, &pb, &err),
+                     0);
+    assert_true(vswitch_dummy_has_port(a, "cgxx0001v000"));
+    assert_false(vswitch_dummy_has_port(b, "cgxx0001v000"));
+    assert_int_equal(vswitch_dummy_count_ports(a), 2);
+    assert_int_equal(vswitch_dummy_count_ports(b), 0);
+    assert_int_equal(vswitch_dummy_count_lsis(a), 1);
+    assert_int_equal(vswitch_dummy_count_lsis(b), 1);
+
+    /* Failure injection is per instance. */
+    assert_int_equal(vswitch_dummy_fail_at(b, "vlinks_create", 1), 0);
+    struct vswitch_vlink_spec vl2 = {
+        .a_name = "cgxx0001v001", .b_name = "cgxx0001w001", .graph_id = "g",
+    };
+    assert_int_equal(vswitch_vlinks_create(a, a0, ag, &vl2, 1, &pa, &pb,
+                                           &err), 0);
+    err = (struct corch_err) { 0 };
+    assert_int_equal(vswitch_vlinks_create(b, b0, bg, &vl2, 1, &pa, &pb,
+                                           &err), -EIO);
+    assert_true(err.msg[0] != '\0');
+    assert_int_equal(vswitch_dummy_calls(a, "vlinks_create"), 2);
+    assert_int_equal(vswitch_dummy_calls(b, "vlinks_create"), 1);
+
+    /* Closing one leaves the other as it was. */
+    vswitch_close(b);
+    assert_int_equal(vswitch_dummy_count_ports(a), 4);
+    assert_true(vswitch_dummy_has_lsi(a, "cgxx0001"));
+    vswitch_close(a);
+}
+
 int
 main(void)
 {
@@ -478,6 +558,7 @@ main(void)
         cmocka_unit_test(test_incremental_plan),
         cmocka_unit_test(test_sap_sharing),
         cmocka_unit_test(test_vswitch_fallbacks),
+        cmocka_unit_test(test_two_dummy_instances),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,7 @@ struct vswitch_port {
 };
 
 struct vswitch_lsi {
+    struct dummy_switch *sw;    /* The instance it belongs to. */
     char name[16];              /* Unique on the node. */
     char *graph_id;             /* Owner graph or NULL. */
     bool learning;              /* Internal-group LSI. */
@@ -36,61 +37,71 @@ struct vswitch_lsi {
 
 /* The hooks that can be told to fail, with their counters. */
 static const char *const hooks[] = {
-    "init", "lsi0_open", "lsi_create", "vlinks_create", "port_create",
+    "open", "lsi0_open", "lsi_create", "vlinks_create", "port_create",
     "sap_create", "rules_apply", "ports_create", "rules_flush",
 };
 enum { N_HOOKS = ARRAY_SIZE(hooks) };
 
-/* All state behind one lock: the dummy is for tests, not for speed. */
-static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
-static struct vswitch_lsi *lsis;        /* LSI-0 included. */
-
-/* Call counters and failure injection (drivers/common/dummy-faults.h). */
-static unsigned int calls[N_HOOKS];
-static unsigned int fail_at[N_HOOKS];
-static struct dummy_faults faults = {
-    .who = "dummy vswitch", .env_prefix = "vswitch.", .hooks = hooks, .n = N_HOOKS,
-    .calls = calls, .fail_at = fail_at,
+/* One dummy switch: the instance holds the whole simulated switch, so
+ * that two instances are two independent switches.  All state behind one
+ * lock: the dummy is for tests, not for speed. */
+struct dummy_switch {
+    struct vswitch up;          /* The base the core holds. */
+    pthread_mutex_t mutex;      /* Guards everything below. */
+    struct vswitch_lsi *lsis;   /* LSI-0 included. */
+    uint32_t next_ofport;       /* For vswitch_port_info.ofport. */
+    unsigned int calls[N_HOOKS]; /* Calls so far, per hook. */
+    unsigned int fail_at[N_HOOKS]; /* Call that fails, per hook; 0 none. */
+    struct dummy_faults faults; /* Failure injection over calls / fail_at
+                                 * (drivers/common/dummy-faults.h). */
 };
+
+static struct dummy_switch *
+dummy_cast(const struct vswitch *vs)
+{
+    return CONTAINER_OF(vs, struct dummy_switch, up);
+}
 
 /* Counts a call of 'hook' and says whether it must fail.  Mutex held. */
 static int
-hook_enter(const char *hook, struct corch_err *err)
+hook_enter(struct dummy_switch *sw, const char *hook, struct corch_err *err)
 {
-    return dummy_faults_enter(&faults, hook, err);
+    return dummy_faults_enter(&sw->faults, hook, err);
 }
 
 int
-vswitch_dummy_fail_at(const char *hook, unsigned int nth)
+vswitch_dummy_fail_at(struct vswitch *vs, const char *hook, unsigned int nth)
 {
-    pthread_mutex_lock(&mutex);
-    int r = dummy_faults_fail_at(&faults, hook, nth);
-    pthread_mutex_unlock(&mutex);
+    struct dummy_switch *sw = dummy_cast(vs);
+    pthread_mutex_lock(&sw->mutex);
+    int r = dummy_faults_fail_at(&sw->faults, hook, nth);
+    pthread_mutex_unlock(&sw->mutex);
     return r;
 }
 
 unsigned int
-vswitch_dummy_calls(const char *hook)
+vswitch_dummy_calls(struct vswitch *vs, const char *hook)
 {
-    pthread_mutex_lock(&mutex);
-    unsigned int n = dummy_faults_calls(&faults, hook);
-    pthread_mutex_unlock(&mutex);
+    struct dummy_switch *sw = dummy_cast(vs);
+    pthread_mutex_lock(&sw->mutex);
+    unsigned int n = dummy_faults_calls(&sw->faults, hook);
+    pthread_mutex_unlock(&sw->mutex);
     return n;
 }
 
 static struct vswitch_lsi *
-find_lsi(const char *name)
+find_lsi(struct dummy_switch *sw, const char *name)
 {
-    for (struct vswitch_lsi *l = lsis; l; l = l->next)
+    for (struct vswitch_lsi *l = sw->lsis; l; l = l->next)
         if (!strcmp(l->name, name))
             return l;
     return NULL;
 }
 
 static struct vswitch_port *
-find_port(const char *name)
+find_port(struct dummy_switch *sw, const char *name)
 {
-    for (struct vswitch_lsi *l = lsis; l; l = l->next)
+    for (struct vswitch_lsi *l = sw->lsis; l; l = l->next)
         for (struct vswitch_port *p = l->ports; p; p = p->next)
             if (!strcmp(p->name, name))
                 return p;
@@ -199,7 +210,7 @@ rule_uses(const struct vswitch_rule *r, const struct vswitch_port *port)
 static void
 purge_rules_of(const struct vswitch_port *port)
 {
-    for (struct vswitch_lsi *l = lsis; l; l = l->next) {
+    for (struct vswitch_lsi *l = port->lsi->sw->lsis; l; l = l->next) {
         size_t j = 0;
         for (size_t i = 0; i < l->n_rules; i++) {
             if (rule_uses(&l->rules[i], port))
@@ -259,7 +270,7 @@ lsi_destroy_locked(struct vswitch_lsi *lsi)
     for (size_t i = 0; i < lsi->n_rules; i++)
         rule_free_actions(&lsi->rules[i]);
     free(lsi->rules);
-    for (struct vswitch_lsi **pp = &lsis; *pp; pp = &(*pp)->next) {
+    for (struct vswitch_lsi **pp = &lsi->sw->lsis; *pp; pp = &(*pp)->next) {
         if (*pp == lsi) {
             *pp = lsi->next;
             break;
@@ -270,38 +281,67 @@ lsi_destroy_locked(struct vswitch_lsi *lsi)
 }
 
 static struct vswitch_lsi *
-lsi_new(const char *name, const char *graph_id, bool learning, bool is_lsi0)
+lsi_new(struct dummy_switch *sw, const char *name, const char *graph_id,
+        bool learning, bool is_lsi0)
 {
     struct vswitch_lsi *l = xcalloc(1, sizeof *l);
+    l->sw = sw;
     snprintf(l->name, sizeof l->name, "%s", name);
     l->graph_id = xstrdup(graph_id);
     l->learning = learning;
     l->is_lsi0 = is_lsi0;
-    l->next = lsis;
-    lsis = l;
+    l->next = sw->lsis;
+    sw->lsis = l;
     return l;
 }
 
 static int
-dummy_init(const struct corch_config *cfg, struct corch_err *err)
+dummy_open(const struct corch_config *cfg, struct vswitch **ret,
+           struct corch_err *err)
 {
-    pthread_mutex_lock(&mutex);
-    dummy_faults_from_env(&faults);
-    int error = hook_enter("init", err);
-    pthread_mutex_unlock(&mutex);
-    return error;
+    (void) cfg;
+    struct dummy_switch *sw = xcalloc(1, sizeof *sw);
+    sw->up.class = &vswitch_dummy_class;
+    pthread_mutex_init(&sw->mutex, NULL);
+    sw->next_ofport = 100;
+    sw->faults = (struct dummy_faults) {
+        .who = "dummy vswitch", .env_prefix = "vswitch.", .hooks = hooks,
+        .n = N_HOOKS, .calls = sw->calls, .fail_at = sw->fail_at,
+    };
+    dummy_faults_from_env(&sw->faults);
+    int error = hook_enter(sw, "open", err);
+    if (error) {
+        pthread_mutex_destroy(&sw->mutex);
+        free(sw);
+        return error;
+    }
+    *ret = &sw->up;
+    return 0;
+}
+
+/* The simulated switch goes with its instance: nothing outlives the
+ * process anyway. */
+static void
+dummy_close(struct vswitch *vs)
+{
+    struct dummy_switch *sw = dummy_cast(vs);
+    while (sw->lsis)
+        lsi_destroy_locked(sw->lsis);
+    pthread_mutex_destroy(&sw->mutex);
+    free(sw);
 }
 
 static int
-dummy_lsi0_open(const char *const *ifnames, size_t n,
+dummy_lsi0_open(struct vswitch *vs, const char *const *ifnames, size_t n,
                 struct vswitch_lsi **ret_lsi0, struct corch_err *err)
 {
-    pthread_mutex_lock(&mutex);
-    int error = hook_enter("lsi0_open", err);
+    struct dummy_switch *sw = dummy_cast(vs);
+    pthread_mutex_lock(&sw->mutex);
+    int error = hook_enter(sw, "lsi0_open", err);
     if (!error) {
-        struct vswitch_lsi *l = find_lsi("lsi0");
+        struct vswitch_lsi *l = find_lsi(sw, "lsi0");
         if (!l)
-            l = lsi_new("lsi0", NULL, false, true);
+            l = lsi_new(sw, "lsi0", NULL, false, true);
         for (size_t i = 0; i < n; i++) {
             bool have = false;
             for (struct vswitch_port *p = l->ports; p; p = p->next)
@@ -311,16 +351,18 @@ dummy_lsi0_open(const char *const *ifnames, size_t n,
         }
         *ret_lsi0 = l;
     }
-    pthread_mutex_unlock(&mutex);
+    pthread_mutex_unlock(&sw->mutex);
     return error;
 }
 
 static int
-dummy_lsi0_port(struct vswitch_lsi *lsi0, const char *ifname,
+dummy_lsi0_port(struct vswitch *vs, struct vswitch_lsi *lsi0,
+                const char *ifname,
                 struct vswitch_port **ret_port)
 {
+    struct dummy_switch *sw = dummy_cast(vs);
     int error = -ENODEV;
-    pthread_mutex_lock(&mutex);
+    pthread_mutex_lock(&sw->mutex);
     for (struct vswitch_port *p = lsi0->ports; p; p = p->next) {
         if (p->phys && !strcmp(p->name, ifname)) {
             *ret_port = p;
@@ -328,18 +370,19 @@ dummy_lsi0_port(struct vswitch_lsi *lsi0, const char *ifname,
             break;
         }
     }
-    pthread_mutex_unlock(&mutex);
+    pthread_mutex_unlock(&sw->mutex);
     return error;
 }
 
 static int
-dummy_lsi_create(const struct vswitch_lsi_spec *spec,
+dummy_lsi_create(struct vswitch *vs, const struct vswitch_lsi_spec *spec,
                  struct vswitch_lsi **ret_lsi, struct corch_err *err)
 {
-    pthread_mutex_lock(&mutex);
-    int error = hook_enter("lsi_create", err);
+    struct dummy_switch *sw = dummy_cast(vs);
+    pthread_mutex_lock(&sw->mutex);
+    int error = hook_enter(sw, "lsi_create", err);
     if (!error) {
-        struct vswitch_lsi *old = find_lsi(spec->name);
+        struct vswitch_lsi *old = find_lsi(sw, spec->name);
         if (old && old->is_lsi0) {
             error = corch_err_set(err, -EEXIST, NULL,
                                   "dummy vswitch: \"%s\" is LSI-0",
@@ -347,50 +390,54 @@ dummy_lsi_create(const struct vswitch_lsi_spec *spec,
         } else {
             if (old)                    /* Left by a previous run. */
                 lsi_destroy_locked(old);
-            *ret_lsi = lsi_new(spec->name, spec->graph_id, spec->learning,
+            *ret_lsi = lsi_new(sw, spec->name, spec->graph_id, spec->learning,
                                false);
         }
     }
-    pthread_mutex_unlock(&mutex);
+    pthread_mutex_unlock(&sw->mutex);
     return error;
 }
 
 static void
-dummy_lsi_destroy(struct vswitch_lsi *lsi)
+dummy_lsi_destroy(struct vswitch *vs, struct vswitch_lsi *lsi)
 {
+    struct dummy_switch *sw = dummy_cast(vs);
     if (!lsi)
         return;
-    pthread_mutex_lock(&mutex);
+    pthread_mutex_lock(&sw->mutex);
     lsi_destroy_locked(lsi);
-    pthread_mutex_unlock(&mutex);
+    pthread_mutex_unlock(&sw->mutex);
 }
 
 /* Checks a port name a caller chose.  Mutex held. */
 static int
-check_new_port_name(const char *name, struct corch_err *err)
+check_new_port_name(struct dummy_switch *sw, const char *name,
+                    struct corch_err *err)
 {
     if (!name_is_valid_ifname(name))
         return corch_err_set(err, -EINVAL, NULL,
                              "dummy vswitch: bad port name \"%s\"", name);
-    if (find_port(name))
+    if (find_port(sw, name))
         return corch_err_setk(err, CORCH_ERR_CONFLICT, -EEXIST, NULL,
                               "dummy vswitch: port \"%s\" exists", name);
     return 0;
 }
 
 static int
-dummy_vlinks_create(struct vswitch_lsi *a, struct vswitch_lsi *b,
+dummy_vlinks_create(struct vswitch *vs, struct vswitch_lsi *a,
+                    struct vswitch_lsi *b,
                     const struct vswitch_vlink_spec *specs, size_t n,
                     struct vswitch_port **ret_a, struct vswitch_port **ret_b,
                     struct corch_err *err)
 {
-    pthread_mutex_lock(&mutex);
-    int error = hook_enter("vlinks_create", err);
+    struct dummy_switch *sw = dummy_cast(vs);
+    pthread_mutex_lock(&sw->mutex);
+    int error = hook_enter(sw, "vlinks_create", err);
     for (size_t i = 0; !error && i < n; i++) {
         const char *an = specs[i].a_name, *bn = specs[i].b_name;
-        error = check_new_port_name(an, err);
+        error = check_new_port_name(sw, an, err);
         if (!error)
-            error = check_new_port_name(bn, err);
+            error = check_new_port_name(sw, bn, err);
         if (error) {
             for (size_t j = 0; j < i; j++)
                 port_destroy_locked(ret_a[j]);
@@ -401,20 +448,20 @@ dummy_vlinks_create(struct vswitch_lsi *a, struct vswitch_lsi *b,
         ret_a[i]->peer = ret_b[i];
         ret_b[i]->peer = ret_a[i];
     }
-    pthread_mutex_unlock(&mutex);
+    pthread_mutex_unlock(&sw->mutex);
     return error;
 }
 
 /* Mutex held. */
 static int
-port_create_locked(struct vswitch_lsi *lsi,
+port_create_locked(struct dummy_switch *sw, struct vswitch_lsi *lsi,
                    const struct vswitch_port_spec *spec,
                    struct vswitch_port **ret_port,
                    struct vswitch_port_info *ret_info, struct corch_err *err)
 {
-    int error = hook_enter("port_create", err);
+    int error = hook_enter(sw, "port_create", err);
     if (!error)
-        error = check_new_port_name(spec->name, err);
+        error = check_new_port_name(sw, spec->name, err);
     if (!error) {
         struct vswitch_port *p = port_add(lsi, spec->name);
         memset(ret_info, 0, sizeof *ret_info);
@@ -431,36 +478,38 @@ port_create_locked(struct vswitch_lsi *lsi,
                      spec->sf_ifname);
             ret_info->sf_in_netns = true;
         }
-        static uint32_t ofport = 100;
-        ret_info->ofport = ofport++;
+        ret_info->ofport = sw->next_ofport++;
         *ret_port = p;
     }
     return error;
 }
 
 static int
-dummy_port_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *spec,
+dummy_port_create(struct vswitch *vs, struct vswitch_lsi *lsi,
+                  const struct vswitch_port_spec *spec,
                   struct vswitch_port **ret_port,
                   struct vswitch_port_info *ret_info, struct corch_err *err)
 {
-    pthread_mutex_lock(&mutex);
-    int error = port_create_locked(lsi, spec, ret_port, ret_info, err);
-    pthread_mutex_unlock(&mutex);
+    struct dummy_switch *sw = dummy_cast(vs);
+    pthread_mutex_lock(&sw->mutex);
+    int error = port_create_locked(sw, lsi, spec, ret_port, ret_info, err);
+    pthread_mutex_unlock(&sw->mutex);
     return error;
 }
 
 /* The batch: all or nothing. */
 static int
-dummy_ports_create(struct vswitch_lsi *lsi,
+dummy_ports_create(struct vswitch *vs, struct vswitch_lsi *lsi,
                    const struct vswitch_port_spec *specs, size_t n,
                    struct vswitch_port **ret_ports,
                    struct vswitch_port_info *ret_infos, struct corch_err *err)
 {
-    pthread_mutex_lock(&mutex);
-    int error = hook_enter("ports_create", err);
+    struct dummy_switch *sw = dummy_cast(vs);
+    pthread_mutex_lock(&sw->mutex);
+    int error = hook_enter(sw, "ports_create", err);
     size_t made = 0;
     while (!error && made < n) {
-        error = port_create_locked(lsi, &specs[made], &ret_ports[made],
+        error = port_create_locked(sw, lsi, &specs[made], &ret_ports[made],
                                    &ret_infos[made], err);
         if (!error)
             made++;
@@ -468,37 +517,40 @@ dummy_ports_create(struct vswitch_lsi *lsi,
     if (error)
         while (made > 0)
             port_destroy_locked(ret_ports[--made]);
-    pthread_mutex_unlock(&mutex);
+    pthread_mutex_unlock(&sw->mutex);
     return error;
 }
 
 static int
-dummy_sap_create(struct vswitch_lsi *lsi, const struct vswitch_sap_spec *sap,
+dummy_sap_create(struct vswitch *vs, struct vswitch_lsi *lsi,
+                 const struct vswitch_sap_spec *sap,
                  struct vswitch_port **ret_port, struct corch_err *err)
 {
-    pthread_mutex_lock(&mutex);
-    int error = hook_enter("sap_create", err);
+    struct dummy_switch *sw = dummy_cast(vs);
+    pthread_mutex_lock(&sw->mutex);
+    int error = hook_enter(sw, "sap_create", err);
     if (!error && sap->type != VSWITCH_SAP_GRE
         && sap->type != VSWITCH_SAP_HOST_STACK)
         error = corch_err_setk(err, CORCH_ERR_UNSUPPORTED, -EOPNOTSUPP, NULL,
                                "dummy vswitch: sap_create for SAP type %d",
                                (int) sap->type);
     if (!error)
-        error = check_new_port_name(sap->name, err);
+        error = check_new_port_name(sw, sap->name, err);
     if (!error)
         *ret_port = port_add(lsi, sap->name);
-    pthread_mutex_unlock(&mutex);
+    pthread_mutex_unlock(&sw->mutex);
     return error;
 }
 
 static void
-dummy_port_destroy(struct vswitch_port *port)
+dummy_port_destroy(struct vswitch *vs, struct vswitch_port *port)
 {
+    struct dummy_switch *sw = dummy_cast(vs);
     if (!port)
         return;
-    pthread_mutex_lock(&mutex);
+    pthread_mutex_lock(&sw->mutex);
     port_destroy_locked(port);
-    pthread_mutex_unlock(&mutex);
+    pthread_mutex_unlock(&sw->mutex);
 }
 
 /* Checks that a rule only names ports of 'lsi', as a switch would. */
@@ -522,11 +574,13 @@ check_rule(const struct vswitch_lsi *lsi, const struct vswitch_rule *r,
 }
 
 static int
-dummy_rules_flush(struct vswitch_lsi *lsi, uint64_t cookie, uint64_t mask,
+dummy_rules_flush(struct vswitch *vs, struct vswitch_lsi *lsi, uint64_t cookie,
+                  uint64_t mask,
                   struct corch_err *err)
 {
-    pthread_mutex_lock(&mutex);
-    int error = hook_enter("rules_flush", err);
+    struct dummy_switch *sw = dummy_cast(vs);
+    pthread_mutex_lock(&sw->mutex);
+    int error = hook_enter(sw, "rules_flush", err);
     if (!error) {
         size_t j = 0;
         for (size_t i = 0; i < lsi->n_rules; i++) {
@@ -537,16 +591,18 @@ dummy_rules_flush(struct vswitch_lsi *lsi, uint64_t cookie, uint64_t mask,
         }
         lsi->n_rules = j;
     }
-    pthread_mutex_unlock(&mutex);
+    pthread_mutex_unlock(&sw->mutex);
     return error;
 }
 
 static int
-dummy_rules_apply(struct vswitch_lsi *lsi, const struct vswitch_rule_batch *b,
+dummy_rules_apply(struct vswitch *vs, struct vswitch_lsi *lsi,
+                  const struct vswitch_rule_batch *b,
                   struct corch_err *err)
 {
-    pthread_mutex_lock(&mutex);
-    int error = hook_enter("rules_apply", err);
+    struct dummy_switch *sw = dummy_cast(vs);
+    pthread_mutex_lock(&sw->mutex);
+    int error = hook_enter(sw, "rules_apply", err);
     if (lsi->learning && !error)
         error = corch_err_set(err, -EINVAL, NULL,
                               "dummy vswitch: %s is a learning LSI",
@@ -588,99 +644,107 @@ dummy_rules_apply(struct vswitch_lsi *lsi, const struct vswitch_rule_batch *b,
         lsi->n_rules = j;
         lsi->added += b->n_add;
     }
-    pthread_mutex_unlock(&mutex);
+    pthread_mutex_unlock(&sw->mutex);
     return error;
 }
 
 size_t
-vswitch_dummy_count_lsis(void)
+vswitch_dummy_count_lsis(struct vswitch *vs)
 {
+    struct dummy_switch *sw = dummy_cast(vs);
     size_t n = 0;
-    pthread_mutex_lock(&mutex);
-    for (struct vswitch_lsi *l = lsis; l; l = l->next)
+    pthread_mutex_lock(&sw->mutex);
+    for (struct vswitch_lsi *l = sw->lsis; l; l = l->next)
         n += !l->is_lsi0;
-    pthread_mutex_unlock(&mutex);
+    pthread_mutex_unlock(&sw->mutex);
     return n;
 }
 
 size_t
-vswitch_dummy_count_ports(void)
+vswitch_dummy_count_ports(struct vswitch *vs)
 {
+    struct dummy_switch *sw = dummy_cast(vs);
     size_t n = 0;
-    pthread_mutex_lock(&mutex);
-    for (struct vswitch_lsi *l = lsis; l; l = l->next)
+    pthread_mutex_lock(&sw->mutex);
+    for (struct vswitch_lsi *l = sw->lsis; l; l = l->next)
         for (struct vswitch_port *p = l->ports; p; p = p->next)
             n += !p->phys;
-    pthread_mutex_unlock(&mutex);
+    pthread_mutex_unlock(&sw->mutex);
     return n;
 }
 
 size_t
-vswitch_dummy_count_rules(const char *name)
+vswitch_dummy_count_rules(struct vswitch *vs, const char *name)
 {
+    struct dummy_switch *sw = dummy_cast(vs);
     size_t n = 0;
-    pthread_mutex_lock(&mutex);
+    pthread_mutex_lock(&sw->mutex);
     if (name) {
-        struct vswitch_lsi *l = find_lsi(name);
+        struct vswitch_lsi *l = find_lsi(sw, name);
         n = l ? l->n_rules : SIZE_MAX;
     } else {
-        for (struct vswitch_lsi *l = lsis; l; l = l->next)
+        for (struct vswitch_lsi *l = sw->lsis; l; l = l->next)
             n += l->n_rules;
     }
-    pthread_mutex_unlock(&mutex);
+    pthread_mutex_unlock(&sw->mutex);
     return n;
 }
 
 bool
-vswitch_dummy_has_port(const char *name)
+vswitch_dummy_has_port(struct vswitch *vs, const char *name)
 {
-    pthread_mutex_lock(&mutex);
-    bool has = find_port(name) != NULL;
-    pthread_mutex_unlock(&mutex);
+    struct dummy_switch *sw = dummy_cast(vs);
+    pthread_mutex_lock(&sw->mutex);
+    bool has = find_port(sw, name) != NULL;
+    pthread_mutex_unlock(&sw->mutex);
     return has;
 }
 
 bool
-vswitch_dummy_has_lsi(const char *name)
+vswitch_dummy_has_lsi(struct vswitch *vs, const char *name)
 {
-    pthread_mutex_lock(&mutex);
-    bool has = find_lsi(name) != NULL;
-    pthread_mutex_unlock(&mutex);
+    struct dummy_switch *sw = dummy_cast(vs);
+    pthread_mutex_lock(&sw->mutex);
+    bool has = find_lsi(sw, name) != NULL;
+    pthread_mutex_unlock(&sw->mutex);
     return has;
 }
 
 static size_t
-lsi_counter(const char *name, bool added)
+lsi_counter(struct vswitch *vs, const char *name, bool added)
 {
-    pthread_mutex_lock(&mutex);
-    struct vswitch_lsi *l = find_lsi(name);
+    struct dummy_switch *sw = dummy_cast(vs);
+    pthread_mutex_lock(&sw->mutex);
+    struct vswitch_lsi *l = find_lsi(sw, name);
     size_t n = !l ? 0 : added ? l->added : l->deleted;
-    pthread_mutex_unlock(&mutex);
+    pthread_mutex_unlock(&sw->mutex);
     return n;
 }
 
 size_t
-vswitch_dummy_rules_added(const char *lsi)
+vswitch_dummy_rules_added(struct vswitch *vs, const char *lsi)
 {
-    return lsi_counter(lsi, true);
+    return lsi_counter(vs, lsi, true);
 }
 
 size_t
-vswitch_dummy_rules_deleted(const char *lsi)
+vswitch_dummy_rules_deleted(struct vswitch *vs, const char *lsi)
 {
-    return lsi_counter(lsi, false);
+    return lsi_counter(vs, lsi, false);
 }
 
 size_t
-vswitch_dummy_rules(const char *name, struct vswitch_rule **ret)
+vswitch_dummy_rules(struct vswitch *vs, const char *name,
+                    struct vswitch_rule **ret)
 {
-    pthread_mutex_lock(&mutex);
-    struct vswitch_lsi *l = find_lsi(name);
+    struct dummy_switch *sw = dummy_cast(vs);
+    pthread_mutex_lock(&sw->mutex);
+    struct vswitch_lsi *l = find_lsi(sw, name);
     size_t n = l ? l->n_rules : 0;
     struct vswitch_rule *copy = xcalloc(n, sizeof *copy);
     for (size_t i = 0; i < n; i++)
         rule_copy(&copy[i], &l->rules[i]);
-    pthread_mutex_unlock(&mutex);
+    pthread_mutex_unlock(&sw->mutex);
     *ret = copy;
     return n;
 }
@@ -693,27 +757,10 @@ vswitch_dummy_rules_free(struct vswitch_rule *rules, size_t n)
     free(rules);
 }
 
-const char *
-vswitch_dummy_port_name(const struct vswitch_port *port)
-{
-    return port ? port->name : "(null)";
-}
-
-void
-vswitch_dummy_reset(void)
-{
-    pthread_mutex_lock(&mutex);
-    while (lsis)
-        lsi_destroy_locked(lsis);
-    memset(calls, 0, sizeof calls);
-    memset(fail_at, 0, sizeof fail_at);
-    pthread_mutex_unlock(&mutex);
-}
-
 const struct vswitch_class vswitch_dummy_class = {
     .type = "dummy",
-    .init = dummy_init,
-    .fini = NULL,
+    .open = dummy_open,
+    .close = dummy_close,
     .lsi0_open = dummy_lsi0_open,
     .lsi0_port = dummy_lsi0_port,
     .lsi_create = dummy_lsi_create,

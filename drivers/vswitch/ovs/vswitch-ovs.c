@@ -28,10 +28,6 @@
 
 LOG_MODULE(vswitch_ovs);
 
-/* How long OVS may take to apply a configuration or a batch of rules
- * (CORCH_OVS_TIMEOUT_MS overrides it, for tests). */
-static unsigned int ovs_timeout_ms = 15000;
-#define OVS_TIMEOUT_MS ovs_timeout_ms
 
 enum ovs_port_kind {
     OVS_PORT_PHYS,              /* A physical interface of LSI-0. */
@@ -54,6 +50,7 @@ struct vswitch_port {
 };
 
 struct vswitch_lsi {
+    struct ovs_switch *sw;      /* The switch it is on. */
     char name[16];              /* Bridge name. */
     char uuid[40];              /* Its Bridge row. */
     char *graph_id;             /* Owner graph, NULL for shared LSIs. */
@@ -65,49 +62,68 @@ struct vswitch_lsi {
     struct vswitch_lsi *next;   /* Next LSI of the node; db_mutex. */
 };
 
-/* The OVSDB connection and everything reached through it. */
-static pthread_mutex_t db_mutex = PTHREAD_MUTEX_INITIALIZER;
-static struct ovsdb *db;                /* NULL until init / after a break. */
-static char *db_remote;                 /* vswitch.ovsdb. */
-static char rundir[PATH_MAX];           /* Where the *.mgmt sockets are. */
-static char datapath_type[16];          /* "netdev" or "system". */
-static bool have_gre = true;            /* "gre" in iface_types. */
-static struct vswitch_lsi *lsis;        /* All LSIs (keeps them reachable). */
+/* One open Open vSwitch (an OVSDB server and its ovs-vswitchd): the
+ * instance the core holds ('up'), with the connection and everything
+ * reached through it.  Nothing of it is file-static: two instances (two
+ * switches) live in one process. */
+struct ovs_switch {
+    struct vswitch up;          /* The base the core holds. */
+    pthread_mutex_t db_mutex;   /* Guards the members below and the LSIs'
+                                 * port lists. */
+    struct ovsdb *db;           /* NULL until open / after a break. */
+    char *db_remote;            /* vswitch.ovsdb. */
+    char rundir[PATH_MAX];      /* Where the *.mgmt sockets are. */
+    char datapath_type[16];     /* "netdev" or "system". */
+    bool have_gre;              /* "gre" in iface_types. */
+    struct vswitch_lsi *lsis;   /* All LSIs (keeps them reachable). */
+    unsigned int timeout_ms;    /* How long OVS may take to apply a
+                                 * configuration or a batch of rules
+                                 * (CORCH_OVS_TIMEOUT_MS overrides it, for
+                                 * tests). */
+};
+
+static struct ovs_switch *
+ovs_cast(const struct vswitch *vs)
+{
+    return CONTAINER_OF(vs, struct ovs_switch, up);
+}
 
 /* ------------------------------------------------------------ OVSDB --- */
 
 /* The connection, reopened if a previous call found it broken.  db_mutex
  * held. */
 static int
-db_get(struct corch_err *err)
+db_get(struct ovs_switch *sw, struct corch_err *err)
 {
-    if (db && ovsdb_check(db)) {
+    if (sw->db && ovsdb_check(sw->db)) {
         LOG_INFO("OVSDB connection lost while idle: reconnecting");
-        ovsdb_close(db);
-        db = NULL;
+        ovsdb_close(sw->db);
+        sw->db = NULL;
     }
-    if (db)
+    if (sw->db)
         return 0;
-    if (!db_remote)
+    if (!sw->db_remote)
         return corch_err_set(err, -ENOTCONN, NULL, "ovs: not initialised");
-    return ovsdb_open(db_remote, OVS_TIMEOUT_MS, &db, err);
+    return ovsdb_open(sw->db_remote, sw->timeout_ms, &sw->db, err);
 }
 
 /* ovsdb_transact() on the shared connection, dropping it when broken so
  * that the next call reconnects.  db_mutex held. */
 static int
-db_transact(json_object *ops, bool wait, json_object **ret_result,
+db_transact(struct ovs_switch *sw, json_object *ops, bool wait,
+            json_object **ret_result,
             struct corch_err *err)
 {
-    int error = db_get(err);
+    int error = db_get(sw, err);
     if (error) {
         json_object_put(ops);
         return error;
     }
-    error = ovsdb_transact(db, ops, wait, OVS_TIMEOUT_MS, ret_result, err);
+    error = ovsdb_transact(sw->db, ops, wait, sw->timeout_ms, ret_result,
+                           err);
     if (error && error != -EIO) {
-        ovsdb_close(db);
-        db = NULL;
+        ovsdb_close(sw->db);
+        sw->db = NULL;
     }
     return error;
 }
@@ -204,7 +220,8 @@ result_uuid(json_object *result, size_t index, char *buf, size_t size)
  * assigned it.  -ENODEV with OVS's reason if an interface failed (a device
  * that does not exist, a bad tunnel option...).  db_mutex held. */
 static int
-fetch_ofports(const char *const *names, size_t n, uint32_t *ret_ofports,
+fetch_ofports(struct ovs_switch *sw, const char *const *names, size_t n,
+              uint32_t *ret_ofports,
               struct corch_err *err)
 {
     for (int attempt = 0;; attempt++) {
@@ -221,7 +238,7 @@ fetch_ofports(const char *const *names, size_t n, uint32_t *ret_ofports,
             json_object_array_add(ops, sel);
         }
         json_object *result = NULL;
-        int error = db_transact(ops, false, &result, err);
+        int error = db_transact(sw, ops, false, &result, err);
         if (error)
             return error;
         bool pending = false;
@@ -274,6 +291,9 @@ fetch_ofports(const char *const *names, size_t n, uint32_t *ret_ofports,
 static void
 remove_port_rows(struct vswitch_port *const *ports, size_t n)
 {
+    if (!n)
+        return;
+    struct ovs_switch *sw = ports[0]->lsi->sw;
     bool wait = false;
     for (size_t i = 0; i < n; i++)
         wait |= ports[i]->kind != OVS_PORT_VLINK;
@@ -286,7 +306,7 @@ remove_port_rows(struct vswitch_port *const *ports, size_t n)
                                                  "ports", "delete", elems));
     }
     struct corch_err err = { 0 };
-    if (db_transact(ops, wait, NULL, &err))
+    if (db_transact(sw, ops, wait, NULL, &err))
         LOG_WARN("could not remove %zu port(s), first %s: %s", n,
                  n ? ports[0]->name : "", err.msg);
 }
@@ -297,7 +317,7 @@ remove_port_rows(struct vswitch_port *const *ports, size_t n)
  * 'port_bridge[]'.  'result' NULL: nothing was committed.  db_mutex held.
  * Best effort. */
 static void
-undo_committed(json_object *result, int bridge_index,
+undo_committed(struct ovs_switch *sw, json_object *result, int bridge_index,
                const size_t *port_index, const char *const *port_bridge,
                size_t n_ports)
 {
@@ -322,7 +342,7 @@ undo_committed(json_object *result, int bridge_index,
                                                  "ports", "delete", elems));
     }
     struct corch_err err = { 0 };
-    if (db_transact(ops, false, NULL, &err))
+    if (db_transact(sw, ops, false, NULL, &err))
         LOG_WARN("could not undo a configuration OVS did not apply: %s",
                  err.msg);
 }
@@ -372,6 +392,7 @@ port_release_devices(struct vswitch_port *p)
 static int
 of_get(struct vswitch_lsi *lsi, struct corch_err *err)
 {
+    struct ovs_switch *sw = lsi->sw;
     if (lsi->of && ofconn_check(lsi->of)) {
         LOG_DBG("%s: OpenFlow connection lost while idle", lsi->name);
         ofconn_close(lsi->of);
@@ -380,8 +401,8 @@ of_get(struct vswitch_lsi *lsi, struct corch_err *err)
     if (lsi->of)
         return 0;
     char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/%s.mgmt", rundir, lsi->name);
-    int error = ofconn_open(path, OVS_TIMEOUT_MS, &lsi->of);
+    snprintf(path, sizeof path, "%s/%s.mgmt", sw->rundir, lsi->name);
+    int error = ofconn_open(path, sw->timeout_ms, &lsi->of);
     if (error)
         return corch_err_set(err, error, NULL,
                              "ovs: cannot open OpenFlow channel %s: %s", path,
@@ -404,6 +425,7 @@ of_apply(struct vswitch_lsi *lsi, const struct ofp_flow *flows, size_t n,
          size_t *ret_failed, struct ofconn_result *ret_res,
          struct corch_err *err)
 {
+    struct ovs_switch *sw = lsi->sw;
     for (int attempt = 0;; attempt++) {
         int error = of_get(lsi, err);
         if (error)
@@ -424,7 +446,7 @@ of_apply(struct vswitch_lsi *lsi, const struct ofp_flow *flows, size_t n,
                                      "OpenFlow 1.3 (inconsistent match)");
             }
         }
-        error = ofconn_bundle_apply(lsi->of, bundle, &buf, OVS_TIMEOUT_MS,
+        error = ofconn_bundle_apply(lsi->of, bundle, &buf, sw->timeout_ms,
                                     ret_res);
         ofp_buf_free(&buf);
         if (error == -EPROTO) {
@@ -484,40 +506,50 @@ flush_flows(struct vswitch_lsi *lsi, struct corch_err *err)
 /* ------------------------------------------------------------- hooks --- */
 
 static int
-ovs_rules_flush(struct vswitch_lsi *lsi, uint64_t cookie, uint64_t mask,
+ovs_rules_flush(struct vswitch *vs, struct vswitch_lsi *lsi, uint64_t cookie,
+                uint64_t mask,
                 struct corch_err *err)
 {
+    (void) vs;
     struct ofp_flow f = { .command = OFPFC_DELETE, .table_id = 0xff,
                           .cookie = cookie, .cookie_mask = mask };
     return apply_one_flow(lsi, &f, "rule flush", err);
 }
 
+static void ovs_close(struct vswitch *);
+static void ovs_lsi_destroy(struct vswitch *, struct vswitch_lsi *);
+
 static int
-ovs_init(const struct corch_config *cfg, struct corch_err *err)
+ovs_open(const struct corch_config *cfg, struct vswitch **ret,
+         struct corch_err *err)
 {
     const char *remote = cfg->vswitch_ovsdb && *cfg->vswitch_ovsdb
                          ? cfg->vswitch_ovsdb
                          : "unix:/run/openvswitch/db.sock";
-    pthread_mutex_lock(&db_mutex);
-    free(db_remote);
-    db_remote = xstrdup(remote);
+    struct ovs_switch *sw = xcalloc(1, sizeof *sw);
+    sw->up.class = &vswitch_ovs_class;
+    pthread_mutex_init(&sw->db_mutex, NULL);
+    sw->have_gre = true;
+    pthread_mutex_lock(&sw->db_mutex);
+    sw->db_remote = xstrdup(remote);
     const char *path = !strncmp(remote, "unix:", 5) ? remote + 5 : remote;
     const char *tmo = getenv("CORCH_OVS_TIMEOUT_MS");
-    ovs_timeout_ms = tmo && atoi(tmo) > 0 ? (unsigned int) atoi(tmo) : 15000;
+    sw->timeout_ms = tmo && atoi(tmo) > 0 ? (unsigned int) atoi(tmo)
+                                          : 15000;
     const char *env = getenv("CORCH_OVS_RUNDIR");
     if (env && *env) {
-        snprintf(rundir, sizeof rundir, "%s", env);
+        snprintf(sw->rundir, sizeof sw->rundir, "%s", env);
     } else {
         /* ovs-vswitchd puts <bridge>.mgmt beside the database socket in
          * every standard layout (OVS_RUNDIR). */
-        snprintf(rundir, sizeof rundir, "%s", path);
-        char *slash = strrchr(rundir, '/');
+        snprintf(sw->rundir, sizeof sw->rundir, "%s", path);
+        char *slash = strrchr(sw->rundir, '/');
         if (slash)
             *slash = '\0';
         else
-            snprintf(rundir, sizeof rundir, ".");
+            snprintf(sw->rundir, sizeof sw->rundir, ".");
     }
-    int error = db_get(err);
+    int error = db_get(sw, err);
     json_object *result = NULL;
     if (!error) {
         json_object *ops = json_object_new_array();
@@ -528,7 +560,7 @@ ovs_init(const struct corch_config *cfg, struct corch_err *err)
         json_object_array_add(cols, json_object_new_string("datapath_types"));
         json_object_object_add(sel, "columns", cols);
         json_object_array_add(ops, sel);
-        error = db_transact(ops, false, &result, err);
+        error = db_transact(sw, ops, false, &result, err);
     }
     if (!error) {
         json_object *rows, *types;
@@ -543,7 +575,7 @@ ovs_init(const struct corch_config *cfg, struct corch_err *err)
             /* Empty until ovs-vswitchd has started: assume it can. */
             const char *s = json_object_to_json_string(types);
             if (strstr(s, "internal"))
-                have_gre = strstr(s, "\"gre\"") != NULL;
+                sw->have_gre = strstr(s, "\"gre\"") != NULL;
         }
     }
     json_object_put(result);
@@ -557,41 +589,33 @@ ovs_init(const struct corch_config *cfg, struct corch_err *err)
                                   "ovs: datapath type must be netdev or "
                                   "system, not \"%s\"", dp);
         } else {
-            snprintf(datapath_type, sizeof datapath_type, "%s", dp);
+            snprintf(sw->datapath_type, sizeof sw->datapath_type, "%s", dp);
             LOG_INFO("OVSDB %s, datapath %s, run dir %s", remote,
-                     datapath_type, rundir);
+                     sw->datapath_type, sw->rundir);
         }
     }
-    pthread_mutex_unlock(&db_mutex);
-    return error;
-}
-
-static void
-ovs_fini(void)
-{
-    pthread_mutex_lock(&db_mutex);
-    ovsdb_close(db);
-    db = NULL;
-    for (struct vswitch_lsi *l = lsis; l; l = l->next) {
-        pthread_mutex_lock(&l->of_mutex);
-        ofconn_close(l->of);
-        l->of = NULL;
-        pthread_mutex_unlock(&l->of_mutex);
+    pthread_mutex_unlock(&sw->db_mutex);
+    if (error) {
+        ovs_close(&sw->up);
+        return error;
     }
-    pthread_mutex_unlock(&db_mutex);
+    *ret = &sw->up;
+    return 0;
 }
 
 static struct vswitch_lsi *
-lsi_new(const char *name, const char *uuid, const char *graph_id, bool is_lsi0)
+lsi_new(struct ovs_switch *sw, const char *name, const char *uuid,
+        const char *graph_id, bool is_lsi0)
 {
     struct vswitch_lsi *l = xcalloc(1, sizeof *l);
+    l->sw = sw;
     snprintf(l->name, sizeof l->name, "%s", name);
     snprintf(l->uuid, sizeof l->uuid, "%s", uuid);
     l->graph_id = xstrdup(graph_id);
     l->is_lsi0 = is_lsi0;
     pthread_mutex_init(&l->of_mutex, NULL);
-    l->next = lsis;
-    lsis = l;
+    l->next = sw->lsis;
+    sw->lsis = l;
     return l;
 }
 
@@ -600,13 +624,14 @@ lsi_new(const char *name, const char *uuid, const char *graph_id, bool is_lsi0)
 static void
 lsi_free(struct vswitch_lsi *l)
 {
+    struct ovs_switch *sw = l->sw;
     while (l->ports) {
         struct vswitch_port *p = l->ports;
         if (p->peer)
             port_free(p->peer);
         port_free(p);
     }
-    for (struct vswitch_lsi **pp = &lsis; *pp; pp = &(*pp)->next) {
+    for (struct vswitch_lsi **pp = &sw->lsis; *pp; pp = &(*pp)->next) {
         if (*pp == l) {
             *pp = l->next;
             break;
@@ -616,6 +641,22 @@ lsi_free(struct vswitch_lsi *l)
     pthread_mutex_destroy(&l->of_mutex);
     free(l->graph_id);
     free(l);
+}
+
+/* Drops the connections and the driver's handles; the bridges stay. */
+static void
+ovs_close(struct vswitch *vs)
+{
+    struct ovs_switch *sw = ovs_cast(vs);
+    pthread_mutex_lock(&sw->db_mutex);
+    ovsdb_close(sw->db);
+    sw->db = NULL;
+    while (sw->lsis)
+        lsi_free(sw->lsis);
+    pthread_mutex_unlock(&sw->db_mutex);
+    pthread_mutex_destroy(&sw->db_mutex);
+    free(sw->db_remote);
+    free(sw);
 }
 
 /* The columns that lock a bridge down: nobody but c-orch (through the
@@ -636,13 +677,14 @@ lockdown_columns(json_object *row)
 /* Appends the insert of a locked-down bridge named "br" with the ports
  * named "p0".."p<n-1>" and its registration in Open_vSwitch. */
 static void
-ops_add_bridge(json_object *ops, const char *name, json_object *ext,
+ops_add_bridge(struct ovs_switch *sw, json_object *ops, const char *name,
+               json_object *ext,
                size_t n_ports)
 {
     json_object *row = json_object_new_object();
     json_object_object_add(row, "name", json_object_new_string(name));
     json_object_object_add(row, "datapath_type",
-                           json_object_new_string(datapath_type));
+                           json_object_new_string(sw->datapath_type));
     lockdown_columns(row);
     json_object_object_add(row, "external_ids", ext);
     json_object *ports = json_object_new_array();
@@ -666,7 +708,7 @@ ops_add_bridge(json_object *ops, const char *name, json_object *ext,
 /* Looks a bridge up by name: 0 with its uuid and external_ids (caller
  * puts), -ENOENT if absent.  db_mutex held. */
 static int
-find_bridge(const char *name, char *uuid, size_t size,
+find_bridge(struct ovs_switch *sw, const char *name, char *uuid, size_t size,
             json_object **ret_ext, json_object **ret_ports,
             struct corch_err *err)
 {
@@ -676,7 +718,7 @@ find_bridge(const char *name, char *uuid, size_t size,
                            ovsdb_where_eq("name", json_object_new_string(name)));
     json_object_array_add(ops, sel);
     json_object *result = NULL;
-    int error = db_transact(ops, false, &result, err);
+    int error = db_transact(sw, ops, false, &result, err);
     if (error)
         return error;
     json_object *rows, *row, *v;
@@ -719,27 +761,28 @@ map_get(json_object *map, const char *key)
  * adopts it) and different between instances on one host, because with
  * the netdev datapath the bridge's local port is a host tap device. */
 static void
-lsi0_name(char *buf, size_t size)
+lsi0_name(struct ovs_switch *sw, char *buf, size_t size)
 {
     uint32_t h = 2166136261u;
-    for (const char *s = db_remote; *s; s++)
+    for (const char *s = sw->db_remote; *s; s++)
         h = (h ^ (uint8_t) *s) * 16777619u;
     snprintf(buf, size, "corch0-%06x", h & 0xffffff);
 }
 
 static int
-ovs_lsi0_open(const char *const *ifnames, size_t n,
+ovs_lsi0_open(struct vswitch *vs, const char *const *ifnames, size_t n,
               struct vswitch_lsi **ret_lsi0, struct corch_err *err)
 {
+    struct ovs_switch *sw = ovs_cast(vs);
     for (size_t i = 0; i < n; i++)
         if (!name_is_valid_ifname(ifnames[i]))
             return corch_err_set(err, -EINVAL, "vswitch.interfaces",
                                  "bad interface name \"%s\"", ifnames[i]);
     char name[16], uuid[40];
-    pthread_mutex_lock(&db_mutex);
-    lsi0_name(name, sizeof name);
+    pthread_mutex_lock(&sw->db_mutex);
+    lsi0_name(sw, name, sizeof name);
     json_object *ext = NULL, *ports = NULL;
-    int error = find_bridge(name, uuid, sizeof uuid, &ext, &ports, err);
+    int error = find_bridge(sw, name, uuid, sizeof uuid, &ext, &ports, err);
     bool adopt = !error;
     if (adopt) {
         const char *role = map_get(ext, "corch-role");
@@ -769,10 +812,10 @@ ovs_lsi0_open(const char *const *ifnames, size_t n,
             json_object_object_add(sel, "columns", cols);
             json_object_array_add(ops, sel);
         }
-        error = db_transact(ops, false, &result, err);
+        error = db_transact(sw, ops, false, &result, err);
     }
     if (!error) {
-        lsi = lsi_new(name, adopt ? uuid : "", NULL, true);
+        lsi = lsi_new(sw, name, adopt ? uuid : "", NULL, true);
         json_object *ops = json_object_new_array();
         size_t n_new = 0;
         const char *ports_text = adopt ? json_object_to_json_string(ports) : "";
@@ -812,8 +855,9 @@ ovs_lsi0_open(const char *const *ifnames, size_t n,
                 /* other_config may hold the operator's keys: only ours is
                  * replaced, by a mutation. */
                 json_object_object_del(row, "other_config");
-                json_object_object_add(row, "datapath_type",
-                                       json_object_new_string(datapath_type));
+                json_object *dpt =
+                    json_object_new_string(sw->datapath_type);
+                json_object_object_add(row, "datapath_type", dpt);
                 json_object_object_add(upd, "row", row);
                 json_object_array_add(ops, upd);
                 json_object *mut = op_new("mutate", "Bridge");
@@ -847,13 +891,14 @@ ovs_lsi0_open(const char *const *ifnames, size_t n,
                                       "insert", elems));
                 }
             } else {
-                ops_add_bridge(ops, name, identity("lsi0", NULL, NULL, NULL),
+                ops_add_bridge(sw, ops, name, identity("lsi0", NULL, NULL,
+                               NULL),
                                n_new);
             }
             json_object *res2 = NULL;
-            error = db_transact(ops, true, &res2, err);
+            error = db_transact(sw, ops, true, &res2, err);
             if (error && !adopt) {
-                undo_committed(res2, (int) (2 * n_new), NULL, NULL, 0);
+                undo_committed(sw, res2, (int) (2 * n_new), NULL, NULL, 0);
             } else if (error) {
                 size_t *idx = xcalloc(n_new + 1, sizeof *idx);
                 const char **brs = xcalloc(n_new + 1, sizeof *brs);
@@ -861,7 +906,7 @@ ovs_lsi0_open(const char *const *ifnames, size_t n,
                     idx[i] = 2 * i + 1;
                     brs[i] = lsi->uuid;
                 }
-                undo_committed(res2, -1, idx, brs, n_new);
+                undo_committed(sw, res2, -1, idx, brs, n_new);
                 free(idx);
                 free(brs);
             }
@@ -887,7 +932,7 @@ ovs_lsi0_open(const char *const *ifnames, size_t n,
         const char **names = xcalloc(n + 1, sizeof *names);
         for (size_t i = 0; i < n; i++)
             names[i] = made[i]->name;
-        error = fetch_ofports(names, n, ofports, err);
+        error = fetch_ofports(sw, names, n, ofports, err);
         free(names);
         for (size_t i = 0; !error && i < n; i++)
             made[i]->ofport = ofports[i];
@@ -900,7 +945,7 @@ ovs_lsi0_open(const char *const *ifnames, size_t n,
                                                      json_object_new_array(),
                                                      "bridges", "delete",
                                                      elems));
-            db_transact(ops, true, NULL, NULL);
+            db_transact(sw, ops, true, NULL, NULL);
         } else if (error) {
             /* Adopted bridge: take back only the ports added now. */
             struct vswitch_port **undo = xcalloc(n + 1, sizeof *undo);
@@ -921,7 +966,7 @@ ovs_lsi0_open(const char *const *ifnames, size_t n,
     free(made);
     free(ofports);
     free(fresh);
-    pthread_mutex_unlock(&db_mutex);
+    pthread_mutex_unlock(&sw->db_mutex);
     if (error)
         return error;
     LOG_INFO("LSI-0 %s %s with %zu interface(s)", name,
@@ -931,11 +976,12 @@ ovs_lsi0_open(const char *const *ifnames, size_t n,
 }
 
 static int
-ovs_lsi0_port(struct vswitch_lsi *lsi0, const char *ifname,
+ovs_lsi0_port(struct vswitch *vs, struct vswitch_lsi *lsi0, const char *ifname,
               struct vswitch_port **ret_port)
 {
+    struct ovs_switch *sw = ovs_cast(vs);
     int error = -ENODEV;
-    pthread_mutex_lock(&db_mutex);
+    pthread_mutex_lock(&sw->db_mutex);
     for (struct vswitch_port *p = lsi0->ports; p; p = p->next) {
         if (p->kind == OVS_PORT_PHYS && !strcmp(p->name, ifname)) {
             *ret_port = p;
@@ -943,22 +989,23 @@ ovs_lsi0_port(struct vswitch_lsi *lsi0, const char *ifname,
             break;
         }
     }
-    pthread_mutex_unlock(&db_mutex);
+    pthread_mutex_unlock(&sw->db_mutex);
     return error;
 }
 
 static int
-ovs_lsi_create(const struct vswitch_lsi_spec *spec,
+ovs_lsi_create(struct vswitch *vs, const struct vswitch_lsi_spec *spec,
                struct vswitch_lsi **ret_lsi, struct corch_err *err)
 {
+    struct ovs_switch *sw = ovs_cast(vs);
     if (!name_is_valid_ifname(spec->name))
         return corch_err_set(err, -EINVAL, NULL, "ovs: bad bridge name "
                              "\"%s\"", spec->name);
     const char *role = spec->learning ? "group" : "graph";
-    pthread_mutex_lock(&db_mutex);
+    pthread_mutex_lock(&sw->db_mutex);
     char old[40];
     json_object *ext = NULL;
-    int error = find_bridge(spec->name, old, sizeof old, &ext, NULL, err);
+    int error = find_bridge(sw, spec->name, old, sizeof old, &ext, NULL, err);
     bool replace = false;
     if (!error) {
         /* A leftover of ours (a crash between create and destroy) is
@@ -994,25 +1041,25 @@ ovs_lsi_create(const struct vswitch_lsi_spec *spec,
                                                      elems));
             LOG_WARN("replacing leftover bridge %s", spec->name);
         }
-        ops_add_bridge(ops, spec->name,
+        ops_add_bridge(sw, ops, spec->name,
                        identity(role, spec->graph_id, NULL, NULL), 0);
         json_object *result = NULL;
-        error = db_transact(ops, true, &result, err);
+        error = db_transact(sw, ops, true, &result, err);
         if (error)
-            undo_committed(result, replace ? 1 : 0, NULL, NULL, 0);
+            undo_committed(sw, result, replace ? 1 : 0, NULL, NULL, 0);
         if (!error) {
-            lsi = lsi_new(spec->name, "", spec->graph_id, false);
+            lsi = lsi_new(sw, spec->name, "", spec->graph_id, false);
             result_uuid(result, replace ? 1 : 0, lsi->uuid, sizeof lsi->uuid);
         }
         json_object_put(result);
     }
-    pthread_mutex_unlock(&db_mutex);
+    pthread_mutex_unlock(&sw->db_mutex);
     if (!error && replace)
         error = flush_flows(lsi, err);
     if (!error && spec->learning)
         error = install_normal(lsi, err);
     if (error && lsi) {
-        vswitch_ovs_class.lsi_destroy(lsi);
+        ovs_lsi_destroy(vs, lsi);
         lsi = NULL;
     }
     if (error)
@@ -1022,8 +1069,9 @@ ovs_lsi_create(const struct vswitch_lsi_spec *spec,
 }
 
 static void
-ovs_lsi_destroy(struct vswitch_lsi *lsi)
+ovs_lsi_destroy(struct vswitch *vs, struct vswitch_lsi *lsi)
 {
+    struct ovs_switch *sw = ovs_cast(vs);
     if (!lsi)
         return;
     /* Flows first: the bridge's removal is not waited for (ovs-vswitchd
@@ -1035,7 +1083,7 @@ ovs_lsi_destroy(struct vswitch_lsi *lsi)
         LOG_DBG("%s: no management socket, bridge already gone", lsi->name);
     else if (ferror)
         LOG_WARN("could not flush the flows of %s: %s", lsi->name, ferr.msg);
-    pthread_mutex_lock(&db_mutex);
+    pthread_mutex_lock(&sw->db_mutex);
     json_object *ops = json_object_new_array();
     json_object *elems = json_object_new_array();
     json_object_array_add(elems, ovsdb_uuid(lsi->uuid));
@@ -1062,13 +1110,13 @@ ovs_lsi_destroy(struct vswitch_lsi *lsi)
     for (struct vswitch_port *p = lsi->ports; p; p = p->next)
         wait |= p->kind != OVS_PORT_VLINK;
     struct corch_err err = { 0 };
-    if (db_transact(ops, wait, NULL, &err))
+    if (db_transact(sw, ops, wait, NULL, &err))
         LOG_WARN("could not remove bridge %s: %s", lsi->name, err.msg);
     for (struct vswitch_port *p = lsi->ports; p; p = p->next)
         port_release_devices(p);
     LOG_DBG("bridge %s destroyed", lsi->name);
     lsi_free(lsi);
-    pthread_mutex_unlock(&db_mutex);
+    pthread_mutex_unlock(&sw->db_mutex);
 }
 
 /* Looks up the Port rows named names[i] (any bridge) and decides, from the
@@ -1079,7 +1127,8 @@ ovs_lsi_destroy(struct vswitch_lsi *lsi)
  * any other port of that name is not ours: -EEXIST, kind
  * CORCH_ERR_CONFLICT, naming it and its owner.  db_mutex held. */
 static int
-claim_port_names(const char *const *names, size_t n, const char *role,
+claim_port_names(struct ovs_switch *sw, const char *const *names, size_t n,
+                 const char *role,
                  const char *const *graph_ids, json_object *reclaim,
                  struct corch_err *err)
 {
@@ -1096,7 +1145,7 @@ claim_port_names(const char *const *names, size_t n, const char *role,
         json_object_array_add(ops, sel);
     }
     json_object *result = NULL;
-    int error = db_transact(ops, false, &result, err);
+    int error = db_transact(sw, ops, false, &result, err);
     for (size_t i = 0; !error && i < n; i++) {
         json_object *rows, *u, *ext = NULL;
         if (!json_object_object_get_ex(json_object_array_get_idx(result, i),
@@ -1128,7 +1177,8 @@ claim_port_names(const char *const *names, size_t n, const char *role,
 /* Removes the ports 'elems' (an OVSDB set's elements, consumed) from
  * whichever bridge holds them.  db_mutex held. */
 static int
-remove_port_uuids(json_object *elems, struct corch_err *err)
+remove_port_uuids(struct ovs_switch *sw, json_object *elems,
+                  struct corch_err *err)
 {
     if (!json_object_array_length(elems)) {
         json_object_put(elems);
@@ -1138,7 +1188,7 @@ remove_port_uuids(json_object *elems, struct corch_err *err)
     /* Every bridge: deleting a uuid a set does not hold is a no-op. */
     json_object_array_add(ops, op_mutate_set("Bridge", json_object_new_array(),
                                              "ports", "delete", elems));
-    return db_transact(ops, false, NULL, err);
+    return db_transact(sw, ops, false, NULL, err);
 }
 
 /* After an insert failed: if one of 'names' is taken (a port the check
@@ -1146,12 +1196,13 @@ remove_port_uuids(json_object *elems, struct corch_err *err)
  * CORCH_ERR_CONFLICT instead of OVSDB's constraint message.  db_mutex
  * held. */
 static int
-explain_taken_names(const char *const *names, size_t n, int error,
+explain_taken_names(struct ovs_switch *sw, const char *const *names, size_t n,
+                    int error,
                     struct corch_err *err)
 {
     json_object *none = json_object_new_array();
     struct corch_err cerr = { 0 };
-    int cerror = claim_port_names(names, n, "", NULL, none, &cerr);
+    int cerror = claim_port_names(sw, names, n, "", NULL, none, &cerr);
     json_object_put(none);
     if (cerror == -EEXIST) {
         *err = cerr;
@@ -1161,11 +1212,13 @@ explain_taken_names(const char *const *names, size_t n, int error,
 }
 
 static int
-ovs_vlinks_create(struct vswitch_lsi *a, struct vswitch_lsi *b,
+ovs_vlinks_create(struct vswitch *vs, struct vswitch_lsi *a,
+                  struct vswitch_lsi *b,
                   const struct vswitch_vlink_spec *specs, size_t n,
                   struct vswitch_port **ret_a, struct vswitch_port **ret_b,
                   struct corch_err *err)
 {
+    struct ovs_switch *sw = ovs_cast(vs);
     if (!n)
         return 0;
     char (*names)[2][16] = xcalloc(n, sizeof *names);
@@ -1186,21 +1239,22 @@ ovs_vlinks_create(struct vswitch_lsi *a, struct vswitch_lsi *b,
             owners[2 * i + end] = specs[i].graph_id;
         }
     }
-    pthread_mutex_lock(&db_mutex);
+    pthread_mutex_lock(&sw->db_mutex);
     /* A name of ours from an earlier run (LSI-0 keeps the vlink ends of
      * graphs whose graph-LSI a restart replaced) is freed; any other
      * port of that name is a conflict, never removed. */
     json_object *reclaim = json_object_new_array();
-    int error = claim_port_names(flat, 2 * n, "vlink", owners, reclaim, err);
+    int error = claim_port_names(sw, flat, 2 * n, "vlink", owners, reclaim,
+                                 err);
     if (!error)
-        error = remove_port_uuids(reclaim, err);
+        error = remove_port_uuids(sw, reclaim, err);
     else
         json_object_put(reclaim);
     free(flat);
     free(owners);
     if (error) {
         free(names);
-        pthread_mutex_unlock(&db_mutex);
+        pthread_mutex_unlock(&sw->db_mutex);
         return error;
     }
     json_object *ops = json_object_new_array();
@@ -1222,12 +1276,12 @@ ovs_vlinks_create(struct vswitch_lsi *a, struct vswitch_lsi *b,
     json_object_array_add(ops, op_mutate_set("Bridge", where_uuid(b->uuid),
                                              "ports", "insert", eb));
     json_object *result = NULL;
-    error = db_transact(ops, true, &result, err);
+    error = db_transact(sw, ops, true, &result, err);
     if (error && !result) {
         const char **pn = xcalloc(2 * n, sizeof *pn);
         for (size_t i = 0; i < 2 * n; i++)
             pn[i] = names[i / 2][i % 2];
-        error = explain_taken_names(pn, 2 * n, error, err);
+        error = explain_taken_names(sw, pn, 2 * n, error, err);
         free(pn);
     }
     struct vswitch_port **made = xcalloc(2 * n, sizeof *made);
@@ -1238,7 +1292,7 @@ ovs_vlinks_create(struct vswitch_lsi *a, struct vswitch_lsi *b,
             idx[i] = 2 * i + 1;
             brs[i] = i % 2 ? b->uuid : a->uuid;
         }
-        undo_committed(result, -1, idx, brs, 2 * n);
+        undo_committed(sw, result, -1, idx, brs, 2 * n);
         free(idx);
         free(brs);
     }
@@ -1257,7 +1311,7 @@ ovs_vlinks_create(struct vswitch_lsi *a, struct vswitch_lsi *b,
         uint32_t *ofp = xcalloc(2 * n, sizeof *ofp);
         for (size_t i = 0; i < 2 * n; i++)
             pn[i] = made[i]->name;
-        error = fetch_ofports(pn, 2 * n, ofp, err);
+        error = fetch_ofports(sw, pn, 2 * n, ofp, err);
         for (size_t i = 0; !error && i < 2 * n; i++)
             made[i]->ofport = ofp[i];
         if (error) {
@@ -1278,7 +1332,7 @@ ovs_vlinks_create(struct vswitch_lsi *a, struct vswitch_lsi *b,
     json_object_put(result);
     free(made);
     free(names);
-    pthread_mutex_unlock(&db_mutex);
+    pthread_mutex_unlock(&sw->db_mutex);
     return error;
 }
 
@@ -1303,6 +1357,7 @@ add_one_port(struct vswitch_lsi *lsi, const char *name, const char *type,
              json_object *options, json_object *ext, enum ovs_port_kind kind,
              struct vswitch_port **ret_port, struct corch_err *err)
 {
+    struct ovs_switch *sw = lsi->sw;
     json_object *ops = json_object_new_array();
     ops_add_port(ops, "0", name, type, options, ext);
     json_object *elems = json_object_new_array();
@@ -1310,13 +1365,13 @@ add_one_port(struct vswitch_lsi *lsi, const char *name, const char *type,
     json_object_array_add(ops, op_mutate_set("Bridge", where_uuid(lsi->uuid),
                                              "ports", "insert", elems));
     json_object *result = NULL;
-    int error = db_transact(ops, true, &result, err);
+    int error = db_transact(sw, ops, true, &result, err);
     if (error) {
         const size_t idx[] = { 1 };
         const char *brs[] = { lsi->uuid };
-        undo_committed(result, -1, idx, brs, 1);
+        undo_committed(sw, result, -1, idx, brs, 1);
         if (!result)
-            error = explain_taken_names(&name, 1, error, err);
+            error = explain_taken_names(sw, &name, 1, error, err);
         json_object_put(result);
         return error;
     }
@@ -1324,7 +1379,7 @@ add_one_port(struct vswitch_lsi *lsi, const char *name, const char *type,
     result_uuid(result, 1, p->uuid, sizeof p->uuid);
     json_object_put(result);
     const char *names[] = { name };
-    error = fetch_ofports(names, 1, &p->ofport, err);
+    error = fetch_ofports(sw, names, 1, &p->ofport, err);
     if (error) {
         remove_port_rows(&p, 1);
         port_free(p);
@@ -1338,7 +1393,8 @@ add_one_port(struct vswitch_lsi *lsi, const char *name, const char *type,
  * the SF end in the SF's namespace if the spec offers one (*ret_in_netns)
  * or next to ours as 'peer'.  On failure nothing is left. */
 static int
-sf_port_device(const struct vswitch_port_spec *spec, char peer[16],
+sf_port_device(struct ovs_switch *sw, const struct vswitch_port_spec *spec,
+               char peer[16],
                bool *ret_in_netns, struct corch_err *err)
 {
     peer[0] = '\0';
@@ -1349,7 +1405,7 @@ sf_port_device(const struct vswitch_port_spec *spec, char peer[16],
     /* tap: OVS opens the tap itself, but only the userspace datapath can
      * take an Interface of type "tap". */
     bool tap_ok = spec->tech == VSWITCH_PORT_TAP
-                  && !strcmp(datapath_type, "netdev");
+                  && !strcmp(sw->datapath_type, "netdev");
     if (spec->tech != VSWITCH_PORT_VETH && spec->tech != VSWITCH_PORT_INTERNAL
         && !tap_ok)
         return corch_err_set(err, -EOPNOTSUPP, NULL,
@@ -1387,7 +1443,7 @@ sf_port_device(const struct vswitch_port_spec *spec, char peer[16],
         }
         /* The userspace datapath does not fill in checksums; the SF end
          * is the engine's to tune, in its namespace. */
-        if (!strcmp(datapath_type, "netdev"))
+        if (!strcmp(sw->datapath_type, "netdev"))
             netlink_link_tx_offload_off(spec->name);
         *ret_in_netns = true;
         return 0;
@@ -1404,7 +1460,7 @@ sf_port_device(const struct vswitch_port_spec *spec, char peer[16],
         return error;
     }
     /* The userspace datapath does not fill in checksums. */
-    if (!strcmp(datapath_type, "netdev")) {
+    if (!strcmp(sw->datapath_type, "netdev")) {
         netlink_link_tx_offload_off(spec->name);
         netlink_link_tx_offload_off(peer);
     }
@@ -1431,17 +1487,19 @@ sf_port_info(const struct vswitch_port_spec *spec, const char *peer,
 }
 
 static int
-ovs_port_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *spec,
+ovs_port_create(struct vswitch *vs, struct vswitch_lsi *lsi,
+                const struct vswitch_port_spec *spec,
                 struct vswitch_port **ret_port,
                 struct vswitch_port_info *ret_info, struct corch_err *err)
 {
+    struct ovs_switch *sw = ovs_cast(vs);
     char peer[16];
     bool in_netns;
-    int error = sf_port_device(spec, peer, &in_netns, err);
+    int error = sf_port_device(sw, spec, peer, &in_netns, err);
     if (error)
         return error;
     struct vswitch_port *p = NULL;
-    pthread_mutex_lock(&db_mutex);
+    pthread_mutex_lock(&sw->db_mutex);
     error = add_one_port(lsi, spec->name, sf_port_type(spec), NULL,
                          identity("sf", spec->graph_id, spec->sf_id,
                                   spec->sf_port_id),
@@ -1450,7 +1508,7 @@ ovs_port_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *spec,
                          &p, err);
     if (!error)
         snprintf(p->veth_peer, sizeof p->veth_peer, "%s", peer);
-    pthread_mutex_unlock(&db_mutex);
+    pthread_mutex_unlock(&sw->db_mutex);
     if (error) {
         if (peer[0])
             netlink_link_delete(spec->name);
@@ -1464,10 +1522,12 @@ ovs_port_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *spec,
 /* All the ports in one OVSDB transaction and one wait for ovs-vswitchd:
  * it reconfigures every port of the node per transaction. */
 static int
-ovs_ports_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *specs,
+ovs_ports_create(struct vswitch *vs, struct vswitch_lsi *lsi,
+                 const struct vswitch_port_spec *specs,
                  size_t n, struct vswitch_port **ret_ports,
                  struct vswitch_port_info *ret_infos, struct corch_err *err)
 {
+    struct ovs_switch *sw = ovs_cast(vs);
     if (!n)
         return 0;
     char (*peers)[16] = xcalloc(n, sizeof *peers);
@@ -1483,7 +1543,8 @@ ovs_ports_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *specs,
     uint64_t t0 = time_ns(), t1 = 0, t2 = 0;
 
     for (; n_dev < n; n_dev++) {
-        error = sf_port_device(&specs[n_dev], peers[n_dev], &in_netns[n_dev],
+        error = sf_port_device(sw, &specs[n_dev], peers[n_dev],
+                               &in_netns[n_dev],
                                err);
         if (error) {
             corch_err_prefix(err, "sf '%s' port '%s'",
@@ -1494,7 +1555,7 @@ ovs_ports_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *specs,
         }
     }
 
-    pthread_mutex_lock(&db_mutex);
+    pthread_mutex_lock(&sw->db_mutex);
     t1 = time_ns();
     json_object *ops = json_object_new_array();
     json_object *elems = json_object_new_array();
@@ -1512,12 +1573,12 @@ ovs_ports_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *specs,
     }
     json_object_array_add(ops, op_mutate_set("Bridge", where_uuid(lsi->uuid),
                                              "ports", "insert", elems));
-    error = db_transact(ops, true, &result, err);
+    error = db_transact(sw, ops, true, &result, err);
     if (error) {
-        undo_committed(result, -1, idx, brs, n);
+        undo_committed(sw, result, -1, idx, brs, n);
         if (!result)
-            error = explain_taken_names(names, n, error, err);
-        pthread_mutex_unlock(&db_mutex);
+            error = explain_taken_names(sw, names, n, error, err);
+        pthread_mutex_unlock(&sw->db_mutex);
         goto out;
     }
     t2 = time_ns();
@@ -1529,15 +1590,15 @@ ovs_ports_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *specs,
         snprintf(made[i]->veth_peer, sizeof made[i]->veth_peer, "%s",
                  peers[i]);
     }
-    error = fetch_ofports(names, n, ofports, err);
+    error = fetch_ofports(sw, names, n, ofports, err);
     if (error) {
         remove_port_rows(made, n);
         for (size_t i = 0; i < n; i++)
             port_free(made[i]);
-        pthread_mutex_unlock(&db_mutex);
+        pthread_mutex_unlock(&sw->db_mutex);
         goto out;
     }
-    pthread_mutex_unlock(&db_mutex);
+    pthread_mutex_unlock(&sw->db_mutex);
     for (size_t i = 0; i < n; i++) {
         made[i]->ofport = ofports[i];
         sf_port_info(&specs[i], peers[i], in_netns[i], made[i], &ret_infos[i]);
@@ -1594,9 +1655,11 @@ host_stack_configure(const char *name, const struct flow_ip *ip)
 }
 
 static int
-ovs_sap_create(struct vswitch_lsi *lsi, const struct vswitch_sap_spec *sap,
+ovs_sap_create(struct vswitch *vs, struct vswitch_lsi *lsi,
+               const struct vswitch_sap_spec *sap,
                struct vswitch_port **ret_port, struct corch_err *err)
 {
+    struct ovs_switch *sw = ovs_cast(vs);
     const char *name = sap->name;
     if (!name_is_valid_ifname(name))
         return corch_err_set(err, -EINVAL, NULL, "ovs: bad port name \"%s\"",
@@ -1605,7 +1668,7 @@ ovs_sap_create(struct vswitch_lsi *lsi, const struct vswitch_sap_spec *sap,
     const char *type;
     enum ovs_port_kind kind;
     if (sap->type == VSWITCH_SAP_GRE) {
-        if (!have_gre)
+        if (!sw->have_gre)
             return corch_err_set(err, -EOPNOTSUPP, NULL,
                                  "ovs: this switch has no gre tunnels");
         char remote[INET6_ADDRSTRLEN] = "", local[INET6_ADDRSTRLEN] = "";
@@ -1637,7 +1700,7 @@ ovs_sap_create(struct vswitch_lsi *lsi, const struct vswitch_sap_spec *sap,
                               (int) sap->type);
     }
     struct vswitch_port *p = NULL;
-    pthread_mutex_lock(&db_mutex);
+    pthread_mutex_lock(&sw->db_mutex);
     int error = add_one_port(lsi, name, type, options,
                              identity("sap", sap->graph_id, NULL, sap->sap_id),
                              kind,
@@ -1651,7 +1714,7 @@ ovs_sap_create(struct vswitch_lsi *lsi, const struct vswitch_sap_spec *sap,
             port_free(p);
         }
     }
-    pthread_mutex_unlock(&db_mutex);
+    pthread_mutex_unlock(&sw->db_mutex);
     if (error)
         return error;
     *ret_port = p;
@@ -1659,18 +1722,19 @@ ovs_sap_create(struct vswitch_lsi *lsi, const struct vswitch_sap_spec *sap,
 }
 
 static void
-ovs_port_destroy(struct vswitch_port *port)
+ovs_port_destroy(struct vswitch *vs, struct vswitch_port *port)
 {
+    struct ovs_switch *sw = ovs_cast(vs);
     if (!port || port->kind == OVS_PORT_PHYS)
         return;
-    pthread_mutex_lock(&db_mutex);
+    pthread_mutex_lock(&sw->db_mutex);
     struct vswitch_port *ports[2] = { port, port->peer };
     remove_port_rows(ports, port->peer ? 2 : 1);
     port_release_devices(port);
     if (port->peer)
         port_free(port->peer);
     port_free(port);
-    pthread_mutex_unlock(&db_mutex);
+    pthread_mutex_unlock(&sw->db_mutex);
 }
 
 /* The flow_mod of a rule.  'acts' has room for the rule's actions. */
@@ -1730,9 +1794,11 @@ rule_to_flow(const struct vswitch_rule *r, bool del, struct ofp_action *acts,
 }
 
 static int
-ovs_rules_apply(struct vswitch_lsi *lsi, const struct vswitch_rule_batch *b,
+ovs_rules_apply(struct vswitch *vs, struct vswitch_lsi *lsi,
+                const struct vswitch_rule_batch *b,
                 struct corch_err *err)
 {
+    (void) vs;
     size_t n = b->n_del + b->n_add;
     if (!n)
         return 0;
@@ -1794,8 +1860,9 @@ ovs_rules_apply(struct vswitch_lsi *lsi, const struct vswitch_rule_batch *b,
 }
 
 static bool
-ovs_sap_supported(enum graph_sap_type type)
+ovs_sap_supported(const struct vswitch *vs, enum graph_sap_type type)
 {
+    struct ovs_switch *sw = ovs_cast(vs);
     switch (type) {
     case GRAPH_SAP_INTERFACE:
     case GRAPH_SAP_VLAN:
@@ -1803,15 +1870,15 @@ ovs_sap_supported(enum graph_sap_type type)
     case GRAPH_SAP_INTERNAL:
         return true;
     case GRAPH_SAP_GRE:
-        return have_gre;
+        return sw->have_gre;
     }
     return false;
 }
 
 const struct vswitch_class vswitch_ovs_class = {
     .type = "ovs",
-    .init = ovs_init,
-    .fini = ovs_fini,
+    .open = ovs_open,
+    .close = ovs_close,
     .lsi0_open = ovs_lsi0_open,
     .lsi0_port = ovs_lsi0_port,
     .lsi_create = ovs_lsi_create,
