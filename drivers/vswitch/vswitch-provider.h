@@ -9,10 +9,12 @@
  * (a failure without a message, or a success without an object, is a bug
  * of the driver: logged always, an assertion failure in debug builds).
  *
- * Objects.  'struct vswitch_lsi' and 'struct vswitch_port' are defined by
- * each driver (opaque to the core).  The driver allocates them and owns
- * them until the matching destroy hook is called; the core never frees
- * them itself.
+ * Objects.  'struct vswitch_lsi' and 'struct vswitch_port' are small bases
+ * that the core reads (switch, name, owner, role) and never writes: each
+ * driver embeds them in its own LSI and port structs and reaches those
+ * with CONTAINER_OF.  The driver allocates them, fills the base, and owns
+ * them until the matching destroy hook (or close) is called; the core
+ * never frees them itself.
  *
  * Errors.  Hooks return 0 or a negative errno, and on failure may write a
  * reason for the operator into 'err' (which may be NULL).  A hook that
@@ -35,9 +37,42 @@
 #include "util.h"
 
 struct corch_config;
+struct vswitch;
 struct vswitch_class;
-struct vswitch_lsi;             /* A logical switch instance (a bridge). */
-struct vswitch_port;            /* A port of an LSI. */
+
+/* What an LSI is for. */
+enum vswitch_lsi_role {
+    VSWITCH_LSI_ZERO,           /* LSI-0: the physical interfaces. */
+    VSWITCH_LSI_GRAPH,          /* A graph-LSI. */
+    VSWITCH_LSI_GROUP,          /* An internal group's learning LSI. */
+};
+
+/* A logical switch instance (a bridge): the base of the driver's LSI. */
+struct vswitch_lsi {
+    struct vswitch *vs;         /* The switch it is on. */
+    char name[16];              /* Its name: the core's (LSI-0: the
+                                 * driver's). */
+    char *graph_id;             /* Owner graph (the driver's copy, freed
+                                 * with the LSI); NULL for LSI-0 and group
+                                 * LSIs. */
+    enum vswitch_lsi_role role; /* What it is for. */
+};
+
+/* What a port is for. */
+enum vswitch_port_role {
+    VSWITCH_PORT_PHYS,          /* A physical interface of LSI-0. */
+    VSWITCH_PORT_VLINK,         /* One end of a virtual link. */
+    VSWITCH_PORT_SF,            /* An SF's port. */
+    VSWITCH_PORT_SAP,           /* A gre / host-stack SAP's port. */
+};
+
+/* A port of an LSI: the base of the driver's port. */
+struct vswitch_port {
+    struct vswitch_lsi *lsi;    /* The LSI it is on. */
+    char name[16];              /* Its name on the switch (the core's;
+                                 * physical ports: the interface's). */
+    enum vswitch_port_role role; /* What it is for. */
+};
 
 /* Port technologies: how an SF's vNIC is connected to its graph-LSI. */
 enum vswitch_port_tech {

@@ -219,7 +219,7 @@ main(int argc, char **argv)
     error = ovs->lsi0_open(vs, ifs, 2, &lsi0, &err);
     if (error)
         die("lsi0_open", error, &err);
-    lsi0_br = vswitch_ovs_bridge_name(lsi0);
+    lsi0_br = lsi0->name;
     struct vswitch_port *v[2];
     ovs->lsi0_port(vs, lsi0, argv[2], &v[0]);
     ovs->lsi0_port(vs, lsi0, argv[3], &v[1]);

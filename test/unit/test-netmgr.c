@@ -518,6 +518,17 @@ test_two_dummy_instances(void **state)
     struct vswitch_port *pa, *pb;
     assert_int_equal(vswitch_vlinks_create(a, a0, ag, &vl, 1, &pa, &pb, &err),
                      0);
+    /* The core reads the bases. */
+    assert_string_equal(ag->name, "cgxx0001");
+    assert_ptr_equal(ag->vs, a);
+    assert_ptr_equal(bg->vs, b);
+    assert_string_equal(ag->graph_id, "g");
+    assert_int_equal(ag->role, VSWITCH_LSI_GRAPH);
+    assert_int_equal(a0->role, VSWITCH_LSI_ZERO);
+    assert_string_equal(pa->name, "cgxx0001v000");
+    assert_ptr_equal(pa->lsi, a0);
+    assert_ptr_equal(pb->lsi, ag);
+    assert_int_equal(pb->role, VSWITCH_PORT_VLINK);
     assert_true(vswitch_dummy_has_port(a, "cgxx0001v000"));
     assert_false(vswitch_dummy_has_port(b, "cgxx0001v000"));
     assert_int_equal(vswitch_dummy_count_ports(a), 2);

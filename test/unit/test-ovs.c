@@ -280,7 +280,7 @@ test_lsi0_open(void **state)
     assert_true(vswitch_ovs_port_ofport(v2) > 0);
     assert_true(vswitch_ovs_port_ofport(v1) != vswitch_ovs_port_ofport(v2));
 
-    const char *br = vswitch_ovs_bridge_name(lsi0);
+    const char *br = lsi0->name;
     char buf[4096];
     vsctl_get(buf, sizeof buf, "Bridge", br, "fail_mode");
     assert_string_equal(buf, "secure");
@@ -325,9 +325,9 @@ test_lsi0_adopt(void **state)
     (void) state;
     uint32_t o1 = vswitch_ovs_port_ofport(v1);
     char name[16];
-    snprintf(name, sizeof name, "%s", vswitch_ovs_bridge_name(lsi0));
+    snprintf(name, sizeof name, "%s", lsi0->name);
     /* Someone loosened the lockdown meanwhile; an operator key stays. */
-    const char *brn = vswitch_ovs_bridge_name(lsi0);
+    const char *brn = lsi0->name;
     assert_int_equal(run("ovs-vsctl", db_arg, "set", "bridge", brn,
                          "fail_mode=standalone",
                          "other_config:disable-in-band=false",
@@ -338,7 +338,7 @@ test_lsi0_adopt(void **state)
     struct corch_err err = { 0 };
     struct vswitch_lsi *again;
     assert_int_equal(ovs->lsi0_open(vs, ifs, 2, &again, &err), 0);
-    assert_string_equal(vswitch_ovs_bridge_name(again), name);
+    assert_string_equal(again->name, name);
     struct vswitch_port *p;
     assert_int_equal(ovs->lsi0_port(vs, again, "covs-v1", &p), 0);
     assert_int_equal(vswitch_ovs_port_ofport(p), o1);
@@ -383,7 +383,7 @@ test_passthrough_rules(void **state)
         fprintf(stderr, "rules_apply: %s\n", err.msg);
     assert_int_equal(error, 0);
     char buf[8192];
-    dump_flows(vswitch_ovs_bridge_name(lsi0), buf, sizeof buf);
+    dump_flows(lsi0->name, buf, sizeof buf);
     assert_int_equal(count_lines(buf, "cookie=0x100000001"), 1);
     assert_int_equal(count_lines(buf, "cookie=0x100000002"), 1);
     assert_true(ping_retry("covs-h1", "10.77.0.2"));
@@ -407,7 +407,7 @@ test_passthrough_rules(void **state)
     assert_int_equal(error, -EPROTO);
     assert_non_null(strstr(err.msg, "addition[1]"));
     assert_non_null(strstr(err.msg, "BAD_"));
-    dump_flows(vswitch_ovs_bridge_name(lsi0), buf, sizeof buf);
+    dump_flows(lsi0->name, buf, sizeof buf);
     assert_int_equal(count_lines(buf, "priority=10"), 2);
     assert_int_equal(count_lines(buf, "priority=20"), 0);
     assert_true(ping("covs-h1", "10.77.0.2"));
@@ -415,7 +415,7 @@ test_passthrough_rules(void **state)
     /* Deleting them stops the traffic. */
     struct vswitch_rule_batch d = { .del = add, .n_del = 2 };
     assert_int_equal(ovs->rules_apply(vs, lsi0, &d, &err), 0);
-    dump_flows(vswitch_ovs_bridge_name(lsi0), buf, sizeof buf);
+    dump_flows(lsi0->name, buf, sizeof buf);
     assert_int_equal(count_lines(buf, "priority"), 0);
     assert_false(ping("covs-h1", "10.77.0.2"));
 }
@@ -525,7 +525,7 @@ test_every_field_accepted(void **state)
         fprintf(stderr, "rules_apply: %s\n", err.msg);
     assert_int_equal(error, 0);
     char buf[16384];
-    dump_flows(vswitch_ovs_bridge_name(lsi0), buf, sizeof buf);
+    dump_flows(lsi0->name, buf, sizeof buf);
     assert_int_equal(count_lines(buf, "cookie=0x5000000"), N + 1);
     assert_non_null(strstr(buf, "dl_vlan=100,dl_vlan_pcp=5"));
     assert_non_null(strstr(buf, "nw_src=10.1.0.0/16"));
@@ -536,7 +536,7 @@ test_every_field_accepted(void **state)
     assert_non_null(strstr(buf, "actions=drop"));
     struct vswitch_rule_batch d = { .del = all, .n_del = N + 1 };
     assert_int_equal(ovs->rules_apply(vs, lsi0, &d, &err), 0);
-    dump_flows(vswitch_ovs_bridge_name(lsi0), buf, sizeof buf);
+    dump_flows(lsi0->name, buf, sizeof buf);
     assert_int_equal(count_lines(buf, "priority"), 0);
 }
 
@@ -673,7 +673,7 @@ test_graph_lsi(void **state)
     /* Its LSI-0 rules go first (they name the vlink ends)... */
     struct vswitch_rule_batch d0 = { .del = l0, .n_del = 4 };
     assert_int_equal(ovs->rules_apply(vs, lsi0, &d0, &err), 0);
-    dump_flows(vswitch_ovs_bridge_name(lsi0), buf, sizeof buf);
+    dump_flows(lsi0->name, buf, sizeof buf);
     assert_int_equal(count_lines(buf, "priority"), 0);
     assert_false(ping("covs-h1", "10.77.0.2"));
 
@@ -776,7 +776,7 @@ test_leftover_replaced(void **state)
     ovs->port_destroy(vs, pa2);
     ovs->lsi_destroy(vs, l);
     run_capture(buf, "ovs-vsctl", db_arg, "--no-wait", "list-ports",
-                vswitch_ovs_bridge_name(lsi0));
+                lsi0->name);
     assert_null(strstr(buf, "covs-fv"));
 }
 
@@ -839,10 +839,10 @@ test_concurrent_graphs(void **state)
         assert_null(r);
     }
     char buf[8192];
-    dump_flows(vswitch_ovs_bridge_name(lsi0), buf, sizeof buf);
+    dump_flows(lsi0->name, buf, sizeof buf);
     assert_int_equal(count_lines(buf, "priority"), 0);
     run_capture(buf, "ovs-vsctl", db_arg, "list-ports",
-                vswitch_ovs_bridge_name(lsi0));
+                lsi0->name);
     assert_string_equal(buf, "covs-v1\ncovs-v2\n");
 }
 
@@ -915,7 +915,7 @@ test_vswitchd_stuck(void **state)
     char buf[4096], ports[4096];
     run_capture(buf, "ovs-vsctl", db_arg, "--no-wait", "list-br");
     run_capture(ports, "ovs-vsctl", db_arg, "--no-wait", "list-ports",
-                vswitch_ovs_bridge_name(lsi0));
+                lsi0->name);
     kill(pid, SIGCONT);
     ovs->close(vs2);
     fprintf(stderr, "# stuck vswitchd: %s\n", err.msg);
@@ -946,13 +946,13 @@ test_many_rules(void **state)
     printf("# 10000 rules in one rules_apply: %.1f ms (target <= 300 ms)\n",
            (t1 - t0) / 1e6);
     static char buf[4 << 20];
-    dump_flows(vswitch_ovs_bridge_name(lsi0), buf, sizeof buf);
+    dump_flows(lsi0->name, buf, sizeof buf);
     assert_int_equal(count_lines(buf, "priority=100"), N);
     struct vswitch_rule_batch d = { .del = add, .n_del = N };
     t0 = time_ns();
     assert_int_equal(ovs->rules_apply(vs, lsi0, &d, &err), 0);
     printf("# 10000 deletions: %.1f ms\n", (time_ns() - t0) / 1e6);
-    dump_flows(vswitch_ovs_bridge_name(lsi0), buf, sizeof buf);
+    dump_flows(lsi0->name, buf, sizeof buf);
     assert_int_equal(count_lines(buf, "priority"), 0);
     free(add);
 }

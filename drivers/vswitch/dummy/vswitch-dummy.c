@@ -13,26 +13,27 @@
 
 LOG_MODULE(vswitch_dummy);
 
-struct vswitch_port {
-    char name[16];              /* Unique on the node. */
-    struct vswitch_lsi *lsi;    /* The LSI it belongs to. */
-    struct vswitch_port *peer;  /* Other end of a vlink, or NULL. */
+struct dummy_port {
+    struct vswitch_port up;     /* The base the core reads (name: unique on
+                                 * the node). */
+    struct dummy_lsi *lsi;      /* The LSI it belongs to. */
+    struct dummy_port *peer;  /* Other end of a vlink, or NULL. */
     bool phys;                  /* A physical interface of LSI-0. */
-    struct vswitch_port *next;  /* Next port of the same LSI. */
+    struct dummy_port *next;  /* Next port of the same LSI. */
 };
 
-struct vswitch_lsi {
+struct dummy_lsi {
+    struct vswitch_lsi up;      /* The base the core reads (name: unique on
+                                 * the node; graph_id). */
     struct dummy_switch *sw;    /* The instance it belongs to. */
-    char name[16];              /* Unique on the node. */
-    char *graph_id;             /* Owner graph or NULL. */
     bool learning;              /* Internal-group LSI. */
     bool is_lsi0;               /* LSI-0. */
-    struct vswitch_port *ports; /* Singly linked list. */
+    struct dummy_port *ports; /* Singly linked list. */
     struct vswitch_rule *rules; /* Installed rules (deep copies). */
     size_t n_rules;
     size_t added;               /* Rule additions received. */
     size_t deleted;             /* Rule deletions received. */
-    struct vswitch_lsi *next;   /* Next LSI of the node. */
+    struct dummy_lsi *next;   /* Next LSI of the node. */
 };
 
 /* The hooks that can be told to fail, with their counters. */
@@ -48,7 +49,7 @@ enum { N_HOOKS = ARRAY_SIZE(hooks) };
 struct dummy_switch {
     struct vswitch up;          /* The base the core holds. */
     pthread_mutex_t mutex;      /* Guards everything below. */
-    struct vswitch_lsi *lsis;   /* LSI-0 included. */
+    struct dummy_lsi *lsis;   /* LSI-0 included. */
     uint32_t next_ofport;       /* For vswitch_port_info.ofport. */
     unsigned int calls[N_HOOKS]; /* Calls so far, per hook. */
     unsigned int fail_at[N_HOOKS]; /* Call that fails, per hook; 0 none. */
@@ -60,6 +61,19 @@ static struct dummy_switch *
 dummy_cast(const struct vswitch *vs)
 {
     return CONTAINER_OF(vs, struct dummy_switch, up);
+}
+
+/* The dummy's structs behind the bases the core holds. */
+static struct dummy_lsi *
+lsi_cast(const struct vswitch_lsi *l)
+{
+    return l ? CONTAINER_OF(l, struct dummy_lsi, up) : NULL;
+}
+
+static struct dummy_port *
+port_cast(const struct vswitch_port *p)
+{
+    return p ? CONTAINER_OF(p, struct dummy_port, up) : NULL;
 }
 
 /* Counts a call of 'hook' and says whether it must fail.  Mutex held. */
@@ -89,30 +103,30 @@ vswitch_dummy_calls(struct vswitch *vs, const char *hook)
     return n;
 }
 
-static struct vswitch_lsi *
+static struct dummy_lsi *
 find_lsi(struct dummy_switch *sw, const char *name)
 {
-    for (struct vswitch_lsi *l = sw->lsis; l; l = l->next)
-        if (!strcmp(l->name, name))
+    for (struct dummy_lsi *l = sw->lsis; l; l = l->next)
+        if (!strcmp(l->up.name, name))
             return l;
     return NULL;
 }
 
-static struct vswitch_port *
+static struct dummy_port *
 find_port(struct dummy_switch *sw, const char *name)
 {
-    for (struct vswitch_lsi *l = sw->lsis; l; l = l->next)
-        for (struct vswitch_port *p = l->ports; p; p = p->next)
-            if (!strcmp(p->name, name))
+    for (struct dummy_lsi *l = sw->lsis; l; l = l->next)
+        for (struct dummy_port *p = l->ports; p; p = p->next)
+            if (!strcmp(p->up.name, name))
                 return p;
     return NULL;
 }
 
 static bool
-port_is_on(const struct vswitch_lsi *lsi, const struct vswitch_port *port)
+port_is_on(const struct dummy_lsi *lsi, const struct vswitch_port *port)
 {
-    for (const struct vswitch_port *p = lsi->ports; p; p = p->next)
-        if (p == port)
+    for (const struct dummy_port *p = lsi->ports; p; p = p->next)
+        if (&p->up == port)
             return true;
     return false;
 }
@@ -163,7 +177,7 @@ struct rule_index {
 };
 
 static void
-index_build(struct rule_index *ix, const struct vswitch_lsi *lsi, size_t more)
+index_build(struct rule_index *ix, const struct dummy_lsi *lsi, size_t more)
 {
     ix->size = 16;
     while (ix->size < 2 * (lsi->n_rules + more))
@@ -182,7 +196,7 @@ index_build(struct rule_index *ix, const struct vswitch_lsi *lsi, size_t more)
 /* The slot holding a rule that is the same as 'r' (or the empty slot
  * where it would go). */
 static size_t *
-index_find(struct rule_index *ix, const struct vswitch_lsi *lsi,
+index_find(struct rule_index *ix, const struct dummy_lsi *lsi,
            const struct vswitch_rule *r)
 {
     size_t h = rule_key_hash(r) & (ix->size - 1);
@@ -208,12 +222,12 @@ rule_uses(const struct vswitch_rule *r, const struct vswitch_port *port)
 /* Removes the rules of every LSI that name 'port': a real switch drops the
  * flows of a deleted port, and the dummy must not keep dangling pointers. */
 static void
-purge_rules_of(const struct vswitch_port *port)
+purge_rules_of(const struct dummy_port *port)
 {
-    for (struct vswitch_lsi *l = port->lsi->sw->lsis; l; l = l->next) {
+    for (struct dummy_lsi *l = port->lsi->sw->lsis; l; l = l->next) {
         size_t j = 0;
         for (size_t i = 0; i < l->n_rules; i++) {
-            if (rule_uses(&l->rules[i], port))
+            if (rule_uses(&l->rules[i], &port->up))
                 rule_free_actions(&l->rules[i]);
             else
                 l->rules[j++] = l->rules[i];
@@ -222,11 +236,13 @@ purge_rules_of(const struct vswitch_port *port)
     }
 }
 
-static struct vswitch_port *
-port_add(struct vswitch_lsi *lsi, const char *name)
+static struct dummy_port *
+port_add(struct dummy_lsi *lsi, const char *name)
 {
-    struct vswitch_port *p = xcalloc(1, sizeof *p);
-    snprintf(p->name, sizeof p->name, "%s", name);
+    struct dummy_port *p = xcalloc(1, sizeof *p);
+    snprintf(p->up.name, sizeof p->up.name, "%s", name);
+    p->up.lsi = &lsi->up;
+    p->up.role = VSWITCH_PORT_SF;     /* The creating hook says better. */
     p->lsi = lsi;
     p->next = lsi->ports;
     lsi->ports = p;
@@ -235,10 +251,10 @@ port_add(struct vswitch_lsi *lsi, const char *name)
 
 /* Unlinks and frees one port (not its peer).  Mutex held. */
 static void
-port_unlink(struct vswitch_port *port)
+port_unlink(struct dummy_port *port)
 {
     purge_rules_of(port);
-    for (struct vswitch_port **pp = &port->lsi->ports; *pp;
+    for (struct dummy_port **pp = &port->lsi->ports; *pp;
          pp = &(*pp)->next) {
         if (*pp == port) {
             *pp = port->next;
@@ -249,45 +265,48 @@ port_unlink(struct vswitch_port *port)
 }
 
 static void
-port_destroy_locked(struct vswitch_port *port)
+port_destroy_locked(struct dummy_port *port)
 {
     if (port->phys)
         return;
-    struct vswitch_port *peer = port->peer;
+    struct dummy_port *peer = port->peer;
     port_unlink(port);
     if (peer)
         port_unlink(peer);
 }
 
 static void
-lsi_destroy_locked(struct vswitch_lsi *lsi)
+lsi_destroy_locked(struct dummy_lsi *lsi)
 {
     while (lsi->ports) {
-        struct vswitch_port *p = lsi->ports;
+        struct dummy_port *p = lsi->ports;
         p->phys = false;
         port_destroy_locked(p);
     }
     for (size_t i = 0; i < lsi->n_rules; i++)
         rule_free_actions(&lsi->rules[i]);
     free(lsi->rules);
-    for (struct vswitch_lsi **pp = &lsi->sw->lsis; *pp; pp = &(*pp)->next) {
+    for (struct dummy_lsi **pp = &lsi->sw->lsis; *pp; pp = &(*pp)->next) {
         if (*pp == lsi) {
             *pp = lsi->next;
             break;
         }
     }
-    free(lsi->graph_id);
+    free(lsi->up.graph_id);
     free(lsi);
 }
 
-static struct vswitch_lsi *
+static struct dummy_lsi *
 lsi_new(struct dummy_switch *sw, const char *name, const char *graph_id,
         bool learning, bool is_lsi0)
 {
-    struct vswitch_lsi *l = xcalloc(1, sizeof *l);
+    struct dummy_lsi *l = xcalloc(1, sizeof *l);
     l->sw = sw;
-    snprintf(l->name, sizeof l->name, "%s", name);
-    l->graph_id = xstrdup(graph_id);
+    snprintf(l->up.name, sizeof l->up.name, "%s", name);
+    l->up.graph_id = xstrdup(graph_id);
+    l->up.vs = &sw->up;
+    l->up.role = is_lsi0 ? VSWITCH_LSI_ZERO
+                 : learning ? VSWITCH_LSI_GROUP : VSWITCH_LSI_GRAPH;
     l->learning = learning;
     l->is_lsi0 = is_lsi0;
     l->next = sw->lsis;
@@ -333,21 +352,24 @@ dummy_close(struct vswitch *vs)
 
 static int
 dummy_lsi0_open(struct vswitch *vs, const char *const *ifnames, size_t n,
-                struct vswitch_lsi **ret_lsi0, struct corch_err *err)
+                struct dummy_lsi **ret_lsi0, struct corch_err *err)
 {
     struct dummy_switch *sw = dummy_cast(vs);
     pthread_mutex_lock(&sw->mutex);
     int error = hook_enter(sw, "lsi0_open", err);
     if (!error) {
-        struct vswitch_lsi *l = find_lsi(sw, "lsi0");
+        struct dummy_lsi *l = find_lsi(sw, "lsi0");
         if (!l)
             l = lsi_new(sw, "lsi0", NULL, false, true);
         for (size_t i = 0; i < n; i++) {
             bool have = false;
-            for (struct vswitch_port *p = l->ports; p; p = p->next)
-                have |= p->phys && !strcmp(p->name, ifnames[i]);
-            if (!have)
-                port_add(l, ifnames[i])->phys = true;
+            for (struct dummy_port *p = l->ports; p; p = p->next)
+                have |= p->phys && !strcmp(p->up.name, ifnames[i]);
+            if (!have) {
+                struct dummy_port *pp = port_add(l, ifnames[i]);
+                pp->phys = true;
+                pp->up.role = VSWITCH_PORT_PHYS;
+            }
         }
         *ret_lsi0 = l;
     }
@@ -356,15 +378,15 @@ dummy_lsi0_open(struct vswitch *vs, const char *const *ifnames, size_t n,
 }
 
 static int
-dummy_lsi0_port(struct vswitch *vs, struct vswitch_lsi *lsi0,
+dummy_lsi0_port(struct vswitch *vs, struct dummy_lsi *lsi0,
                 const char *ifname,
-                struct vswitch_port **ret_port)
+                struct dummy_port **ret_port)
 {
     struct dummy_switch *sw = dummy_cast(vs);
     int error = -ENODEV;
     pthread_mutex_lock(&sw->mutex);
-    for (struct vswitch_port *p = lsi0->ports; p; p = p->next) {
-        if (p->phys && !strcmp(p->name, ifname)) {
+    for (struct dummy_port *p = lsi0->ports; p; p = p->next) {
+        if (p->phys && !strcmp(p->up.name, ifname)) {
             *ret_port = p;
             error = 0;
             break;
@@ -376,13 +398,13 @@ dummy_lsi0_port(struct vswitch *vs, struct vswitch_lsi *lsi0,
 
 static int
 dummy_lsi_create(struct vswitch *vs, const struct vswitch_lsi_spec *spec,
-                 struct vswitch_lsi **ret_lsi, struct corch_err *err)
+                 struct dummy_lsi **ret_lsi, struct corch_err *err)
 {
     struct dummy_switch *sw = dummy_cast(vs);
     pthread_mutex_lock(&sw->mutex);
     int error = hook_enter(sw, "lsi_create", err);
     if (!error) {
-        struct vswitch_lsi *old = find_lsi(sw, spec->name);
+        struct dummy_lsi *old = find_lsi(sw, spec->name);
         if (old && old->is_lsi0) {
             error = corch_err_set(err, -EEXIST, NULL,
                                   "dummy vswitch: \"%s\" is LSI-0",
@@ -399,7 +421,7 @@ dummy_lsi_create(struct vswitch *vs, const struct vswitch_lsi_spec *spec,
 }
 
 static void
-dummy_lsi_destroy(struct vswitch *vs, struct vswitch_lsi *lsi)
+dummy_lsi_destroy(struct vswitch *vs, struct dummy_lsi *lsi)
 {
     struct dummy_switch *sw = dummy_cast(vs);
     if (!lsi)
@@ -424,10 +446,10 @@ check_new_port_name(struct dummy_switch *sw, const char *name,
 }
 
 static int
-dummy_vlinks_create(struct vswitch *vs, struct vswitch_lsi *a,
-                    struct vswitch_lsi *b,
+dummy_vlinks_create(struct vswitch *vs, struct dummy_lsi *a,
+                    struct dummy_lsi *b,
                     const struct vswitch_vlink_spec *specs, size_t n,
-                    struct vswitch_port **ret_a, struct vswitch_port **ret_b,
+                    struct dummy_port **ret_a, struct dummy_port **ret_b,
                     struct corch_err *err)
 {
     struct dummy_switch *sw = dummy_cast(vs);
@@ -445,6 +467,7 @@ dummy_vlinks_create(struct vswitch *vs, struct vswitch_lsi *a,
         }
         ret_a[i] = port_add(a, an);
         ret_b[i] = port_add(b, bn);
+        ret_a[i]->up.role = ret_b[i]->up.role = VSWITCH_PORT_VLINK;
         ret_a[i]->peer = ret_b[i];
         ret_b[i]->peer = ret_a[i];
     }
@@ -454,16 +477,16 @@ dummy_vlinks_create(struct vswitch *vs, struct vswitch_lsi *a,
 
 /* Mutex held. */
 static int
-port_create_locked(struct dummy_switch *sw, struct vswitch_lsi *lsi,
+port_create_locked(struct dummy_switch *sw, struct dummy_lsi *lsi,
                    const struct vswitch_port_spec *spec,
-                   struct vswitch_port **ret_port,
+                   struct dummy_port **ret_port,
                    struct vswitch_port_info *ret_info, struct corch_err *err)
 {
     int error = hook_enter(sw, "port_create", err);
     if (!error)
         error = check_new_port_name(sw, spec->name, err);
     if (!error) {
-        struct vswitch_port *p = port_add(lsi, spec->name);
+        struct dummy_port *p = port_add(lsi, spec->name);
         memset(ret_info, 0, sizeof *ret_info);
         if (spec->tech == VSWITCH_PORT_VHOST_USER)
             snprintf(ret_info->socket_path, sizeof ret_info->socket_path,
@@ -485,9 +508,9 @@ port_create_locked(struct dummy_switch *sw, struct vswitch_lsi *lsi,
 }
 
 static int
-dummy_port_create(struct vswitch *vs, struct vswitch_lsi *lsi,
+dummy_port_create(struct vswitch *vs, struct dummy_lsi *lsi,
                   const struct vswitch_port_spec *spec,
-                  struct vswitch_port **ret_port,
+                  struct dummy_port **ret_port,
                   struct vswitch_port_info *ret_info, struct corch_err *err)
 {
     struct dummy_switch *sw = dummy_cast(vs);
@@ -499,9 +522,9 @@ dummy_port_create(struct vswitch *vs, struct vswitch_lsi *lsi,
 
 /* The batch: all or nothing. */
 static int
-dummy_ports_create(struct vswitch *vs, struct vswitch_lsi *lsi,
+dummy_ports_create(struct vswitch *vs, struct dummy_lsi *lsi,
                    const struct vswitch_port_spec *specs, size_t n,
-                   struct vswitch_port **ret_ports,
+                   struct dummy_port **ret_ports,
                    struct vswitch_port_info *ret_infos, struct corch_err *err)
 {
     struct dummy_switch *sw = dummy_cast(vs);
@@ -522,9 +545,9 @@ dummy_ports_create(struct vswitch *vs, struct vswitch_lsi *lsi,
 }
 
 static int
-dummy_sap_create(struct vswitch *vs, struct vswitch_lsi *lsi,
+dummy_sap_create(struct vswitch *vs, struct dummy_lsi *lsi,
                  const struct vswitch_sap_spec *sap,
-                 struct vswitch_port **ret_port, struct corch_err *err)
+                 struct dummy_port **ret_port, struct corch_err *err)
 {
     struct dummy_switch *sw = dummy_cast(vs);
     pthread_mutex_lock(&sw->mutex);
@@ -536,14 +559,16 @@ dummy_sap_create(struct vswitch *vs, struct vswitch_lsi *lsi,
                                (int) sap->type);
     if (!error)
         error = check_new_port_name(sw, sap->name, err);
-    if (!error)
+    if (!error) {
         *ret_port = port_add(lsi, sap->name);
+        (*ret_port)->up.role = VSWITCH_PORT_SAP;
+    }
     pthread_mutex_unlock(&sw->mutex);
     return error;
 }
 
 static void
-dummy_port_destroy(struct vswitch *vs, struct vswitch_port *port)
+dummy_port_destroy(struct vswitch *vs, struct dummy_port *port)
 {
     struct dummy_switch *sw = dummy_cast(vs);
     if (!port)
@@ -555,26 +580,26 @@ dummy_port_destroy(struct vswitch *vs, struct vswitch_port *port)
 
 /* Checks that a rule only names ports of 'lsi', as a switch would. */
 static int
-check_rule(const struct vswitch_lsi *lsi, const struct vswitch_rule *r,
+check_rule(const struct dummy_lsi *lsi, const struct vswitch_rule *r,
            struct corch_err *err)
 {
     if (!r->in_port || !port_is_on(lsi, r->in_port))
         return corch_err_set(err, -EINVAL, NULL,
                              "dummy vswitch: rule %#llx on %s: in_port is "
                              "not a port of that LSI",
-                             (unsigned long long) r->cookie, lsi->name);
+                             (unsigned long long) r->cookie, lsi->up.name);
     for (size_t i = 0; i < r->n_actions; i++)
         if (r->actions[i].type == VSWITCH_ACT_OUTPUT
             && !port_is_on(lsi, r->actions[i].u.port))
             return corch_err_set(err, -EINVAL, NULL,
                                  "dummy vswitch: rule %#llx on %s: output "
                                  "to a port of another LSI",
-                                 (unsigned long long) r->cookie, lsi->name);
+                                 (unsigned long long) r->cookie, lsi->up.name);
     return 0;
 }
 
 static int
-dummy_rules_flush(struct vswitch *vs, struct vswitch_lsi *lsi, uint64_t cookie,
+dummy_rules_flush(struct vswitch *vs, struct dummy_lsi *lsi, uint64_t cookie,
                   uint64_t mask,
                   struct corch_err *err)
 {
@@ -596,7 +621,7 @@ dummy_rules_flush(struct vswitch *vs, struct vswitch_lsi *lsi, uint64_t cookie,
 }
 
 static int
-dummy_rules_apply(struct vswitch *vs, struct vswitch_lsi *lsi,
+dummy_rules_apply(struct vswitch *vs, struct dummy_lsi *lsi,
                   const struct vswitch_rule_batch *b,
                   struct corch_err *err)
 {
@@ -606,7 +631,7 @@ dummy_rules_apply(struct vswitch *vs, struct vswitch_lsi *lsi,
     if (lsi->learning && !error)
         error = corch_err_set(err, -EINVAL, NULL,
                               "dummy vswitch: %s is a learning LSI",
-                              lsi->name);
+                              lsi->up.name);
     for (size_t i = 0; !error && i < b->n_add; i++)
         error = check_rule(lsi, &b->add[i], err);
     if (!error) {
@@ -654,7 +679,7 @@ vswitch_dummy_count_lsis(struct vswitch *vs)
     struct dummy_switch *sw = dummy_cast(vs);
     size_t n = 0;
     pthread_mutex_lock(&sw->mutex);
-    for (struct vswitch_lsi *l = sw->lsis; l; l = l->next)
+    for (struct dummy_lsi *l = sw->lsis; l; l = l->next)
         n += !l->is_lsi0;
     pthread_mutex_unlock(&sw->mutex);
     return n;
@@ -666,8 +691,8 @@ vswitch_dummy_count_ports(struct vswitch *vs)
     struct dummy_switch *sw = dummy_cast(vs);
     size_t n = 0;
     pthread_mutex_lock(&sw->mutex);
-    for (struct vswitch_lsi *l = sw->lsis; l; l = l->next)
-        for (struct vswitch_port *p = l->ports; p; p = p->next)
+    for (struct dummy_lsi *l = sw->lsis; l; l = l->next)
+        for (struct dummy_port *p = l->ports; p; p = p->next)
             n += !p->phys;
     pthread_mutex_unlock(&sw->mutex);
     return n;
@@ -680,10 +705,10 @@ vswitch_dummy_count_rules(struct vswitch *vs, const char *name)
     size_t n = 0;
     pthread_mutex_lock(&sw->mutex);
     if (name) {
-        struct vswitch_lsi *l = find_lsi(sw, name);
+        struct dummy_lsi *l = find_lsi(sw, name);
         n = l ? l->n_rules : SIZE_MAX;
     } else {
-        for (struct vswitch_lsi *l = sw->lsis; l; l = l->next)
+        for (struct dummy_lsi *l = sw->lsis; l; l = l->next)
             n += l->n_rules;
     }
     pthread_mutex_unlock(&sw->mutex);
@@ -715,7 +740,7 @@ lsi_counter(struct vswitch *vs, const char *name, bool added)
 {
     struct dummy_switch *sw = dummy_cast(vs);
     pthread_mutex_lock(&sw->mutex);
-    struct vswitch_lsi *l = find_lsi(sw, name);
+    struct dummy_lsi *l = find_lsi(sw, name);
     size_t n = !l ? 0 : added ? l->added : l->deleted;
     pthread_mutex_unlock(&sw->mutex);
     return n;
@@ -739,7 +764,7 @@ vswitch_dummy_rules(struct vswitch *vs, const char *name,
 {
     struct dummy_switch *sw = dummy_cast(vs);
     pthread_mutex_lock(&sw->mutex);
-    struct vswitch_lsi *l = find_lsi(sw, name);
+    struct dummy_lsi *l = find_lsi(sw, name);
     size_t n = l ? l->n_rules : 0;
     struct vswitch_rule *copy = xcalloc(n, sizeof *copy);
     for (size_t i = 0; i < n; i++)
@@ -757,20 +782,141 @@ vswitch_dummy_rules_free(struct vswitch_rule *rules, size_t n)
     free(rules);
 }
 
+/* The hooks, on the bases the core holds. */
+
+static int
+hook_lsi0_open(struct vswitch *vs, const char *const *ifnames, size_t n,
+               struct vswitch_lsi **ret_lsi0, struct corch_err *err)
+{
+    struct dummy_lsi *l;
+    int error = dummy_lsi0_open(vs, ifnames, n, &l, err);
+    if (!error)
+        *ret_lsi0 = &l->up;
+    return error;
+}
+
+static int
+hook_lsi0_port(struct vswitch *vs, struct vswitch_lsi *lsi0,
+               const char *ifname, struct vswitch_port **ret_port)
+{
+    struct dummy_port *p;
+    int error = dummy_lsi0_port(vs, lsi_cast(lsi0), ifname, &p);
+    if (!error)
+        *ret_port = &p->up;
+    return error;
+}
+
+static int
+hook_lsi_create(struct vswitch *vs, const struct vswitch_lsi_spec *spec,
+                struct vswitch_lsi **ret_lsi, struct corch_err *err)
+{
+    struct dummy_lsi *l;
+    int error = dummy_lsi_create(vs, spec, &l, err);
+    if (!error)
+        *ret_lsi = &l->up;
+    return error;
+}
+
+static void
+hook_lsi_destroy(struct vswitch *vs, struct vswitch_lsi *lsi)
+{
+    dummy_lsi_destroy(vs, lsi_cast(lsi));
+}
+
+static int
+hook_vlinks_create(struct vswitch *vs, struct vswitch_lsi *a,
+                   struct vswitch_lsi *b,
+                   const struct vswitch_vlink_spec *specs, size_t n,
+                   struct vswitch_port **ret_a, struct vswitch_port **ret_b,
+                   struct corch_err *err)
+{
+    struct dummy_port **pa = xcalloc(n + 1, sizeof *pa);
+    struct dummy_port **pb = xcalloc(n + 1, sizeof *pb);
+    int error = dummy_vlinks_create(vs, lsi_cast(a), lsi_cast(b), specs, n,
+                                    pa, pb, err);
+    for (size_t i = 0; !error && i < n; i++) {
+        ret_a[i] = &pa[i]->up;
+        ret_b[i] = &pb[i]->up;
+    }
+    free(pa);
+    free(pb);
+    return error;
+}
+
+static int
+hook_port_create(struct vswitch *vs, struct vswitch_lsi *lsi,
+                 const struct vswitch_port_spec *spec,
+                 struct vswitch_port **ret_port,
+                 struct vswitch_port_info *ret_info, struct corch_err *err)
+{
+    struct dummy_port *p;
+    int error = dummy_port_create(vs, lsi_cast(lsi), spec, &p, ret_info, err);
+    if (!error)
+        *ret_port = &p->up;
+    return error;
+}
+
+static int
+hook_ports_create(struct vswitch *vs, struct vswitch_lsi *lsi,
+                  const struct vswitch_port_spec *specs, size_t n,
+                  struct vswitch_port **ret_ports,
+                  struct vswitch_port_info *ret_infos, struct corch_err *err)
+{
+    struct dummy_port **ps = xcalloc(n + 1, sizeof *ps);
+    int error = dummy_ports_create(vs, lsi_cast(lsi), specs, n, ps,
+                                   ret_infos, err);
+    for (size_t i = 0; !error && i < n; i++)
+        ret_ports[i] = &ps[i]->up;
+    free(ps);
+    return error;
+}
+
+static int
+hook_sap_create(struct vswitch *vs, struct vswitch_lsi *lsi,
+                const struct vswitch_sap_spec *spec,
+                struct vswitch_port **ret_port, struct corch_err *err)
+{
+    struct dummy_port *p;
+    int error = dummy_sap_create(vs, lsi_cast(lsi), spec, &p, err);
+    if (!error)
+        *ret_port = &p->up;
+    return error;
+}
+
+static void
+hook_port_destroy(struct vswitch *vs, struct vswitch_port *port)
+{
+    dummy_port_destroy(vs, port_cast(port));
+}
+
+static int
+hook_rules_apply(struct vswitch *vs, struct vswitch_lsi *lsi,
+                 const struct vswitch_rule_batch *b, struct corch_err *err)
+{
+    return dummy_rules_apply(vs, lsi_cast(lsi), b, err);
+}
+
+static int
+hook_rules_flush(struct vswitch *vs, struct vswitch_lsi *lsi,
+                 uint64_t cookie, uint64_t mask, struct corch_err *err)
+{
+    return dummy_rules_flush(vs, lsi_cast(lsi), cookie, mask, err);
+}
+
 const struct vswitch_class vswitch_dummy_class = {
     .type = "dummy",
     .open = dummy_open,
     .close = dummy_close,
-    .lsi0_open = dummy_lsi0_open,
-    .lsi0_port = dummy_lsi0_port,
-    .lsi_create = dummy_lsi_create,
-    .lsi_destroy = dummy_lsi_destroy,
-    .vlinks_create = dummy_vlinks_create,
-    .port_create = dummy_port_create,
-    .ports_create = dummy_ports_create,
-    .sap_create = dummy_sap_create,
-    .port_destroy = dummy_port_destroy,
-    .rules_apply = dummy_rules_apply,
-    .rules_flush = dummy_rules_flush,
+    .lsi0_open = hook_lsi0_open,
+    .lsi0_port = hook_lsi0_port,
+    .lsi_create = hook_lsi_create,
+    .lsi_destroy = hook_lsi_destroy,
+    .vlinks_create = hook_vlinks_create,
+    .port_create = hook_port_create,
+    .ports_create = hook_ports_create,
+    .sap_create = hook_sap_create,
+    .port_destroy = hook_port_destroy,
+    .rules_apply = hook_rules_apply,
+    .rules_flush = hook_rules_flush,
     .sap_supported = NULL,
 };

@@ -38,28 +38,29 @@ enum ovs_port_kind {
     OVS_PORT_HOST_STACK,        /* Host-stack SAP internal port. */
 };
 
-struct vswitch_port {
-    struct vswitch_lsi *lsi;    /* The bridge it is on. */
-    char name[16];              /* Port and interface name. */
+struct ovs_port {
+    struct vswitch_port up;     /* The base the core reads (name: port and
+                                 * interface name). */
+    struct ovs_lsi *lsi;        /* The bridge it is on. */
     char uuid[40];              /* Its Port row. */
     uint32_t ofport;            /* OpenFlow port number. */
     enum ovs_port_kind kind;    /* What it is, for destroy. */
     char veth_peer[16];         /* VETH: the SF end, deleted with it. */
-    struct vswitch_port *peer;  /* VLINK: the other end. */
-    struct vswitch_port *next;  /* Next port of the same LSI. */
+    struct ovs_port *peer;  /* VLINK: the other end. */
+    struct ovs_port *next;  /* Next port of the same LSI. */
 };
 
-struct vswitch_lsi {
+struct ovs_lsi {
+    struct vswitch_lsi up;      /* The base the core reads (name: bridge
+                                 * name; graph_id). */
     struct ovs_switch *sw;      /* The switch it is on. */
-    char name[16];              /* Bridge name. */
     char uuid[40];              /* Its Bridge row. */
-    char *graph_id;             /* Owner graph, NULL for shared LSIs. */
     bool is_lsi0;               /* LSI-0. */
-    struct vswitch_port *ports; /* Ports we made or adopted; db_mutex. */
+    struct ovs_port *ports; /* Ports we made or adopted; db_mutex. */
     pthread_mutex_t of_mutex;   /* Guards 'of' and 'next_bundle'. */
     struct ofconn *of;          /* OpenFlow channel, opened on first use. */
     uint32_t next_bundle;       /* Next ONF bundle id. */
-    struct vswitch_lsi *next;   /* Next LSI of the node; db_mutex. */
+    struct ovs_lsi *next;   /* Next LSI of the node; db_mutex. */
 };
 
 /* One open Open vSwitch (an OVSDB server and its ovs-vswitchd): the
@@ -75,7 +76,7 @@ struct ovs_switch {
     char rundir[PATH_MAX];      /* Where the *.mgmt sockets are. */
     char datapath_type[16];     /* "netdev" or "system". */
     bool have_gre;              /* "gre" in iface_types. */
-    struct vswitch_lsi *lsis;   /* All LSIs (keeps them reachable). */
+    struct ovs_lsi *lsis;   /* All LSIs (keeps them reachable). */
     unsigned int timeout_ms;    /* How long OVS may take to apply a
                                  * configuration or a batch of rules
                                  * (CORCH_OVS_TIMEOUT_MS overrides it, for
@@ -86,6 +87,19 @@ static struct ovs_switch *
 ovs_cast(const struct vswitch *vs)
 {
     return CONTAINER_OF(vs, struct ovs_switch, up);
+}
+
+/* The driver's structs behind the bases the core holds. */
+static struct ovs_lsi *
+ovs_lsi_cast(const struct vswitch_lsi *l)
+{
+    return l ? CONTAINER_OF(l, struct ovs_lsi, up) : NULL;
+}
+
+static struct ovs_port *
+ovs_port_cast(const struct vswitch_port *p)
+{
+    return p ? CONTAINER_OF(p, struct ovs_port, up) : NULL;
 }
 
 /* ------------------------------------------------------------ OVSDB --- */
@@ -289,7 +303,7 @@ fetch_ofports(struct ovs_switch *sw, const char *const *names, size_t n,
  * device must be released by OVS before the device goes or its name is
  * reused.  db_mutex held.  Best effort. */
 static void
-remove_port_rows(struct vswitch_port *const *ports, size_t n)
+remove_port_rows(struct ovs_port *const *ports, size_t n)
 {
     if (!n)
         return;
@@ -308,7 +322,7 @@ remove_port_rows(struct vswitch_port *const *ports, size_t n)
     struct corch_err err = { 0 };
     if (db_transact(sw, ops, wait, NULL, &err))
         LOG_WARN("could not remove %zu port(s), first %s: %s", n,
-                 n ? ports[0]->name : "", err.msg);
+                 n ? ports[0]->up.name : "", err.msg);
 }
 
 /* Undoes a transaction that was committed although the hook fails (OVS
@@ -347,12 +361,17 @@ undo_committed(struct ovs_switch *sw, json_object *result, int bridge_index,
                  err.msg);
 }
 
-static struct vswitch_port *
-port_new(struct vswitch_lsi *lsi, const char *name, enum ovs_port_kind kind)
+static struct ovs_port *
+port_new(struct ovs_lsi *lsi, const char *name, enum ovs_port_kind kind)
 {
-    struct vswitch_port *p = xcalloc(1, sizeof *p);
+    struct ovs_port *p = xcalloc(1, sizeof *p);
     p->lsi = lsi;
-    snprintf(p->name, sizeof p->name, "%s", name);
+    p->up.lsi = &lsi->up;
+    snprintf(p->up.name, sizeof p->up.name, "%s", name);
+    p->up.role = kind == OVS_PORT_PHYS ? VSWITCH_PORT_PHYS
+                 : kind == OVS_PORT_VLINK ? VSWITCH_PORT_VLINK
+                 : kind == OVS_PORT_GRE || kind == OVS_PORT_HOST_STACK
+                 ? VSWITCH_PORT_SAP : VSWITCH_PORT_SF;
     p->kind = kind;
     p->next = lsi->ports;
     lsi->ports = p;
@@ -361,9 +380,9 @@ port_new(struct vswitch_lsi *lsi, const char *name, enum ovs_port_kind kind)
 
 /* Unlinks and frees a port struct.  db_mutex held. */
 static void
-port_free(struct vswitch_port *p)
+port_free(struct ovs_port *p)
 {
-    for (struct vswitch_port **pp = &p->lsi->ports; *pp; pp = &(*pp)->next) {
+    for (struct ovs_port **pp = &p->lsi->ports; *pp; pp = &(*pp)->next) {
         if (*pp == p) {
             *pp = p->next;
             break;
@@ -376,12 +395,12 @@ port_free(struct vswitch_port *p)
 
 /* Deletes the devices a port owns outside OVS.  Best effort. */
 static void
-port_release_devices(struct vswitch_port *p)
+port_release_devices(struct ovs_port *p)
 {
     if (p->kind == OVS_PORT_VETH) {
-        int error = netlink_link_delete(p->name);
+        int error = netlink_link_delete(p->up.name);
         if (error && error != -ENODEV)
-            LOG_WARN("could not delete veth %s: %s", p->name,
+            LOG_WARN("could not delete veth %s: %s", p->up.name,
                      strerror(-error));
     }
 }
@@ -390,18 +409,18 @@ port_release_devices(struct vswitch_port *p)
 
 /* The LSI's OpenFlow channel, opened if needed.  of_mutex held. */
 static int
-of_get(struct vswitch_lsi *lsi, struct corch_err *err)
+of_get(struct ovs_lsi *lsi, struct corch_err *err)
 {
     struct ovs_switch *sw = lsi->sw;
     if (lsi->of && ofconn_check(lsi->of)) {
-        LOG_DBG("%s: OpenFlow connection lost while idle", lsi->name);
+        LOG_DBG("%s: OpenFlow connection lost while idle", lsi->up.name);
         ofconn_close(lsi->of);
         lsi->of = NULL;
     }
     if (lsi->of)
         return 0;
     char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/%s.mgmt", sw->rundir, lsi->name);
+    snprintf(path, sizeof path, "%s/%s.mgmt", sw->rundir, lsi->up.name);
     int error = ofconn_open(path, sw->timeout_ms, &lsi->of);
     if (error)
         return corch_err_set(err, error, NULL,
@@ -411,8 +430,9 @@ of_get(struct vswitch_lsi *lsi, struct corch_err *err)
 }
 
 static uint32_t
-port_no(const struct vswitch_port *p)
+port_no(const struct vswitch_port *port)
 {
+    const struct ovs_port *p = ovs_port_cast(port);
     return p ? p->ofport : OFPP_ANY;
 }
 
@@ -421,7 +441,7 @@ port_no(const struct vswitch_port *p)
  * replace, strict deletes of absent flows do nothing).  'flows' has
  * 'n' entries whose xids are base + index.  of_mutex held. */
 static int
-of_apply(struct vswitch_lsi *lsi, const struct ofp_flow *flows, size_t n,
+of_apply(struct ovs_lsi *lsi, const struct ofp_flow *flows, size_t n,
          size_t *ret_failed, struct ofconn_result *ret_res,
          struct corch_err *err)
 {
@@ -460,7 +480,7 @@ of_apply(struct vswitch_lsi *lsi, const struct ofp_flow *flows, size_t n,
         lsi->of = NULL;
         if (attempt || (error != -EPIPE && error != -ECONNRESET))
             return corch_err_set(err, error, NULL,
-                                 "ovs: OpenFlow channel to %s: %s", lsi->name,
+                                 "ovs: OpenFlow channel to %s: %s", lsi->up.name,
                                  strerror(-error));
     }
 }
@@ -468,7 +488,7 @@ of_apply(struct vswitch_lsi *lsi, const struct ofp_flow *flows, size_t n,
 /* Sends one flow_mod to 'lsi' and waits for it; 'what' names it in the
  * error an OFPT_ERROR reply turns into. */
 static int
-apply_one_flow(struct vswitch_lsi *lsi, const struct ofp_flow *f,
+apply_one_flow(struct ovs_lsi *lsi, const struct ofp_flow *f,
                const char *what, struct corch_err *err)
 {
     size_t failed;
@@ -485,7 +505,7 @@ apply_one_flow(struct vswitch_lsi *lsi, const struct ofp_flow *f,
 
 /* Installs the single rule of a learning LSI: everything to NORMAL. */
 static int
-install_normal(struct vswitch_lsi *lsi, struct corch_err *err)
+install_normal(struct ovs_lsi *lsi, struct corch_err *err)
 {
     struct ofp_action act = { .kind = OFP_ACT_OUTPUT, .port = OFPP_NORMAL };
     struct ofp_flow f = { .command = OFPFC_ADD, .priority = 0,
@@ -497,7 +517,7 @@ install_normal(struct vswitch_lsi *lsi, struct corch_err *err)
  * bridge's flow table across a delete + create of the same name (it
  * reconciles bridges by name when both changes reach it in one pass). */
 static int
-flush_flows(struct vswitch_lsi *lsi, struct corch_err *err)
+flush_flows(struct ovs_lsi *lsi, struct corch_err *err)
 {
     struct ofp_flow f = { .command = OFPFC_DELETE, .table_id = 0xff };
     return apply_one_flow(lsi, &f, "flow flush", err);
@@ -506,7 +526,7 @@ flush_flows(struct vswitch_lsi *lsi, struct corch_err *err)
 /* ------------------------------------------------------------- hooks --- */
 
 static int
-ovs_rules_flush(struct vswitch *vs, struct vswitch_lsi *lsi, uint64_t cookie,
+ovs_rules_flush(struct vswitch *vs, struct ovs_lsi *lsi, uint64_t cookie,
                 uint64_t mask,
                 struct corch_err *err)
 {
@@ -517,7 +537,7 @@ ovs_rules_flush(struct vswitch *vs, struct vswitch_lsi *lsi, uint64_t cookie,
 }
 
 static void ovs_close(struct vswitch *);
-static void ovs_lsi_destroy(struct vswitch *, struct vswitch_lsi *);
+static void ovs_lsi_destroy(struct vswitch *, struct ovs_lsi *);
 
 static int
 ovs_open(const struct corch_config *cfg, struct vswitch **ret,
@@ -603,15 +623,18 @@ ovs_open(const struct corch_config *cfg, struct vswitch **ret,
     return 0;
 }
 
-static struct vswitch_lsi *
+static struct ovs_lsi *
 lsi_new(struct ovs_switch *sw, const char *name, const char *uuid,
         const char *graph_id, bool is_lsi0)
 {
-    struct vswitch_lsi *l = xcalloc(1, sizeof *l);
+    struct ovs_lsi *l = xcalloc(1, sizeof *l);
     l->sw = sw;
-    snprintf(l->name, sizeof l->name, "%s", name);
+    snprintf(l->up.name, sizeof l->up.name, "%s", name);
     snprintf(l->uuid, sizeof l->uuid, "%s", uuid);
-    l->graph_id = xstrdup(graph_id);
+    l->up.vs = &sw->up;
+    l->up.graph_id = xstrdup(graph_id);
+    l->up.role = is_lsi0 ? VSWITCH_LSI_ZERO
+                 : graph_id ? VSWITCH_LSI_GRAPH : VSWITCH_LSI_GROUP;
     l->is_lsi0 = is_lsi0;
     pthread_mutex_init(&l->of_mutex, NULL);
     l->next = sw->lsis;
@@ -622,16 +645,16 @@ lsi_new(struct ovs_switch *sw, const char *name, const char *uuid,
 /* Frees an LSI struct and its port structs (and the far ends of its
  * vlinks).  db_mutex held. */
 static void
-lsi_free(struct vswitch_lsi *l)
+lsi_free(struct ovs_lsi *l)
 {
     struct ovs_switch *sw = l->sw;
     while (l->ports) {
-        struct vswitch_port *p = l->ports;
+        struct ovs_port *p = l->ports;
         if (p->peer)
             port_free(p->peer);
         port_free(p);
     }
-    for (struct vswitch_lsi **pp = &sw->lsis; *pp; pp = &(*pp)->next) {
+    for (struct ovs_lsi **pp = &sw->lsis; *pp; pp = &(*pp)->next) {
         if (*pp == l) {
             *pp = l->next;
             break;
@@ -639,7 +662,7 @@ lsi_free(struct vswitch_lsi *l)
     }
     ofconn_close(l->of);
     pthread_mutex_destroy(&l->of_mutex);
-    free(l->graph_id);
+    free(l->up.graph_id);
     free(l);
 }
 
@@ -771,7 +794,7 @@ lsi0_name(struct ovs_switch *sw, char *buf, size_t size)
 
 static int
 ovs_lsi0_open(struct vswitch *vs, const char *const *ifnames, size_t n,
-              struct vswitch_lsi **ret_lsi0, struct corch_err *err)
+              struct ovs_lsi **ret_lsi0, struct corch_err *err)
 {
     struct ovs_switch *sw = ovs_cast(vs);
     for (size_t i = 0; i < n; i++)
@@ -793,8 +816,8 @@ ovs_lsi0_open(struct vswitch *vs, const char *const *ifnames, size_t n,
     } else if (error == -ENOENT) {
         error = 0;
     }
-    struct vswitch_lsi *lsi = NULL;
-    struct vswitch_port **made = xcalloc(n + 1, sizeof *made);
+    struct ovs_lsi *lsi = NULL;
+    struct ovs_port **made = xcalloc(n + 1, sizeof *made);
     size_t n_made = 0;
     uint32_t *ofports = xcalloc(n + 1, sizeof *ofports);
     bool *fresh = xcalloc(n + 1, sizeof *fresh);  /* Inserted by us now. */
@@ -824,7 +847,7 @@ ovs_lsi0_open(struct vswitch *vs, const char *const *ifnames, size_t n,
             json_object_object_get_ex(json_object_array_get_idx(result, i),
                                       "rows", &rows);
             json_object *row = json_object_array_get_idx(rows, 0);
-            struct vswitch_port *p = port_new(lsi, ifnames[i], OVS_PORT_PHYS);
+            struct ovs_port *p = port_new(lsi, ifnames[i], OVS_PORT_PHYS);
             made[n_made++] = p;
             if (row) {
                 json_object_object_get_ex(row, "_uuid", &u);
@@ -914,7 +937,7 @@ ovs_lsi0_open(struct vswitch *vs, const char *const *ifnames, size_t n,
                 if (!adopt)
                     result_uuid(res2, 2 * n_new, lsi->uuid, sizeof lsi->uuid);
                 for (size_t i = 0; i < n_made; i++) {
-                    struct vswitch_port *p = made[i];
+                    struct ovs_port *p = made[i];
                     if (p->uuid[0])
                         continue;
                     result_uuid(res2, 2 * (p->ofport - 1) + 1, p->uuid,
@@ -931,7 +954,7 @@ ovs_lsi0_open(struct vswitch *vs, const char *const *ifnames, size_t n,
     if (!error) {
         const char **names = xcalloc(n + 1, sizeof *names);
         for (size_t i = 0; i < n; i++)
-            names[i] = made[i]->name;
+            names[i] = made[i]->up.name;
         error = fetch_ofports(sw, names, n, ofports, err);
         free(names);
         for (size_t i = 0; !error && i < n; i++)
@@ -948,7 +971,7 @@ ovs_lsi0_open(struct vswitch *vs, const char *const *ifnames, size_t n,
             db_transact(sw, ops, true, NULL, NULL);
         } else if (error) {
             /* Adopted bridge: take back only the ports added now. */
-            struct vswitch_port **undo = xcalloc(n + 1, sizeof *undo);
+            struct ovs_port **undo = xcalloc(n + 1, sizeof *undo);
             size_t n_undo = 0;
             for (size_t i = 0; i < n; i++)
                 if (fresh[i])
@@ -976,14 +999,14 @@ ovs_lsi0_open(struct vswitch *vs, const char *const *ifnames, size_t n,
 }
 
 static int
-ovs_lsi0_port(struct vswitch *vs, struct vswitch_lsi *lsi0, const char *ifname,
-              struct vswitch_port **ret_port)
+ovs_lsi0_port(struct vswitch *vs, struct ovs_lsi *lsi0, const char *ifname,
+              struct ovs_port **ret_port)
 {
     struct ovs_switch *sw = ovs_cast(vs);
     int error = -ENODEV;
     pthread_mutex_lock(&sw->db_mutex);
-    for (struct vswitch_port *p = lsi0->ports; p; p = p->next) {
-        if (p->kind == OVS_PORT_PHYS && !strcmp(p->name, ifname)) {
+    for (struct ovs_port *p = lsi0->ports; p; p = p->next) {
+        if (p->kind == OVS_PORT_PHYS && !strcmp(p->up.name, ifname)) {
             *ret_port = p;
             error = 0;
             break;
@@ -995,7 +1018,7 @@ ovs_lsi0_port(struct vswitch *vs, struct vswitch_lsi *lsi0, const char *ifname,
 
 static int
 ovs_lsi_create(struct vswitch *vs, const struct vswitch_lsi_spec *spec,
-               struct vswitch_lsi **ret_lsi, struct corch_err *err)
+               struct ovs_lsi **ret_lsi, struct corch_err *err)
 {
     struct ovs_switch *sw = ovs_cast(vs);
     if (!name_is_valid_ifname(spec->name))
@@ -1029,7 +1052,7 @@ ovs_lsi_create(struct vswitch *vs, const struct vswitch_lsi_spec *spec,
         error = 0;
     }
     json_object_put(ext);
-    struct vswitch_lsi *lsi = NULL;
+    struct ovs_lsi *lsi = NULL;
     if (!error) {
         json_object *ops = json_object_new_array();
         if (replace) {
@@ -1069,7 +1092,7 @@ ovs_lsi_create(struct vswitch *vs, const struct vswitch_lsi_spec *spec,
 }
 
 static void
-ovs_lsi_destroy(struct vswitch *vs, struct vswitch_lsi *lsi)
+ovs_lsi_destroy(struct vswitch *vs, struct ovs_lsi *lsi)
 {
     struct ovs_switch *sw = ovs_cast(vs);
     if (!lsi)
@@ -1080,9 +1103,9 @@ ovs_lsi_destroy(struct vswitch *vs, struct vswitch_lsi *lsi)
     struct corch_err ferr = { 0 };
     int ferror = flush_flows(lsi, &ferr);
     if (ferror == -ENOENT || ferror == -ECONNREFUSED)
-        LOG_DBG("%s: no management socket, bridge already gone", lsi->name);
+        LOG_DBG("%s: no management socket, bridge already gone", lsi->up.name);
     else if (ferror)
-        LOG_WARN("could not flush the flows of %s: %s", lsi->name, ferr.msg);
+        LOG_WARN("could not flush the flows of %s: %s", lsi->up.name, ferr.msg);
     pthread_mutex_lock(&sw->db_mutex);
     json_object *ops = json_object_new_array();
     json_object *elems = json_object_new_array();
@@ -1092,7 +1115,7 @@ ovs_lsi_destroy(struct vswitch *vs, struct vswitch_lsi *lsi)
                                              "bridges", "delete", elems));
     /* The far ends of our vlinks go too: a patch port without its peer is
      * litter on LSI-0. */
-    for (struct vswitch_port *p = lsi->ports; p; p = p->next) {
+    for (struct ovs_port *p = lsi->ports; p; p = p->next) {
         if (!p->peer)
             continue;
         elems = json_object_new_array();
@@ -1107,14 +1130,14 @@ ovs_lsi_destroy(struct vswitch *vs, struct vswitch_lsi *lsi)
      * internal, tunnel) is waited for, so that the device is gone (a
      * host-stack address with it) and its name free when we return. */
     bool wait = false;
-    for (struct vswitch_port *p = lsi->ports; p; p = p->next)
+    for (struct ovs_port *p = lsi->ports; p; p = p->next)
         wait |= p->kind != OVS_PORT_VLINK;
     struct corch_err err = { 0 };
     if (db_transact(sw, ops, wait, NULL, &err))
-        LOG_WARN("could not remove bridge %s: %s", lsi->name, err.msg);
-    for (struct vswitch_port *p = lsi->ports; p; p = p->next)
+        LOG_WARN("could not remove bridge %s: %s", lsi->up.name, err.msg);
+    for (struct ovs_port *p = lsi->ports; p; p = p->next)
         port_release_devices(p);
-    LOG_DBG("bridge %s destroyed", lsi->name);
+    LOG_DBG("bridge %s destroyed", lsi->up.name);
     lsi_free(lsi);
     pthread_mutex_unlock(&sw->db_mutex);
 }
@@ -1212,10 +1235,10 @@ explain_taken_names(struct ovs_switch *sw, const char *const *names, size_t n,
 }
 
 static int
-ovs_vlinks_create(struct vswitch *vs, struct vswitch_lsi *a,
-                  struct vswitch_lsi *b,
+ovs_vlinks_create(struct vswitch *vs, struct ovs_lsi *a,
+                  struct ovs_lsi *b,
                   const struct vswitch_vlink_spec *specs, size_t n,
-                  struct vswitch_port **ret_a, struct vswitch_port **ret_b,
+                  struct ovs_port **ret_a, struct ovs_port **ret_b,
                   struct corch_err *err)
 {
     struct ovs_switch *sw = ovs_cast(vs);
@@ -1284,7 +1307,7 @@ ovs_vlinks_create(struct vswitch *vs, struct vswitch_lsi *a,
         error = explain_taken_names(sw, pn, 2 * n, error, err);
         free(pn);
     }
-    struct vswitch_port **made = xcalloc(2 * n, sizeof *made);
+    struct ovs_port **made = xcalloc(2 * n, sizeof *made);
     if (error && result) {
         size_t *idx = xcalloc(2 * n, sizeof *idx);
         const char **brs = xcalloc(2 * n, sizeof *brs);
@@ -1298,8 +1321,8 @@ ovs_vlinks_create(struct vswitch *vs, struct vswitch_lsi *a,
     }
     if (!error) {
         for (size_t i = 0; i < n; i++) {
-            struct vswitch_port *pa = port_new(a, names[i][0], OVS_PORT_VLINK);
-            struct vswitch_port *pb = port_new(b, names[i][1], OVS_PORT_VLINK);
+            struct ovs_port *pa = port_new(a, names[i][0], OVS_PORT_VLINK);
+            struct ovs_port *pb = port_new(b, names[i][1], OVS_PORT_VLINK);
             pa->peer = pb;
             pb->peer = pa;
             result_uuid(result, 4 * i + 1, pa->uuid, sizeof pa->uuid);
@@ -1310,7 +1333,7 @@ ovs_vlinks_create(struct vswitch *vs, struct vswitch_lsi *a,
         const char **pn = xcalloc(2 * n, sizeof *pn);
         uint32_t *ofp = xcalloc(2 * n, sizeof *ofp);
         for (size_t i = 0; i < 2 * n; i++)
-            pn[i] = made[i]->name;
+            pn[i] = made[i]->up.name;
         error = fetch_ofports(sw, pn, 2 * n, ofp, err);
         for (size_t i = 0; !error && i < 2 * n; i++)
             made[i]->ofport = ofp[i];
@@ -1353,9 +1376,9 @@ veth_peer_name(const char *name, char *buf, size_t size)
 /* Adds one port of 'type' to 'lsi' in one transaction, waits for OVS and
  * reads its number.  Undoes the row on failure.  db_mutex held. */
 static int
-add_one_port(struct vswitch_lsi *lsi, const char *name, const char *type,
+add_one_port(struct ovs_lsi *lsi, const char *name, const char *type,
              json_object *options, json_object *ext, enum ovs_port_kind kind,
-             struct vswitch_port **ret_port, struct corch_err *err)
+             struct ovs_port **ret_port, struct corch_err *err)
 {
     struct ovs_switch *sw = lsi->sw;
     json_object *ops = json_object_new_array();
@@ -1375,7 +1398,7 @@ add_one_port(struct vswitch_lsi *lsi, const char *name, const char *type,
         json_object_put(result);
         return error;
     }
-    struct vswitch_port *p = port_new(lsi, name, kind);
+    struct ovs_port *p = port_new(lsi, name, kind);
     result_uuid(result, 1, p->uuid, sizeof p->uuid);
     json_object_put(result);
     const char *names[] = { name };
@@ -1476,7 +1499,7 @@ sf_port_type(const struct vswitch_port_spec *spec)
 
 static void
 sf_port_info(const struct vswitch_port_spec *spec, const char *peer,
-             bool in_netns, const struct vswitch_port *p,
+             bool in_netns, const struct ovs_port *p,
              struct vswitch_port_info *ret_info)
 {
     memset(ret_info, 0, sizeof *ret_info);
@@ -1487,9 +1510,9 @@ sf_port_info(const struct vswitch_port_spec *spec, const char *peer,
 }
 
 static int
-ovs_port_create(struct vswitch *vs, struct vswitch_lsi *lsi,
+ovs_port_create(struct vswitch *vs, struct ovs_lsi *lsi,
                 const struct vswitch_port_spec *spec,
-                struct vswitch_port **ret_port,
+                struct ovs_port **ret_port,
                 struct vswitch_port_info *ret_info, struct corch_err *err)
 {
     struct ovs_switch *sw = ovs_cast(vs);
@@ -1498,7 +1521,7 @@ ovs_port_create(struct vswitch *vs, struct vswitch_lsi *lsi,
     int error = sf_port_device(sw, spec, peer, &in_netns, err);
     if (error)
         return error;
-    struct vswitch_port *p = NULL;
+    struct ovs_port *p = NULL;
     pthread_mutex_lock(&sw->db_mutex);
     error = add_one_port(lsi, spec->name, sf_port_type(spec), NULL,
                          identity("sf", spec->graph_id, spec->sf_id,
@@ -1522,9 +1545,9 @@ ovs_port_create(struct vswitch *vs, struct vswitch_lsi *lsi,
 /* All the ports in one OVSDB transaction and one wait for ovs-vswitchd:
  * it reconfigures every port of the node per transaction. */
 static int
-ovs_ports_create(struct vswitch *vs, struct vswitch_lsi *lsi,
+ovs_ports_create(struct vswitch *vs, struct ovs_lsi *lsi,
                  const struct vswitch_port_spec *specs,
-                 size_t n, struct vswitch_port **ret_ports,
+                 size_t n, struct ovs_port **ret_ports,
                  struct vswitch_port_info *ret_infos, struct corch_err *err)
 {
     struct ovs_switch *sw = ovs_cast(vs);
@@ -1533,7 +1556,7 @@ ovs_ports_create(struct vswitch *vs, struct vswitch_lsi *lsi,
     char (*peers)[16] = xcalloc(n, sizeof *peers);
     bool *in_netns = xcalloc(n, sizeof *in_netns);
     const char **names = xcalloc(n, sizeof *names);
-    struct vswitch_port **made = xcalloc(n, sizeof *made);
+    struct ovs_port **made = xcalloc(n, sizeof *made);
     size_t *idx = xcalloc(n, sizeof *idx);
     const char **brs = xcalloc(n, sizeof *brs);
     uint32_t *ofports = xcalloc(n, sizeof *ofports);
@@ -1606,7 +1629,7 @@ ovs_ports_create(struct vswitch *vs, struct vswitch_lsi *lsi,
     }
     LOG_DBG("%s: %zu SF ports: devices %.1f ms, one OVSDB transaction "
             "(with ovs-vswitchd's reconfiguration) %.1f ms, port numbers "
-            "%.1f ms", lsi->name, n, (t1 - t0) / 1e6, (t2 - t1) / 1e6,
+            "%.1f ms", lsi->up.name, n, (t1 - t0) / 1e6, (t2 - t1) / 1e6,
             (time_ns() - t2) / 1e6);
 
 out:
@@ -1655,9 +1678,9 @@ host_stack_configure(const char *name, const struct flow_ip *ip)
 }
 
 static int
-ovs_sap_create(struct vswitch *vs, struct vswitch_lsi *lsi,
+ovs_sap_create(struct vswitch *vs, struct ovs_lsi *lsi,
                const struct vswitch_sap_spec *sap,
-               struct vswitch_port **ret_port, struct corch_err *err)
+               struct ovs_port **ret_port, struct corch_err *err)
 {
     struct ovs_switch *sw = ovs_cast(vs);
     const char *name = sap->name;
@@ -1699,7 +1722,7 @@ ovs_sap_create(struct vswitch *vs, struct vswitch_lsi *lsi,
                               "ovs: SAP type %d is not made by sap_create",
                               (int) sap->type);
     }
-    struct vswitch_port *p = NULL;
+    struct ovs_port *p = NULL;
     pthread_mutex_lock(&sw->db_mutex);
     int error = add_one_port(lsi, name, type, options,
                              identity("sap", sap->graph_id, NULL, sap->sap_id),
@@ -1722,13 +1745,13 @@ ovs_sap_create(struct vswitch *vs, struct vswitch_lsi *lsi,
 }
 
 static void
-ovs_port_destroy(struct vswitch *vs, struct vswitch_port *port)
+ovs_port_destroy(struct vswitch *vs, struct ovs_port *port)
 {
     struct ovs_switch *sw = ovs_cast(vs);
     if (!port || port->kind == OVS_PORT_PHYS)
         return;
     pthread_mutex_lock(&sw->db_mutex);
-    struct vswitch_port *ports[2] = { port, port->peer };
+    struct ovs_port *ports[2] = { port, port->peer };
     remove_port_rows(ports, port->peer ? 2 : 1);
     port_release_devices(port);
     if (port->peer)
@@ -1794,7 +1817,7 @@ rule_to_flow(const struct vswitch_rule *r, bool del, struct ofp_action *acts,
 }
 
 static int
-ovs_rules_apply(struct vswitch *vs, struct vswitch_lsi *lsi,
+ovs_rules_apply(struct vswitch *vs, struct ovs_lsi *lsi,
                 const struct vswitch_rule_batch *b,
                 struct corch_err *err)
 {
@@ -1837,7 +1860,7 @@ ovs_rules_apply(struct vswitch *vs, struct vswitch_lsi *lsi,
             corch_err_set(err, -EPROTO, NULL,
                           "ovs: %s refused rule %s: OpenFlow error %s/%s "
                           "(type %u, code %u); no rule of the batch applied",
-                          lsi->name, where,
+                          lsi->up.name, where,
                           ofp_error_type_name(res.error.type),
                           ofp_error_code_name(res.error.type, res.error.code),
                           res.error.type, res.error.code);
@@ -1847,12 +1870,12 @@ ovs_rules_apply(struct vswitch *vs, struct vswitch_lsi *lsi,
         corch_err_set(err, -EPROTO, NULL,
                       "ovs: %s refused the batch: OpenFlow error %s/%s "
                       "(type %u, code %u, experimenter 0x%x); no rule applied",
-                      lsi->name, ofp_error_type_name(res.error.type),
+                      lsi->up.name, ofp_error_type_name(res.error.type),
                       ofp_error_code_name(res.error.type, res.error.code),
                       res.error.type, res.error.code, res.error.experimenter);
     }
     if (!error)
-        LOG_DBG("%s: %zu deletion(s), %zu addition(s) in %.3f ms", lsi->name,
+        LOG_DBG("%s: %zu deletion(s), %zu addition(s) in %.3f ms", lsi->up.name,
                 b->n_del, b->n_add, (time_ns() - t0) / 1e6);
     free(flows);
     free(acts);
@@ -1875,32 +1898,149 @@ ovs_sap_supported(const struct vswitch *vs, enum graph_sap_type type)
     return false;
 }
 
+/* The hooks, on the bases the core holds: each hands the driver's own
+ * structs to the implementation above and the bases back. */
+
+static int
+hook_lsi0_open(struct vswitch *vs, const char *const *ifnames, size_t n,
+               struct vswitch_lsi **ret_lsi0, struct corch_err *err)
+{
+    struct ovs_lsi *l;
+    int error = ovs_lsi0_open(vs, ifnames, n, &l, err);
+    if (!error)
+        *ret_lsi0 = &l->up;
+    return error;
+}
+
+static int
+hook_lsi0_port(struct vswitch *vs, struct vswitch_lsi *lsi0,
+               const char *ifname, struct vswitch_port **ret_port)
+{
+    struct ovs_port *p;
+    int error = ovs_lsi0_port(vs, ovs_lsi_cast(lsi0), ifname, &p);
+    if (!error)
+        *ret_port = &p->up;
+    return error;
+}
+
+static int
+hook_lsi_create(struct vswitch *vs, const struct vswitch_lsi_spec *spec,
+                struct vswitch_lsi **ret_lsi, struct corch_err *err)
+{
+    struct ovs_lsi *l;
+    int error = ovs_lsi_create(vs, spec, &l, err);
+    if (!error)
+        *ret_lsi = &l->up;
+    return error;
+}
+
+static void
+hook_lsi_destroy(struct vswitch *vs, struct vswitch_lsi *lsi)
+{
+    ovs_lsi_destroy(vs, ovs_lsi_cast(lsi));
+}
+
+static int
+hook_vlinks_create(struct vswitch *vs, struct vswitch_lsi *a,
+                   struct vswitch_lsi *b,
+                   const struct vswitch_vlink_spec *specs, size_t n,
+                   struct vswitch_port **ret_a, struct vswitch_port **ret_b,
+                   struct corch_err *err)
+{
+    struct ovs_port **pa = xcalloc(n + 1, sizeof *pa);
+    struct ovs_port **pb = xcalloc(n + 1, sizeof *pb);
+    int error = ovs_vlinks_create(vs, ovs_lsi_cast(a), ovs_lsi_cast(b), specs,
+                                  n, pa, pb, err);
+    for (size_t i = 0; !error && i < n; i++) {
+        ret_a[i] = &pa[i]->up;
+        ret_b[i] = &pb[i]->up;
+    }
+    free(pa);
+    free(pb);
+    return error;
+}
+
+static int
+hook_port_create(struct vswitch *vs, struct vswitch_lsi *lsi,
+                 const struct vswitch_port_spec *spec,
+                 struct vswitch_port **ret_port,
+                 struct vswitch_port_info *ret_info, struct corch_err *err)
+{
+    struct ovs_port *p;
+    int error = ovs_port_create(vs, ovs_lsi_cast(lsi), spec, &p, ret_info,
+                                err);
+    if (!error)
+        *ret_port = &p->up;
+    return error;
+}
+
+static int
+hook_ports_create(struct vswitch *vs, struct vswitch_lsi *lsi,
+                  const struct vswitch_port_spec *specs, size_t n,
+                  struct vswitch_port **ret_ports,
+                  struct vswitch_port_info *ret_infos, struct corch_err *err)
+{
+    struct ovs_port **ps = xcalloc(n + 1, sizeof *ps);
+    int error = ovs_ports_create(vs, ovs_lsi_cast(lsi), specs, n, ps,
+                                 ret_infos, err);
+    for (size_t i = 0; !error && i < n; i++)
+        ret_ports[i] = &ps[i]->up;
+    free(ps);
+    return error;
+}
+
+static int
+hook_sap_create(struct vswitch *vs, struct vswitch_lsi *lsi,
+                const struct vswitch_sap_spec *spec,
+                struct vswitch_port **ret_port, struct corch_err *err)
+{
+    struct ovs_port *p;
+    int error = ovs_sap_create(vs, ovs_lsi_cast(lsi), spec, &p, err);
+    if (!error)
+        *ret_port = &p->up;
+    return error;
+}
+
+static void
+hook_port_destroy(struct vswitch *vs, struct vswitch_port *port)
+{
+    ovs_port_destroy(vs, ovs_port_cast(port));
+}
+
+static int
+hook_rules_apply(struct vswitch *vs, struct vswitch_lsi *lsi,
+                 const struct vswitch_rule_batch *b, struct corch_err *err)
+{
+    return ovs_rules_apply(vs, ovs_lsi_cast(lsi), b, err);
+}
+
+static int
+hook_rules_flush(struct vswitch *vs, struct vswitch_lsi *lsi,
+                 uint64_t cookie, uint64_t mask, struct corch_err *err)
+{
+    return ovs_rules_flush(vs, ovs_lsi_cast(lsi), cookie, mask, err);
+}
+
 const struct vswitch_class vswitch_ovs_class = {
     .type = "ovs",
     .open = ovs_open,
     .close = ovs_close,
-    .lsi0_open = ovs_lsi0_open,
-    .lsi0_port = ovs_lsi0_port,
-    .lsi_create = ovs_lsi_create,
-    .lsi_destroy = ovs_lsi_destroy,
-    .vlinks_create = ovs_vlinks_create,
-    .port_create = ovs_port_create,
-    .ports_create = ovs_ports_create,
-    .sap_create = ovs_sap_create,
-    .port_destroy = ovs_port_destroy,
-    .rules_apply = ovs_rules_apply,
-    .rules_flush = ovs_rules_flush,
+    .lsi0_open = hook_lsi0_open,
+    .lsi0_port = hook_lsi0_port,
+    .lsi_create = hook_lsi_create,
+    .lsi_destroy = hook_lsi_destroy,
+    .vlinks_create = hook_vlinks_create,
+    .port_create = hook_port_create,
+    .ports_create = hook_ports_create,
+    .sap_create = hook_sap_create,
+    .port_destroy = hook_port_destroy,
+    .rules_apply = hook_rules_apply,
+    .rules_flush = hook_rules_flush,
     .sap_supported = ovs_sap_supported,
 };
-
-const char *
-vswitch_ovs_bridge_name(const struct vswitch_lsi *lsi)
-{
-    return lsi->name;
-}
 
 uint32_t
 vswitch_ovs_port_ofport(const struct vswitch_port *port)
 {
-    return port->ofport;
+    return ovs_port_cast(port)->ofport;
 }

@@ -42,20 +42,21 @@ struct skeleton_switch {
 };
 
 /* The driver's own view of a switch bridge.  The core only ever holds
- * pointers to it; the driver allocates it in lsi0_open()/lsi_create() and
+ * a pointer to its base 'up' (which the driver fills: switch, name, owner
+ * graph, role); the driver allocates it in lsi0_open()/lsi_create() and
  * frees it in lsi_destroy() (LSI-0 lives until close()). */
-struct vswitch_lsi {
-    char name[16];              /* Bridge name chosen by the core. */
+struct skeleton_lsi {
+    struct vswitch_lsi up;      /* The base the core reads. */
     bool learning;              /* An internal-group LSI. */
 };
 
-/* The driver's own view of a port.  Allocated by lsi0_open (physical
- * ports, owned by the driver forever), vlinks_create, port_create and
- * sap_create; freed by port_destroy or with its LSI. */
-struct vswitch_port {
-    char name[16];              /* Port name chosen by the core. */
-    struct vswitch_lsi *lsi;    /* The LSI it is on. */
-    struct vswitch_port *peer;  /* Other end of a vlink, or NULL. */
+/* The driver's own view of a port, around the base the core reads.
+ * Allocated by lsi0_open (physical ports, owned by the driver forever),
+ * vlinks_create, port_create and sap_create; freed by port_destroy or
+ * with its LSI. */
+struct skeleton_port {
+    struct vswitch_port up;     /* The base the core reads. */
+    struct skeleton_port *peer; /* Other end of a vlink, or NULL. */
 };
 
 static struct skeleton_switch *
@@ -141,7 +142,7 @@ skeleton_lsi_destroy(struct vswitch *vs, struct vswitch_lsi *lsi)
     (void) vs;
     if (lsi)
         LOG_DBG("LSI %s destroyed", lsi->name);
-    free(lsi);
+    free(lsi ? CONTAINER_OF(lsi, struct skeleton_lsi, up) : NULL);
 }
 
 static int
@@ -204,7 +205,7 @@ skeleton_port_destroy(struct vswitch *vs, struct vswitch_port *port)
 {
     /* TODO: remove the port (both ends of a vlink).  Never fails. */
     (void) vs;
-    free(port);
+    free(port ? CONTAINER_OF(port, struct skeleton_port, up) : NULL);
 }
 
 static int
