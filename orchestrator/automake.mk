@@ -16,6 +16,7 @@ orchestrator_liborch_a_SOURCES = \
 	orchestrator/vswitch.c orchestrator/vswitch.h \
 	orchestrator/compute.c orchestrator/compute.h \
 	orchestrator/netmgr.c orchestrator/netmgr.h \
+	orchestrator/netmgr-split.c \
 	orchestrator/nrm.c orchestrator/nrm.h \
 	orchestrator/node.c orchestrator/node.h \
 	orchestrator/bus.c orchestrator/bus.h \

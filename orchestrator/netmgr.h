@@ -72,7 +72,8 @@ enum netmgr_side { NETMGR_LSI0, NETMGR_GRAPH_LSI };
 enum netmgr_side netmgr_port_side(const struct graph *,
                                   const struct graph_port_ref *);
 
-/* --- The pure split (Algorithms 1 and 2), no driver involved. --- */
+/* --- The pure split (Algorithms 1 and 2), no driver involved
+ * (netmgr-split.c). --- */
 
 /* Virtual links: vlink k carries to the graph-LSI the traffic for endpoint
  * to_graph[k] and to LSI-0 the traffic for endpoint to_lsi0[k].  Endpoints
@@ -141,8 +142,9 @@ size_t netmgr_claims(const struct graph *g, struct netmgr_claim **ret);
 /* Whether some packet can match both. */
 bool netmgr_matches_overlap(const struct flow_match *,
                             const struct flow_match *);
-/* -EADDRINUSE if 'g' claims something 'other' (graph 'other_id') claims,
- * with a message naming the other graph and a path naming the SAP. */
+/* -EADDRINUSE, kind CORCH_ERR_CONFLICT, if 'g' claims something 'other'
+ * (graph 'other_id') claims, with a message naming the other graph and a
+ * path naming the SAP. */
 int netmgr_claims_check(const struct graph *g, const struct graph *other,
                         const char *other_id, struct corch_err *err);
 

@@ -340,6 +340,7 @@ expect_claims(const char *a, const char *b, int expected)
     if (r != expected)
         fail_msg("claims check %d, expected %d (%s)", r, expected, err.msg);
     if (r) {
+        assert_int_equal(err.kind, CORCH_ERR_CONFLICT);
         assert_non_null(strstr(err.msg, "graph 'other'"));
         assert_string_equal(err.path, "sffg.saps[0]");
     }
