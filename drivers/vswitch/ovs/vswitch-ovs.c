@@ -480,8 +480,8 @@ of_apply(struct ovs_lsi *lsi, const struct ofp_flow *flows, size_t n,
         lsi->of = NULL;
         if (attempt || (error != -EPIPE && error != -ECONNRESET))
             return corch_err_set(err, error, NULL,
-                                 "ovs: OpenFlow channel to %s: %s", lsi->up.name,
-                                 strerror(-error));
+                                 "ovs: OpenFlow channel to %s: %s",
+                                 lsi->up.name, strerror(-error));
     }
 }
 
@@ -792,6 +792,108 @@ lsi0_name(struct ovs_switch *sw, char *buf, size_t size)
     snprintf(buf, size, "corch0-%06x", h & 0xffffff);
 }
 
+/* Typed OVSDB operations for LSI-0 (the other hooks' are above). */
+
+/* Appends a select of the Port rows named names[i] (their uuids), result
+ * i for name i. */
+static void
+ops_select_ports(json_object *ops, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        json_object *sel = op_new("select", "Port");
+        json_object_object_add(sel, "where",
+                               ovsdb_where_eq("name",
+                                              json_object_new_string(names[i])));
+        json_object *cols = json_object_new_array();
+        json_object_array_add(cols, json_object_new_string("_uuid"));
+        json_object_object_add(sel, "columns", cols);
+        json_object_array_add(ops, sel);
+    }
+}
+
+/* The uuid of the row that select 'index' of 'result' found, or NULL. */
+static const char *
+selected_uuid(json_object *result, size_t index)
+{
+    json_object *rows, *u;
+    if (!json_object_object_get_ex(json_object_array_get_idx(result, index),
+                                   "rows", &rows))
+        return NULL;
+    json_object *row = json_object_array_get_idx(rows, 0);
+    return row && json_object_object_get_ex(row, "_uuid", &u)
+           ? ovsdb_uuid_str(u) : NULL;
+}
+
+/* Appends the re-assertion of an adopted bridge's lockdown (someone may
+ * have loosened it): the lockdown columns and the datapath type, and our
+ * key of other_config by a mutation (the operator's keys stay). */
+static void
+ops_relock_bridge(struct ovs_switch *sw, json_object *ops, const char *uuid)
+{
+    json_object *upd = op_new("update", "Bridge");
+    json_object_object_add(upd, "where", where_uuid(uuid));
+    json_object *row = json_object_new_object();
+    lockdown_columns(row);
+    json_object_object_del(row, "other_config");
+    json_object_object_add(row, "datapath_type",
+                           json_object_new_string(sw->datapath_type));
+    json_object_object_add(upd, "row", row);
+    json_object_array_add(ops, upd);
+
+    json_object *mut = op_new("mutate", "Bridge");
+    json_object_object_add(mut, "where", where_uuid(uuid));
+    json_object *del = json_object_new_array();
+    json_object_array_add(del, json_object_new_string("other_config"));
+    json_object_array_add(del, json_object_new_string("delete"));
+    json_object *keys = json_object_new_array();
+    json_object_array_add(keys, json_object_new_string("disable-in-band"));
+    json_object_array_add(del, ovsdb_set(keys));
+    json_object *ins = json_object_new_array();
+    json_object_array_add(ins, json_object_new_string("other_config"));
+    json_object_array_add(ins, json_object_new_string("insert"));
+    const char *oc[] = { "disable-in-band", "true" };
+    json_object_array_add(ins, ovsdb_map(oc, 1));
+    json_object *muts = json_object_new_array();
+    json_object_array_add(muts, del);
+    json_object_array_add(muts, ins);
+    json_object_object_add(mut, "mutations", muts);
+    json_object_array_add(ops, mut);
+}
+
+/* Appends: the Port rows inserted as "p0".."p<n-1>" by this transaction
+ * (ops_add_port) join bridge 'uuid'. */
+static void
+ops_bridge_ports_insert(json_object *ops, const char *uuid, size_t n)
+{
+    json_object *elems = json_object_new_array();
+    for (size_t i = 0; i < n; i++) {
+        char tag[24];
+        snprintf(tag, sizeof tag, "p%zu", i);
+        json_object_array_add(elems, ovsdb_named_uuid(tag));
+    }
+    json_object_array_add(ops, op_mutate_set("Bridge", where_uuid(uuid),
+                                             "ports", "insert", elems));
+}
+
+/* Appends the removal of bridge 'uuid' (its ports go with it). */
+static void
+ops_bridge_delete(json_object *ops, const char *uuid)
+{
+    json_object *elems = json_object_new_array();
+    json_object_array_add(elems, ovsdb_uuid(uuid));
+    json_object_array_add(ops, op_mutate_set("Open_vSwitch",
+                                             json_object_new_array(),
+                                             "bridges", "delete", elems));
+}
+
+/* Whether an existing bridge of LSI-0's name is ours to adopt. */
+static bool
+lsi0_is_ours(json_object *ext)
+{
+    const char *role = map_get(ext, "corch-role");
+    return role && !strcmp(role, "lsi0");
+}
+
 static int
 ovs_lsi0_open(struct vswitch *vs, const char *const *ifnames, size_t n,
               struct ovs_lsi **ret_lsi0, struct corch_err *err)
@@ -801,188 +903,136 @@ ovs_lsi0_open(struct vswitch *vs, const char *const *ifnames, size_t n,
         if (!name_is_valid_ifname(ifnames[i]))
             return corch_err_set(err, -EINVAL, "vswitch.interfaces",
                                  "bad interface name \"%s\"", ifnames[i]);
-    char name[16], uuid[40];
-    pthread_mutex_lock(&sw->db_mutex);
-    lsi0_name(sw, name, sizeof name);
-    json_object *ext = NULL, *ports = NULL;
-    int error = find_bridge(sw, name, uuid, sizeof uuid, &ext, &ports, err);
-    bool adopt = !error;
-    if (adopt) {
-        const char *role = map_get(ext, "corch-role");
-        if (!role || strcmp(role, "lsi0"))
-            error = corch_err_set(err, -EEXIST, NULL,
-                                  "ovs: bridge %s exists and is not ours",
-                                  name);
-    } else if (error == -ENOENT) {
-        error = 0;
-    }
+    char name[16], uuid[40] = "";
+    json_object *ext = NULL, *ports = NULL, *found = NULL, *result = NULL;
     struct ovs_lsi *lsi = NULL;
     struct ovs_port **made = xcalloc(n + 1, sizeof *made);
-    size_t n_made = 0;
     uint32_t *ofports = xcalloc(n + 1, sizeof *ofports);
     bool *fresh = xcalloc(n + 1, sizeof *fresh);  /* Inserted by us now. */
-    json_object *result = NULL;
-    if (!error) {
-        /* Which interfaces are there already (adoption)? */
-        json_object *ops = json_object_new_array();
-        for (size_t i = 0; i < n; i++) {
-            json_object *sel = op_new("select", "Port");
-            json_object_object_add(sel, "where",
-                                   ovsdb_where_eq("name",
-                                                  json_object_new_string(ifnames[i])));
-            json_object *cols = json_object_new_array();
-            json_object_array_add(cols, json_object_new_string("_uuid"));
-            json_object_object_add(sel, "columns", cols);
-            json_object_array_add(ops, sel);
-        }
-        error = db_transact(sw, ops, false, &result, err);
+    size_t n_new = 0;
+
+    pthread_mutex_lock(&sw->db_mutex);
+    lsi0_name(sw, name, sizeof name);
+
+    /* Adopt LSI-0 from an earlier run if it is there and ours. */
+    int error = find_bridge(sw, name, uuid, sizeof uuid, &ext, &ports, err);
+    bool adopt = !error;
+    if (error == -ENOENT)
+        error = 0;
+    if (error)
+        goto out;
+    if (adopt && !lsi0_is_ours(ext)) {
+        error = corch_err_setk(err, CORCH_ERR_CONFLICT, -EEXIST, NULL,
+                               "ovs: bridge %s exists and is not ours",
+                               name);
+        goto out;
     }
-    if (!error) {
-        lsi = lsi_new(sw, name, adopt ? uuid : "", NULL, true);
-        json_object *ops = json_object_new_array();
-        size_t n_new = 0;
-        const char *ports_text = adopt ? json_object_to_json_string(ports) : "";
-        for (size_t i = 0; i < n; i++) {
-            json_object *rows, *u;
-            json_object_object_get_ex(json_object_array_get_idx(result, i),
-                                      "rows", &rows);
-            json_object *row = json_object_array_get_idx(rows, 0);
-            struct ovs_port *p = port_new(lsi, ifnames[i], OVS_PORT_PHYS);
-            made[n_made++] = p;
-            if (row) {
-                json_object_object_get_ex(row, "_uuid", &u);
-                const char *s = ovsdb_uuid_str(u);
-                if (!adopt || !s || !strstr(ports_text, s)) {
-                    error = corch_err_set(err, -EBUSY, "vswitch.interfaces",
-                                          "ovs: interface %s is already on "
-                                          "another bridge", ifnames[i]);
-                    break;
-                }
-                snprintf(p->uuid, sizeof p->uuid, "%s", s);
-                continue;
-            }
-            char tag[24];
-            snprintf(tag, sizeof tag, "%zu", n_new);
-            p->ofport = (uint32_t) (n_new + 1); /* Index of its insert + 1. */
-            ops_add_port(ops, tag, ifnames[i], NULL, NULL,
-                         identity("phys", NULL, NULL, NULL));
-            n_new++;
-        }
-        if (!error) {
-            if (adopt) {
-                /* Re-assert the lockdown: someone may have changed it. */
-                json_object *upd = op_new("update", "Bridge");
-                json_object_object_add(upd, "where", where_uuid(lsi->uuid));
-                json_object *row = json_object_new_object();
-                lockdown_columns(row);
-                /* other_config may hold the operator's keys: only ours is
-                 * replaced, by a mutation. */
-                json_object_object_del(row, "other_config");
-                json_object *dpt =
-                    json_object_new_string(sw->datapath_type);
-                json_object_object_add(row, "datapath_type", dpt);
-                json_object_object_add(upd, "row", row);
-                json_object_array_add(ops, upd);
-                json_object *mut = op_new("mutate", "Bridge");
-                json_object_object_add(mut, "where", where_uuid(lsi->uuid));
-                json_object *del = json_object_new_array();
-                json_object_array_add(del, json_object_new_string("other_config"));
-                json_object_array_add(del, json_object_new_string("delete"));
-                json_object *keys = json_object_new_array();
-                json_object_array_add(keys,
-                                      json_object_new_string("disable-in-band"));
-                json_object_array_add(del, ovsdb_set(keys));
-                json_object *ins = json_object_new_array();
-                json_object_array_add(ins, json_object_new_string("other_config"));
-                json_object_array_add(ins, json_object_new_string("insert"));
-                const char *oc[] = { "disable-in-band", "true" };
-                json_object_array_add(ins, ovsdb_map(oc, 1));
-                json_object *muts = json_object_new_array();
-                json_object_array_add(muts, del);
-                json_object_array_add(muts, ins);
-                json_object_object_add(mut, "mutations", muts);
-                json_object_array_add(ops, mut);
-                if (n_new) {
-                    json_object *elems = json_object_new_array();
-                    for (size_t i = 0; i < n_new; i++) {
-                        char tag[24];
-                        snprintf(tag, sizeof tag, "p%zu", i);
-                        json_object_array_add(elems, ovsdb_named_uuid(tag));
-                    }
-                    json_object_array_add(ops,
-                        op_mutate_set("Bridge", where_uuid(lsi->uuid), "ports",
-                                      "insert", elems));
-                }
-            } else {
-                ops_add_bridge(sw, ops, name, identity("lsi0", NULL, NULL,
-                               NULL),
-                               n_new);
-            }
-            json_object *res2 = NULL;
-            error = db_transact(sw, ops, true, &res2, err);
-            if (error && !adopt) {
-                undo_committed(sw, res2, (int) (2 * n_new), NULL, NULL, 0);
-            } else if (error) {
-                size_t *idx = xcalloc(n_new + 1, sizeof *idx);
-                const char **brs = xcalloc(n_new + 1, sizeof *brs);
-                for (size_t i = 0; i < n_new; i++) {
-                    idx[i] = 2 * i + 1;
-                    brs[i] = lsi->uuid;
-                }
-                undo_committed(sw, res2, -1, idx, brs, n_new);
-                free(idx);
-                free(brs);
-            }
-            if (!error) {
-                if (!adopt)
-                    result_uuid(res2, 2 * n_new, lsi->uuid, sizeof lsi->uuid);
-                for (size_t i = 0; i < n_made; i++) {
-                    struct ovs_port *p = made[i];
-                    if (p->uuid[0])
-                        continue;
-                    result_uuid(res2, 2 * (p->ofport - 1) + 1, p->uuid,
-                                sizeof p->uuid);
-                    p->ofport = 0;
-                    fresh[i] = true;
-                }
-            }
-            json_object_put(res2);
-        } else {
+
+    /* Which interfaces have a Port row already (on LSI-0 if adopted)? */
+    json_object *ops = json_object_new_array();
+    ops_select_ports(ops, ifnames, n);
+    error = db_transact(sw, ops, false, &found, err);
+    if (error)
+        goto out;
+
+    /* One transaction: the missing interfaces' rows, and the bridge (new)
+     * or its lockdown again and the new ports (adopted).  Until its
+     * result, a new port's ofport holds the index of its insert + 1. */
+    lsi = lsi_new(sw, name, adopt ? uuid : "", NULL, true);
+    const char *ports_text = adopt ? json_object_to_json_string(ports) : "";
+    ops = json_object_new_array();
+    for (size_t i = 0; i < n; i++) {
+        struct ovs_port *p = made[i] = port_new(lsi, ifnames[i],
+                                                OVS_PORT_PHYS);
+        const char *have = selected_uuid(found, i);
+        if (have && (!adopt || !strstr(ports_text, have))) {
             json_object_put(ops);
+            error = corch_err_setk(err, CORCH_ERR_CONFLICT, -EBUSY,
+                                   "vswitch.interfaces", "ovs: interface %s "
+                                   "is already on another bridge",
+                                   ifnames[i]);
+            goto free_lsi;
         }
+        if (have) {
+            snprintf(p->uuid, sizeof p->uuid, "%s", have);
+            continue;
+        }
+        char tag[24];
+        snprintf(tag, sizeof tag, "%zu", n_new);
+        p->ofport = (uint32_t) (n_new + 1);
+        ops_add_port(ops, tag, ifnames[i], NULL, NULL,
+                     identity("phys", NULL, NULL, NULL));
+        n_new++;
     }
-    if (!error) {
-        const char **names = xcalloc(n + 1, sizeof *names);
+    if (adopt) {
+        ops_relock_bridge(sw, ops, uuid);
+        if (n_new)
+            ops_bridge_ports_insert(ops, uuid, n_new);
+    } else {
+        ops_add_bridge(sw, ops, name, identity("lsi0", NULL, NULL, NULL),
+                       n_new);
+    }
+    error = db_transact(sw, ops, true, &result, err);
+    if (error) {
+        /* Committed but not applied in time: take back what was added. */
+        size_t *idx = xcalloc(n_new + 1, sizeof *idx);
+        const char **brs = xcalloc(n_new + 1, sizeof *brs);
+        for (size_t i = 0; i < n_new; i++) {
+            idx[i] = 2 * i + 1;
+            brs[i] = lsi->uuid;
+        }
+        undo_committed(sw, result, adopt ? -1 : (int) (2 * n_new),
+                       adopt ? idx : NULL, adopt ? brs : NULL,
+                       adopt ? n_new : 0);
+        free(idx);
+        free(brs);
+        goto free_lsi;
+    }
+    if (!adopt)
+        result_uuid(result, 2 * n_new, lsi->uuid, sizeof lsi->uuid);
+    for (size_t i = 0; i < n; i++) {
+        struct ovs_port *p = made[i];
+        if (p->uuid[0])
+            continue;
+        result_uuid(result, 2 * (p->ofport - 1) + 1, p->uuid,
+                    sizeof p->uuid);
+        p->ofport = 0;
+        fresh[i] = true;
+    }
+
+    /* The port numbers, once ovs-vswitchd has opened the interfaces. */
+    const char **names = xcalloc(n + 1, sizeof *names);
+    for (size_t i = 0; i < n; i++)
+        names[i] = made[i]->up.name;
+    error = fetch_ofports(sw, names, n, ofports, err);
+    free(names);
+    if (error)
+        goto remove_added;
+    for (size_t i = 0; i < n; i++)
+        made[i]->ofport = ofports[i];
+    goto out;
+
+remove_added:
+    if (!adopt) {
+        /* Leave nothing: the whole bridge goes. */
+        ops = json_object_new_array();
+        ops_bridge_delete(ops, lsi->uuid);
+        db_transact(sw, ops, true, NULL, NULL);
+    } else {
+        /* Adopted bridge: take back only the ports added now. */
+        struct ovs_port **undo = xcalloc(n + 1, sizeof *undo);
+        size_t n_undo = 0;
         for (size_t i = 0; i < n; i++)
-            names[i] = made[i]->up.name;
-        error = fetch_ofports(sw, names, n, ofports, err);
-        free(names);
-        for (size_t i = 0; !error && i < n; i++)
-            made[i]->ofport = ofports[i];
-        if (error && !adopt) {
-            /* Leave nothing: the whole bridge goes. */
-            json_object *ops = json_object_new_array();
-            json_object *elems = json_object_new_array();
-            json_object_array_add(elems, ovsdb_uuid(lsi->uuid));
-            json_object_array_add(ops, op_mutate_set("Open_vSwitch",
-                                                     json_object_new_array(),
-                                                     "bridges", "delete",
-                                                     elems));
-            db_transact(sw, ops, true, NULL, NULL);
-        } else if (error) {
-            /* Adopted bridge: take back only the ports added now. */
-            struct ovs_port **undo = xcalloc(n + 1, sizeof *undo);
-            size_t n_undo = 0;
-            for (size_t i = 0; i < n; i++)
-                if (fresh[i])
-                    undo[n_undo++] = made[i];
-            if (n_undo)
-                remove_port_rows(undo, n_undo);
-            free(undo);
-        }
+            if (fresh[i])
+                undo[n_undo++] = made[i];
+        remove_port_rows(undo, n_undo);
+        free(undo);
     }
-    if (error && lsi)
-        lsi_free(lsi);
+free_lsi:
+    lsi_free(lsi);
+    lsi = NULL;
+out:
+    json_object_put(found);
     json_object_put(result);
     json_object_put(ext);
     json_object_put(ports);
@@ -1016,6 +1066,21 @@ ovs_lsi0_port(struct vswitch *vs, struct ovs_lsi *lsi0, const char *ifname,
     return error;
 }
 
+/* Whether a bridge of a graph-LSI's or group LSI's name, with these
+ * external_ids, is ours to replace: the same role and, for a graph-LSI,
+ * the same graph (an internal group's LSI has no owner graph: its name is
+ * the group's). */
+static bool
+bridge_is_ours(json_object *ext, const char *role,
+               const struct vswitch_lsi_spec *spec)
+{
+    const char *r = map_get(ext, "corch-role");
+    const char *g = map_get(ext, "corch-graph");
+    return r && !strcmp(r, role)
+           && (spec->learning
+               || (g && spec->graph_id && !strcmp(g, spec->graph_id)));
+}
+
 static int
 ovs_lsi_create(struct vswitch *vs, const struct vswitch_lsi_spec *spec,
                struct ovs_lsi **ret_lsi, struct corch_err *err)
@@ -1025,66 +1090,61 @@ ovs_lsi_create(struct vswitch *vs, const struct vswitch_lsi_spec *spec,
         return corch_err_set(err, -EINVAL, NULL, "ovs: bad bridge name "
                              "\"%s\"", spec->name);
     const char *role = spec->learning ? "group" : "graph";
-    pthread_mutex_lock(&sw->db_mutex);
+    struct ovs_lsi *lsi = NULL;
+    json_object *ext = NULL, *result = NULL;
     char old[40];
-    json_object *ext = NULL;
+
+    pthread_mutex_lock(&sw->db_mutex);
     int error = find_bridge(sw, spec->name, old, sizeof old, &ext, NULL, err);
-    bool replace = false;
-    if (!error) {
-        /* A leftover of ours (a crash between create and destroy) is
-         * replaced; anything else is not touched. */
-        /* Ours: the same role and, for a graph-LSI, the same graph (an
-         * internal group's LSI has no owner graph: its name is the
-         * group's). */
+    bool replace = !error;
+    if (error == -ENOENT)
+        error = 0;
+    if (error)
+        goto unlock;
+    if (replace && !bridge_is_ours(ext, role, spec)) {
         const char *r = map_get(ext, "corch-role");
         const char *g = map_get(ext, "corch-graph");
-        if (r && !strcmp(r, role)
-            && (spec->learning || (g && spec->graph_id
-                                   && !strcmp(g, spec->graph_id))))
-            replace = true;
-        else
-            error = corch_err_setk(err, CORCH_ERR_CONFLICT, -EEXIST, NULL,
-                                   "ovs: bridge %s exists and is not ours to "
-                                   "replace (corch-role=%s, corch-graph=%s)",
-                                   spec->name, r ? r : "none",
-                                   g ? g : "none");
-    } else if (error == -ENOENT) {
-        error = 0;
+        error = corch_err_setk(err, CORCH_ERR_CONFLICT, -EEXIST, NULL,
+                               "ovs: bridge %s exists and is not ours to "
+                               "replace (corch-role=%s, corch-graph=%s)",
+                               spec->name, r ? r : "none", g ? g : "none");
+        goto unlock;
     }
-    json_object_put(ext);
-    struct ovs_lsi *lsi = NULL;
-    if (!error) {
-        json_object *ops = json_object_new_array();
-        if (replace) {
-            json_object *elems = json_object_new_array();
-            json_object_array_add(elems, ovsdb_uuid(old));
-            json_object_array_add(ops, op_mutate_set("Open_vSwitch",
-                                                     json_object_new_array(),
-                                                     "bridges", "delete",
-                                                     elems));
-            LOG_WARN("replacing leftover bridge %s", spec->name);
-        }
-        ops_add_bridge(sw, ops, spec->name,
-                       identity(role, spec->graph_id, NULL, NULL), 0);
-        json_object *result = NULL;
-        error = db_transact(sw, ops, true, &result, err);
-        if (error)
-            undo_committed(sw, result, replace ? 1 : 0, NULL, NULL, 0);
-        if (!error) {
-            lsi = lsi_new(sw, spec->name, "", spec->graph_id, false);
-            result_uuid(result, replace ? 1 : 0, lsi->uuid, sizeof lsi->uuid);
-        }
-        json_object_put(result);
+
+    /* One transaction: the leftover of ours out, the new bridge in. */
+    json_object *ops = json_object_new_array();
+    if (replace) {
+        ops_bridge_delete(ops, old);
+        LOG_WARN("replacing leftover bridge %s", spec->name);
     }
+    ops_add_bridge(sw, ops, spec->name,
+                   identity(role, spec->graph_id, NULL, NULL), 0);
+    error = db_transact(sw, ops, true, &result, err);
+    if (error) {
+        undo_committed(sw, result, replace ? 1 : 0, NULL, NULL, 0);
+        goto unlock;
+    }
+    lsi = lsi_new(sw, spec->name, "", spec->graph_id, false);
+    result_uuid(result, replace ? 1 : 0, lsi->uuid, sizeof lsi->uuid);
     pthread_mutex_unlock(&sw->db_mutex);
-    if (!error && replace)
-        error = flush_flows(lsi, err);
-    if (!error && spec->learning)
-        error = install_normal(lsi, err);
-    if (error && lsi) {
-        ovs_lsi_destroy(vs, lsi);
-        lsi = NULL;
-    }
+
+    /* Its flows: none left by the bridge it replaces, NORMAL if it
+     * learns. */
+    if (replace && (error = flush_flows(lsi, err)))
+        goto destroy;
+    if (spec->learning && (error = install_normal(lsi, err)))
+        goto destroy;
+    goto done;
+
+unlock:
+    pthread_mutex_unlock(&sw->db_mutex);
+    goto done;
+destroy:
+    ovs_lsi_destroy(vs, lsi);
+    lsi = NULL;
+done:
+    json_object_put(ext);
+    json_object_put(result);
     if (error)
         return error;
     *ret_lsi = lsi;
@@ -1105,7 +1165,8 @@ ovs_lsi_destroy(struct vswitch *vs, struct ovs_lsi *lsi)
     if (ferror == -ENOENT || ferror == -ECONNREFUSED)
         LOG_DBG("%s: no management socket, bridge already gone", lsi->up.name);
     else if (ferror)
-        LOG_WARN("could not flush the flows of %s: %s", lsi->up.name, ferr.msg);
+        LOG_WARN("could not flush the flows of %s: %s", lsi->up.name,
+                 ferr.msg);
     pthread_mutex_lock(&sw->db_mutex);
     json_object *ops = json_object_new_array();
     json_object *elems = json_object_new_array();
@@ -1875,8 +1936,8 @@ ovs_rules_apply(struct vswitch *vs, struct ovs_lsi *lsi,
                       res.error.type, res.error.code, res.error.experimenter);
     }
     if (!error)
-        LOG_DBG("%s: %zu deletion(s), %zu addition(s) in %.3f ms", lsi->up.name,
-                b->n_del, b->n_add, (time_ns() - t0) / 1e6);
+        LOG_DBG("%s: %zu deletion(s), %zu addition(s) in %.3f ms",
+                lsi->up.name, b->n_del, b->n_add, (time_ns() - t0) / 1e6);
     free(flows);
     free(acts);
     return error;
