@@ -14,6 +14,9 @@ for tool in git autoreconf make cc; do
     command -v $tool >/dev/null || { echo "$E2E_NAME: no $tool: skipped"; exit 77; }
 done
 
+git -C "$E2E_TOP" rev-parse --git-dir >/dev/null 2>&1 ||
+    { echo "$E2E_NAME: not a git work tree (a tarball?): skipped"; exit 77; }
+
 # The scratch copy: the tracked files as they are in the work tree.
 SRC=$T/src
 mkdir -p "$SRC"
