@@ -186,6 +186,7 @@ group_acquire(struct netmgr *nm, const char *name, struct nm_group **ret,
                  fnv1a(name));
         struct vswitch_lsi_spec spec = {
             .graph_id = NULL, .name = grp->lsi_name, .learning = true,
+            .group = name,
         };
         error = vswitch_lsi_create(nm->vs, &spec, &grp->lsi, err);
         if (error) {

@@ -91,6 +91,10 @@ struct vswitch_lsi_spec {
                                  * [A-Za-z0-9_.-]{1,15}, unique on the node. */
     bool learning;              /* L2 learning switch (internal groups)
                                  * instead of a rule-programmed one. */
+    const char *group;          /* learning: the internal group's name,
+                                 * stored as identity (its LSI's name is a
+                                 * hash of it: another group's LSI of that
+                                 * name is a conflict, not ours). */
 };
 
 /* What to create for an SF port on a graph-LSI. */

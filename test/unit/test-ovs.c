@@ -704,6 +704,22 @@ test_learning_lsi(void **state)
     vsctl_get(buf, sizeof buf, "Bridge", "covs-grp", "external_ids:corch-role");
     assert_string_equal(buf, "group");
     ovs->lsi_destroy(vs, l);
+
+    /* A group LSI records its group: another group's LSI of that name
+     * (two names with one hash) is not ours to replace. */
+    struct vswitch_lsi_spec g1 = { .name = "covs-grp", .learning = true,
+                                   .group = "red" };
+    struct vswitch_lsi_spec g2 = g1;
+    g2.group = "blue";
+    struct vswitch_lsi *l1, *l2;
+    assert_int_equal(ovs->lsi_create(vs, &g1, &l1, &err), 0);
+    vsctl_get(buf, sizeof buf, "Bridge", "covs-grp",
+              "external_ids:corch-group");
+    assert_string_equal(buf, "red");
+    err = (struct corch_err) { 0 };
+    assert_int_equal(ovs->lsi_create(vs, &g2, &l2, &err), -EEXIST);
+    assert_int_equal(err.kind, CORCH_ERR_CONFLICT);
+    ovs->lsi_destroy(vs, l1);
     assert_int_not_equal(run("ovs-vsctl", db_arg, "br-exists", "covs-grp"), 0);
 }
 

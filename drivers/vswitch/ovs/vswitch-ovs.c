@@ -186,6 +186,21 @@ identity(const char *role, const char *graph, const char *sf,
     return ovsdb_map(kv, 4);
 }
 
+/* external_ids of an internal group's LSI: its role and group name. */
+static json_object *
+identity_group(const char *group)
+{
+    const char *kv[] = { "corch-role", "group", "corch-group", group };
+    return ovsdb_map(kv, 2);
+}
+
+/* Whether two optional strings are equal (both absent counts). */
+static bool
+same_or_both_null(const char *a, const char *b)
+{
+    return a ? b && !strcmp(a, b) : !b;
+}
+
 /* Appends the insert of an Interface + Port named 'name' to 'ops'; the
  * Port row is named "p<tag>" for the bridge's ports mutation.  'options'
  * (an OVSDB map or NULL) is consumed, so is 'ext' (twice referenced). */
@@ -1068,8 +1083,7 @@ ovs_lsi0_port(struct vswitch *vs, struct ovs_lsi *lsi0, const char *ifname,
 
 /* Whether a bridge of a graph-LSI's or group LSI's name, with these
  * external_ids, is ours to replace: the same role and, for a graph-LSI,
- * the same graph (an internal group's LSI has no owner graph: its name is
- * the group's). */
+ * the same graph, for a group LSI the same group. */
 static bool
 bridge_is_ours(json_object *ext, const char *role,
                const struct vswitch_lsi_spec *spec)
@@ -1078,7 +1092,8 @@ bridge_is_ours(json_object *ext, const char *role,
     const char *g = map_get(ext, "corch-graph");
     return r && !strcmp(r, role)
            && (spec->learning
-               || (g && spec->graph_id && !strcmp(g, spec->graph_id)));
+               ? same_or_both_null(map_get(ext, "corch-group"), spec->group)
+               : g && spec->graph_id && !strcmp(g, spec->graph_id));
 }
 
 static int
@@ -1118,7 +1133,9 @@ ovs_lsi_create(struct vswitch *vs, const struct vswitch_lsi_spec *spec,
         LOG_WARN("replacing leftover bridge %s", spec->name);
     }
     ops_add_bridge(sw, ops, spec->name,
-                   identity(role, spec->graph_id, NULL, NULL), 0);
+                   spec->learning ? identity_group(spec->group)
+                                  : identity(role, spec->graph_id, NULL, NULL),
+                   0);
     error = db_transact(sw, ops, true, &result, err);
     if (error) {
         undo_committed(sw, result, replace ? 1 : 0, NULL, NULL, 0);
