@@ -1322,118 +1322,102 @@ ovs_vlinks_create(struct vswitch *vs, struct ovs_lsi *a,
     struct ovs_switch *sw = ovs_cast(vs);
     if (!n)
         return 0;
-    char (*names)[2][16] = xcalloc(n, sizeof *names);
-    const char **flat = xcalloc(2 * n, sizeof *flat);
+    /* End e of link i is names[2 * i + e], owned by owners[2 * i + e]. */
+    const char **names = xcalloc(2 * n, sizeof *names);
     const char **owners = xcalloc(2 * n, sizeof *owners);
-    for (size_t i = 0; i < n; i++) {
-        for (int end = 0; end < 2; end++) {
-            const char *nm = end ? specs[i].b_name : specs[i].a_name;
-            if (!nm || !name_is_valid_ifname(nm)) {
-                free(names);
-                free(flat);
-                free(owners);
-                return corch_err_set(err, -EINVAL, NULL, "ovs: bad vlink end "
-                                     "name \"%s\"", nm ? nm : "");
-            }
-            snprintf(names[i][end], 16, "%s", nm);
-            flat[2 * i + end] = names[i][end];
-            owners[2 * i + end] = specs[i].graph_id;
+    struct ovs_port **made = xcalloc(2 * n, sizeof *made);
+    uint32_t *ofp = xcalloc(2 * n, sizeof *ofp);
+    json_object *result = NULL;
+    int error = 0;
+    for (size_t k = 0; k < 2 * n; k++) {
+        names[k] = k % 2 ? specs[k / 2].b_name : specs[k / 2].a_name;
+        owners[k] = specs[k / 2].graph_id;
+        if (!names[k] || !name_is_valid_ifname(names[k])) {
+            error = corch_err_set(err, -EINVAL, NULL, "ovs: bad vlink end "
+                                  "name \"%s\"", names[k] ? names[k] : "");
+            goto out;
         }
     }
+
     pthread_mutex_lock(&sw->db_mutex);
     /* A name of ours from an earlier run (LSI-0 keeps the vlink ends of
      * graphs whose graph-LSI a restart replaced) is freed; any other
      * port of that name is a conflict, never removed. */
     json_object *reclaim = json_object_new_array();
-    int error = claim_port_names(sw, flat, 2 * n, "vlink", owners, reclaim,
-                                 err);
-    if (!error)
-        error = remove_port_uuids(sw, reclaim, err);
-    else
-        json_object_put(reclaim);
-    free(flat);
-    free(owners);
+    error = claim_port_names(sw, names, 2 * n, "vlink", owners, reclaim, err);
     if (error) {
-        free(names);
-        pthread_mutex_unlock(&sw->db_mutex);
-        return error;
+        json_object_put(reclaim);
+        goto unlock;
     }
+    if ((error = remove_port_uuids(sw, reclaim, err)))
+        goto unlock;
+
+    /* One transaction: the patch ports, each end on its bridge. */
     json_object *ops = json_object_new_array();
     json_object *ea = json_object_new_array(), *eb = json_object_new_array();
-    for (size_t i = 0; i < n; i++) {
-        for (int end = 0; end < 2; end++) {
-            char tag[24];
-            snprintf(tag, sizeof tag, "%zu%c", i, end ? 'b' : 'a');
-            const char *opt[] = { "peer", names[i][!end] };
-            ops_add_port(ops, tag, names[i][end], "patch", ovsdb_map(opt, 1),
-                         identity("vlink", specs[i].graph_id, NULL, NULL));
-            char pname[24];
-            snprintf(pname, sizeof pname, "p%s", tag);
-            json_object_array_add(end ? eb : ea, ovsdb_named_uuid(pname));
-        }
+    for (size_t k = 0; k < 2 * n; k++) {
+        char tag[24], pname[24];
+        snprintf(tag, sizeof tag, "%zu%c", k / 2, k % 2 ? 'b' : 'a');
+        snprintf(pname, sizeof pname, "p%s", tag);
+        const char *opt[] = { "peer", names[k ^ 1] };
+        ops_add_port(ops, tag, names[k], "patch", ovsdb_map(opt, 1),
+                     identity("vlink", owners[k], NULL, NULL));
+        json_object_array_add(k % 2 ? eb : ea, ovsdb_named_uuid(pname));
     }
     json_object_array_add(ops, op_mutate_set("Bridge", where_uuid(a->uuid),
                                              "ports", "insert", ea));
     json_object_array_add(ops, op_mutate_set("Bridge", where_uuid(b->uuid),
                                              "ports", "insert", eb));
-    json_object *result = NULL;
     error = db_transact(sw, ops, true, &result, err);
     if (error && !result) {
-        const char **pn = xcalloc(2 * n, sizeof *pn);
-        for (size_t i = 0; i < 2 * n; i++)
-            pn[i] = names[i / 2][i % 2];
-        error = explain_taken_names(sw, pn, 2 * n, error, err);
-        free(pn);
+        error = explain_taken_names(sw, names, 2 * n, error, err);
+        goto unlock;
     }
-    struct ovs_port **made = xcalloc(2 * n, sizeof *made);
-    if (error && result) {
+    if (error) {
+        /* Committed but not applied in time: take the rows back. */
         size_t *idx = xcalloc(2 * n, sizeof *idx);
         const char **brs = xcalloc(2 * n, sizeof *brs);
-        for (size_t i = 0; i < 2 * n; i++) {
-            idx[i] = 2 * i + 1;
-            brs[i] = i % 2 ? b->uuid : a->uuid;
+        for (size_t k = 0; k < 2 * n; k++) {
+            idx[k] = 2 * k + 1;
+            brs[k] = k % 2 ? b->uuid : a->uuid;
         }
         undo_committed(sw, result, -1, idx, brs, 2 * n);
         free(idx);
         free(brs);
+        goto unlock;
     }
-    if (!error) {
-        for (size_t i = 0; i < n; i++) {
-            struct ovs_port *pa = port_new(a, names[i][0], OVS_PORT_VLINK);
-            struct ovs_port *pb = port_new(b, names[i][1], OVS_PORT_VLINK);
-            pa->peer = pb;
-            pb->peer = pa;
-            result_uuid(result, 4 * i + 1, pa->uuid, sizeof pa->uuid);
-            result_uuid(result, 4 * i + 3, pb->uuid, sizeof pb->uuid);
-            made[2 * i] = pa;
-            made[2 * i + 1] = pb;
-        }
-        const char **pn = xcalloc(2 * n, sizeof *pn);
-        uint32_t *ofp = xcalloc(2 * n, sizeof *ofp);
-        for (size_t i = 0; i < 2 * n; i++)
-            pn[i] = made[i]->up.name;
-        error = fetch_ofports(sw, pn, 2 * n, ofp, err);
-        for (size_t i = 0; !error && i < 2 * n; i++)
-            made[i]->ofport = ofp[i];
-        if (error) {
-            remove_port_rows(made, 2 * n);
-            for (size_t i = 0; i < 2 * n; i += 2) {
-                port_free(made[i + 1]);
-                port_free(made[i]);
-            }
-        } else {
-            for (size_t i = 0; i < n; i++) {
-                ret_a[i] = made[2 * i];
-                ret_b[i] = made[2 * i + 1];
-            }
-        }
-        free(pn);
-        free(ofp);
+    for (size_t k = 0; k < 2 * n; k++) {
+        made[k] = port_new(k % 2 ? b : a, names[k], OVS_PORT_VLINK);
+        result_uuid(result, 2 * k + 1, made[k]->uuid, sizeof made[k]->uuid);
     }
-    json_object_put(result);
-    free(made);
-    free(names);
+    for (size_t i = 0; i < n; i++) {
+        made[2 * i]->peer = made[2 * i + 1];
+        made[2 * i + 1]->peer = made[2 * i];
+    }
+
+    /* The port numbers, once ovs-vswitchd has the ports. */
+    if ((error = fetch_ofports(sw, names, 2 * n, ofp, err)))
+        goto remove_ports;
+    for (size_t k = 0; k < 2 * n; k++)
+        made[k]->ofport = ofp[k];
+    for (size_t i = 0; i < n; i++) {
+        ret_a[i] = made[2 * i];
+        ret_b[i] = made[2 * i + 1];
+    }
+    goto unlock;
+
+remove_ports:
+    remove_port_rows(made, 2 * n);
+    for (size_t k = 0; k < 2 * n; k++)
+        port_free(made[k]);
+unlock:
     pthread_mutex_unlock(&sw->db_mutex);
+out:
+    json_object_put(result);
+    free(names);
+    free(owners);
+    free(made);
+    free(ofp);
     return error;
 }
 
