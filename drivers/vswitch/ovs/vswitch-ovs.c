@@ -1967,7 +1967,7 @@ static int
 hook_lsi0_open(struct vswitch *vs, const char *const *ifnames, size_t n,
                struct vswitch_lsi **ret_lsi0, struct corch_err *err)
 {
-    struct ovs_lsi *l;
+    struct ovs_lsi *l = NULL;
     int error = ovs_lsi0_open(vs, ifnames, n, &l, err);
     if (!error)
         *ret_lsi0 = &l->up;
@@ -1978,7 +1978,7 @@ static int
 hook_lsi0_port(struct vswitch *vs, struct vswitch_lsi *lsi0,
                const char *ifname, struct vswitch_port **ret_port)
 {
-    struct ovs_port *p;
+    struct ovs_port *p = NULL;
     int error = ovs_lsi0_port(vs, ovs_lsi_cast(lsi0), ifname, &p);
     if (!error)
         *ret_port = &p->up;
@@ -1989,7 +1989,7 @@ static int
 hook_lsi_create(struct vswitch *vs, const struct vswitch_lsi_spec *spec,
                 struct vswitch_lsi **ret_lsi, struct corch_err *err)
 {
-    struct ovs_lsi *l;
+    struct ovs_lsi *l = NULL;
     int error = ovs_lsi_create(vs, spec, &l, err);
     if (!error)
         *ret_lsi = &l->up;
@@ -2028,7 +2028,7 @@ hook_port_create(struct vswitch *vs, struct vswitch_lsi *lsi,
                  struct vswitch_port **ret_port,
                  struct vswitch_port_info *ret_info, struct corch_err *err)
 {
-    struct ovs_port *p;
+    struct ovs_port *p = NULL;
     int error = ovs_port_create(vs, ovs_lsi_cast(lsi), spec, &p, ret_info,
                                 err);
     if (!error)
@@ -2056,7 +2056,7 @@ hook_sap_create(struct vswitch *vs, struct vswitch_lsi *lsi,
                 const struct vswitch_sap_spec *spec,
                 struct vswitch_port **ret_port, struct corch_err *err)
 {
-    struct ovs_port *p;
+    struct ovs_port *p = NULL;
     int error = ovs_sap_create(vs, ovs_lsi_cast(lsi), spec, &p, err);
     if (!error)
         *ret_port = &p->up;
