@@ -670,6 +670,26 @@ test_graph_lsi(void **state)
     assert_false(netlink_link_exists("covs-sf1"));
     assert_int_not_equal(run("ovs-vsctl", db_arg, "port-to-br", "covs-sf1"), 0);
 
+    /* A device of an SF port's name is replaced only when its alias says
+     * it is ours (an earlier run, the same graph); a foreign one is a
+     * conflict and stays. */
+    ps = (struct vswitch_port_spec) { .tech = VSWITCH_PORT_VETH,
+                                      .name = "covs-sf1", .graph_id = "g1",
+                                      .sf_id = "fw", .sf_port_id = "in" };
+    assert_int_equal(run("ip", "link", "add", "covs-sf1", "type", "veth",
+                         "peer", "name", "covs-sfx"), 0);
+    err = (struct corch_err) { 0 };
+    assert_int_equal(ovs->port_create(vs, g, &ps, &sf1, &info, &err),
+                     -EEXIST);
+    assert_int_equal(err.kind, CORCH_ERR_CONFLICT);
+    assert_true(netlink_link_exists("covs-sf1"));
+    assert_int_equal(run("ip", "link", "set", "dev", "covs-sf1", "alias",
+                         "corch:g1"), 0);
+    assert_int_equal(ovs->port_create(vs, g, &ps, &sf1, &info, &err), 0);
+    assert_false(netlink_link_exists("covs-sfx"));      /* The old pair. */
+    ovs->port_destroy(vs, sf1);
+    assert_false(netlink_link_exists("covs-sf1"));
+
     /* Its LSI-0 rules go first (they name the vlink ends)... */
     struct vswitch_rule_batch d0 = { .del = l0, .n_del = 4 };
     assert_int_equal(ovs->rules_apply(vs, lsi0, &d0, &err), 0);

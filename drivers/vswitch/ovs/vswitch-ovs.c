@@ -1474,6 +1474,58 @@ add_one_port(struct ovs_lsi *lsi, const char *name, const char *type,
     return 0;
 }
 
+/* The identity of a veth's switch end, kept in its alias: the kernel has
+ * no external_ids, and the bridge that held its Port row may be gone (a
+ * restart replaces a graph's bridge and deploys the graph again). */
+static void
+veth_identity(const struct vswitch_port_spec *spec, char *buf, size_t size)
+{
+    snprintf(buf, size, "corch:%s", spec->graph_id ? spec->graph_id : "");
+}
+
+/* Reads (into 'get') and / or sets ('set') the alias of device 'name'. */
+static int
+link_alias(const char *name, const char *set, char *get, size_t size)
+{
+    struct nl_sock *sk = nl_socket_alloc();
+    if (!sk)
+        return -ENOMEM;
+    struct rtnl_link *link = NULL;
+    int error = nl_connect(sk, NETLINK_ROUTE) ? -EIO : 0;
+    if (!error && rtnl_link_get_kernel(sk, 0, name, &link) < 0)
+        error = -ENODEV;
+    if (!error && get) {
+        const char *a = rtnl_link_get_ifalias(link);
+        snprintf(get, size, "%s", a ? a : "");
+    }
+    if (!error && set) {
+        struct rtnl_link *chg = rtnl_link_alloc();
+        rtnl_link_set_ifalias(chg, set);
+        if (rtnl_link_change(sk, link, chg, 0) < 0)
+            error = -EIO;
+        rtnl_link_put(chg);
+    }
+    if (link)
+        rtnl_link_put(link);
+    nl_socket_free(sk);
+    return error;
+}
+
+/* Records our identity on the veth 'name' just made; on failure the pair
+ * goes again (a veth we could not mark would be a conflict at the next
+ * restart). */
+static int
+mark_veth(const char *name, const char *identity_text, struct corch_err *err)
+{
+    int error = link_alias(name, identity_text, NULL, 0);
+    if (error) {
+        netlink_link_delete(name);
+        return corch_err_set(err, error, NULL, "ovs: cannot set the alias "
+                             "of veth %s: %s", name, strerror(-error));
+    }
+    return 0;
+}
+
 /* Checks an SF port spec and makes its device: for a veth, the pair,
  * the SF end in the SF's namespace if the spec offers one (*ret_in_netns)
  * or next to ours as 'peer'.  On failure nothing is left. */
@@ -1502,11 +1554,22 @@ sf_port_device(struct ovs_switch *sw, const struct vswitch_port_spec *spec,
     if (spec->tech != VSWITCH_PORT_VETH)
         return 0;
     int error;
-    /* Port names carry the node's tag: a device of that name is one an
-     * earlier run of c-orch left (graphs stay deployed across a restart,
-     * which deploys them again).  Replace it. */
+    /* A device of that name is replaced only if it is provably ours: one
+     * an earlier run of c-orch made for the same graph (graphs stay
+     * deployed across a restart, which deploys them again); anything else
+     * is a conflict, left alone. */
+    char want[128];
+    veth_identity(spec, want, sizeof want);
     if (netlink_link_exists(spec->name)) {
-        LOG_WARN("replacing leftover device %s", spec->name);
+        char have[256] = "";
+        link_alias(spec->name, NULL, have, sizeof have);
+        if (strcmp(have, want))
+            return corch_err_setk(err, CORCH_ERR_CONFLICT, -EEXIST, NULL,
+                                  "ovs: device %s exists and is not ours to "
+                                  "replace (alias \"%s\")", spec->name,
+                                  have);
+        LOG_WARN("replacing device %s, left by an earlier run for graph %s",
+                 spec->name, spec->graph_id ? spec->graph_id : "");
         netlink_link_delete(spec->name);
     }
     /* The SF end straight into the SF's namespace when the engine offers
@@ -1526,6 +1589,10 @@ sf_port_device(struct ovs_switch *sw, const struct vswitch_port_spec *spec,
                                  spec->name, spec->sf_ifname,
                                  spec->sf_netns_path, strerror(-error));
         }
+        if ((error = mark_veth(spec->name, want, err))) {
+            peer[0] = '\0';
+            return error;
+        }
         /* The userspace datapath does not fill in checksums; the SF end
          * is the engine's to tune, in its namespace. */
         if (!strcmp(sw->datapath_type, "netdev"))
@@ -1541,6 +1608,10 @@ sf_port_device(struct ovs_switch *sw, const struct vswitch_port_spec *spec,
     if (error) {
         corch_err_set(err, error, NULL, "ovs: cannot create veth %s/%s: %s",
                       spec->name, peer, strerror(-error));
+        peer[0] = '\0';
+        return error;
+    }
+    if ((error = mark_veth(spec->name, want, err))) {
         peer[0] = '\0';
         return error;
     }
