@@ -16,11 +16,19 @@
  * them until the matching destroy hook (or close) is called; the core
  * never frees them itself.
  *
- * Errors.  Hooks return 0 or a negative errno, and on failure may write a
- * reason for the operator into 'err' (which may be NULL).  A hook that
- * fails leaves nothing behind: it undoes whatever it did before failing.
- * Destroy hooks never fail: they do their best and log what they could not
- * remove.
+ * Errors.  Hooks return 0 or a negative errno.  On failure they write a
+ * reason for the operator into 'err' (never NULL when the core calls),
+ * with a kind (corch_err_setk) where it is not CORCH_ERR_FAILED: a name
+ * taken by something not provably ours is CORCH_ERR_CONFLICT, a feature
+ * the switch lacks CORCH_ERR_UNSUPPORTED.  On success every object asked
+ * for is returned.  A hook that fails leaves nothing behind: it undoes
+ * whatever it did before failing.  Destroy hooks never fail: they do their
+ * best and log what they could not remove.
+ *
+ * Names and identity.  The core chooses every name (vswitch_*_spec); a
+ * driver never builds one.  The driver records the owner (role, graph,
+ * SF / SAP / group) on what it creates, and replaces an object of a taken
+ * name only when that record proves it ours from an earlier run.
  *
  * Threads.  Hooks may be called concurrently for different graphs (never
  * for the same graph-LSI); a driver serialises access to shared state
@@ -245,11 +253,14 @@ struct vswitch_class {
     /* The port of LSI-0 for physical interface 'ifname' (one of those
      * passed to lsi0_open), owned by the driver: never destroyed by the
      * core.  -ENODEV if unknown.  Required. */
-    int (*lsi0_port)(struct vswitch *, struct vswitch_lsi *lsi0, const char *ifname,
-                     struct vswitch_port **ret_port);
+    int (*lsi0_port)(struct vswitch *, struct vswitch_lsi *lsi0,
+                     const char *ifname, struct vswitch_port **ret_port);
 
     /* Creates a graph-LSI or an internal-group LSI, locked down so that
-     * nobody but c-orch programs it.  Required. */
+     * nobody but c-orch programs it, with its identity (role, owner graph
+     * or group) recorded on it.  A bridge of that name with the same
+     * identity (an earlier run) may be replaced; any other is
+     * CORCH_ERR_CONFLICT.  Required. */
     int (*lsi_create)(struct vswitch *, const struct vswitch_lsi_spec *,
                       struct vswitch_lsi **ret_lsi, struct corch_err *err);
     /* Destroys an LSI with its ports, vlinks' ends on it and rules.  Never
@@ -263,15 +274,20 @@ struct vswitch_class {
      * vlink, the same graph) is an error of kind CORCH_ERR_CONFLICT, never
      * removed; one that does (left by an earlier run of c-orch) may be
      * replaced.  All or nothing.  Required. */
-    int (*vlinks_create)(struct vswitch *, struct vswitch_lsi *a, struct vswitch_lsi *b,
+    int (*vlinks_create)(struct vswitch *, struct vswitch_lsi *a,
+                         struct vswitch_lsi *b,
                          const struct vswitch_vlink_spec *specs, size_t n,
                          struct vswitch_port **ret_a_ports,
                          struct vswitch_port **ret_b_ports,
                          struct corch_err *err);
 
     /* Creates an SF port on a graph-LSI and says what the SF side gets.
+     * Its identity (owner graph, SF, port) goes on the port (and on a
+     * device the switch keeps no record of, e.g. a veth's alias): a name
+     * taken by something not provably ours is CORCH_ERR_CONFLICT.
      * Required. */
-    int (*port_create)(struct vswitch *, struct vswitch_lsi *, const struct vswitch_port_spec *,
+    int (*port_create)(struct vswitch *, struct vswitch_lsi *,
+                       const struct vswitch_port_spec *,
                        struct vswitch_port **ret_port,
                        struct vswitch_port_info *ret_info,
                        struct corch_err *err);
@@ -297,7 +313,8 @@ struct vswitch_class {
      * instead.  -EOPNOTSUPP for SAP types the switch cannot do; a name
      * taken by something not provably ours: CORCH_ERR_CONFLICT.
      * Required. */
-    int (*sap_create)(struct vswitch *, struct vswitch_lsi *, const struct vswitch_sap_spec *,
+    int (*sap_create)(struct vswitch *, struct vswitch_lsi *,
+                      const struct vswitch_sap_spec *,
                       struct vswitch_port **ret_port, struct corch_err *err);
 
     /* Destroys a port made by vlinks_create (either end: both go),
@@ -308,7 +325,8 @@ struct vswitch_class {
 
     /* Applies a batch of rule deletions and additions to one LSI, whole or
      * not at all, and returns once the switch has them.  Required. */
-    int (*rules_apply)(struct vswitch *, struct vswitch_lsi *, const struct vswitch_rule_batch *,
+    int (*rules_apply)(struct vswitch *, struct vswitch_lsi *,
+                       const struct vswitch_rule_batch *,
                        struct corch_err *err);
 
     /* Whether the switch can do a SAP type on this node ("gre" needs
@@ -323,7 +341,8 @@ struct vswitch_class {
      * graph number (a restart deploys the graphs again over what the
      * switch kept) cannot linger with stale ports.  May be NULL: a switch
      * that keeps no rules across a restart of c-orch. */
-    int (*rules_flush)(struct vswitch *, struct vswitch_lsi *, uint64_t cookie, uint64_t mask,
+    int (*rules_flush)(struct vswitch *, struct vswitch_lsi *,
+                       uint64_t cookie, uint64_t mask,
                        struct corch_err *err);
 };
 
