@@ -18,6 +18,7 @@ orchestrator_liborch_a_SOURCES = \
 	orchestrator/vswitch.c orchestrator/vswitch.h \
 	orchestrator/compute.c orchestrator/compute.h \
 	orchestrator/netmgr.c orchestrator/netmgr.h \
+	orchestrator/netmgr-split.c \
 	orchestrator/nrm.c orchestrator/nrm.h \
 	orchestrator/nrm-deploy.c orchestrator/nrm-deploy.h \
 	orchestrator/node.c orchestrator/node.h \

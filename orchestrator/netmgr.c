@@ -1,4 +1,6 @@
-/* The network manager: see netmgr.h. */
+/* The network manager's transactions (netmgr.h): graph-LSIs, ports,
+ * vlinks and rules on the switch, through the wrappers of vswitch.c.  The
+ * pure split they apply is in netmgr-split.c. */
 #include <config.h>
 #include "netmgr.h"
 
@@ -9,39 +11,11 @@
 #include <string.h>
 
 #include "log.h"
+#include "vswitch.h"
 
 LOG_MODULE(netmgr);
 
-enum netmgr_side
-netmgr_port_side(const struct graph *g, const struct graph_port_ref *ref)
-{
-    if (ref->kind == GRAPH_PORT_SF)
-        return NETMGR_GRAPH_LSI;
-    enum graph_sap_type t = g->saps[ref->sap].type;
-    return t == GRAPH_SAP_INTERFACE || t == GRAPH_SAP_VLAN
-           ? NETMGR_LSI0 : NETMGR_GRAPH_LSI;
-}
-
-char *
-netmgr_endpoint_key(const struct graph *g, const struct graph_port_ref *ref)
-{
-    if (ref->kind == GRAPH_PORT_SAP)
-        return xasprintf("sap:%s", g->saps[ref->sap].id);
-    const struct graph_sf *sf = &g->sfs[ref->sf];
-    return xasprintf("sf:%s:%s", sf->id, sf->ports[ref->port].id);
-}
-
-/* Makes room for element n of an array that only grows by one: doubles
- * the allocation whenever n reaches a power of two, so that appending n
- * elements costs O(n) copies, not O(n^2). */
-static void *
-grow(void *p, size_t n, size_t size)
-{
-    if (n == 0 || !(n & (n - 1)))
-        p = xrealloc(p, (n ? 2 * n : 1) * size);
-    return p;
-}
-
+/* The hash in the node tag and group LSI names (FNV-1a). */
 static uint32_t
 fnv1a(const char *s)
 {
@@ -51,373 +25,8 @@ fnv1a(const char *s)
     return h;
 }
 
-/* The VLAN id of an endpoint that is a vlan SAP, else 0. */
-static uint16_t
-endpoint_vlan(const struct graph *g, const struct graph_port_ref *ref)
-{
-    if (ref->kind == GRAPH_PORT_SAP && g->saps[ref->sap].type == GRAPH_SAP_VLAN)
-        return g->saps[ref->sap].vlan_id;
-    return 0;
-}
-
-/* --- The pure split. --- */
-
-void
-netmgr_vlink_plan_clear(struct netmgr_vlink_plan *p)
-{
-    for (size_t k = 0; k < p->n; k++) {
-        free(p->to_graph[k]);
-        free(p->to_lsi0[k]);
-    }
-    free(p->to_graph);
-    free(p->to_lsi0);
-    memset(p, 0, sizeof *p);
-}
-
-static size_t
-slot_find(char *const *slots, size_t n, const char *key)
-{
-    for (size_t k = 0; k < n; k++)
-        if (slots[k] && !strcmp(slots[k], key))
-            return k;
-    return SIZE_MAX;
-}
-
-static bool
-strv_has(char *const *v, size_t n, const char *key)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(v[i], key))
-            return true;
-    return false;
-}
-
-/* Algorithm 1 (createVlinks), incremental when 'prev' is given. */
-static void
-plan_vlinks(const struct graph *g, const struct netmgr_vlink_plan *prev,
-            struct netmgr_vlink_plan *plan)
-{
-    char **need[2] = { NULL, NULL };    /* [side of the target]. */
-    size_t n_need[2] = { 0, 0 };
-
-    for (size_t r = 0; r < g->n_flowrules; r++) {
-        const struct graph_flowrule *fr = &g->flowrules[r];
-        enum netmgr_side in = netmgr_port_side(g, &fr->port_in);
-        for (size_t o = 0; o < fr->n_outputs; o++) {
-            enum netmgr_side out = netmgr_port_side(g, &fr->outputs[o]);
-            if (out == in)
-                continue;           /* Table 4: no vlink needed. */
-            char *key = netmgr_endpoint_key(g, &fr->outputs[o]);
-            if (strv_has(need[out], n_need[out], key)) {
-                free(key);
-                continue;
-            }
-            need[out] = grow(need[out], n_need[out], sizeof (char *));
-            need[out][n_need[out]++] = key;
-        }
-    }
-
-    memset(plan, 0, sizeof *plan);
-    if (prev && prev->n) {
-        plan->n = prev->n;
-        plan->to_graph = xcalloc(prev->n, sizeof (char *));
-        plan->to_lsi0 = xcalloc(prev->n, sizeof (char *));
-        for (size_t k = 0; k < prev->n; k++) {
-            /* Keep the vlink of every endpoint still reached through one. */
-            if (prev->to_graph[k]
-                && strv_has(need[NETMGR_GRAPH_LSI], n_need[NETMGR_GRAPH_LSI],
-                            prev->to_graph[k]))
-                plan->to_graph[k] = xstrdup(prev->to_graph[k]);
-            if (prev->to_lsi0[k]
-                && strv_has(need[NETMGR_LSI0], n_need[NETMGR_LSI0],
-                            prev->to_lsi0[k]))
-                plan->to_lsi0[k] = xstrdup(prev->to_lsi0[k]);
-        }
-    }
-    for (int side = 0; side < 2; side++) {
-        for (size_t i = 0; i < n_need[side]; i++) {
-            char ***slots = side == NETMGR_GRAPH_LSI ? &plan->to_graph
-                                                     : &plan->to_lsi0;
-            if (slot_find(*slots, plan->n, need[side][i]) != SIZE_MAX) {
-                free(need[side][i]);
-                continue;
-            }
-            size_t k = 0;
-            while (k < plan->n && (*slots)[k])
-                k++;
-            if (k == plan->n) {
-                plan->to_graph = xrealloc(plan->to_graph,
-                                          (k + 1) * sizeof (char *));
-                plan->to_lsi0 = xrealloc(plan->to_lsi0,
-                                         (k + 1) * sizeof (char *));
-                plan->to_graph[k] = plan->to_lsi0[k] = NULL;
-                plan->n++;
-            }
-            (*slots)[k] = need[side][i];
-        }
-        free(need[side]);
-    }
-    while (plan->n && !plan->to_graph[plan->n - 1]
-           && !plan->to_lsi0[plan->n - 1])
-        plan->n--;
-}
-
-static struct netmgr_action *
-add_action(struct netmgr_rule *r, enum vswitch_action_type type)
-{
-    r->actions = grow(r->actions, r->n_actions, sizeof *r->actions);
-    struct netmgr_action *a = &r->actions[r->n_actions++];
-    memset(a, 0, sizeof *a);
-    a->type = type;
-    return a;
-}
-
-static void
-add_output(struct netmgr_rule *r, struct netmgr_pref port)
-{
-    add_action(r, VSWITCH_ACT_OUTPUT)->port = port;
-}
-
-static void
-add_mods(struct netmgr_rule *r, const struct flow_mods *m)
-{
-    if (m->fields & FLOW_A_POP_VLAN)
-        add_action(r, VSWITCH_ACT_POP_VLAN);
-    if (m->fields & FLOW_A_PUSH_VLAN)
-        add_action(r, VSWITCH_ACT_PUSH_VLAN)->vlan_id = m->push_vlan;
-    if (m->fields & FLOW_A_SET_SOURCE_MAC)
-        memcpy(add_action(r, VSWITCH_ACT_SET_ETH_SRC)->mac, m->set_source_mac, 6);
-    if (m->fields & FLOW_A_SET_DEST_MAC)
-        memcpy(add_action(r, VSWITCH_ACT_SET_ETH_DST)->mac, m->set_dest_mac, 6);
-    if (m->fields & FLOW_A_SET_SOURCE_IP)
-        add_action(r, VSWITCH_ACT_SET_IP_SRC)->ip = m->set_source_ip;
-    if (m->fields & FLOW_A_SET_DEST_IP)
-        add_action(r, VSWITCH_ACT_SET_IP_DST)->ip = m->set_dest_ip;
-}
-
-static struct netmgr_rule *
-rule_append(struct netmgr_rule **rules, size_t *n)
-{
-    *rules = grow(*rules, *n, sizeof **rules);
-    struct netmgr_rule *r = &(*rules)[(*n)++];
-    memset(r, 0, sizeof *r);
-    return r;
-}
-
-static struct netmgr_pref
-pref_endpoint(const struct graph_port_ref *ref)
-{
-    return (struct netmgr_pref) { .kind = NETMGR_P_ENDPOINT, .ep = *ref };
-}
-
-static struct netmgr_pref
-pref_vlink(size_t k)
-{
-    return (struct netmgr_pref) { .kind = NETMGR_P_VLINK, .vlink = k };
-}
-
-/* Algorithm 2 (splitRules), generalised to several outputs per rule. */
-struct netmgr_split *
-netmgr_split(const struct graph *g, const struct netmgr_vlink_plan *prev)
-{
-    struct netmgr_split *s = xcalloc(1, sizeof *s);
-    plan_vlinks(g, prev, &s->plan);
-    /* One forwarding rule per vlink end: [side][k]. */
-    bool *fwd[2] = { xcalloc(s->plan.n + 1, sizeof (bool)),
-                     xcalloc(s->plan.n + 1, sizeof (bool)) };
-
-    for (size_t i = 0; i < g->n_flowrules; i++) {
-        const struct graph_flowrule *fr = &g->flowrules[i];
-        enum netmgr_side in = netmgr_port_side(g, &fr->port_in);
-        struct netmgr_rule *r = in == NETMGR_LSI0
-                                ? rule_append(&s->lsi0, &s->n_lsi0)
-                                : rule_append(&s->glsi, &s->n_glsi);
-        r->id = fnv1a(fr->id) & 0x7fffffffu;
-        r->flowrule = i;
-        r->priority = fr->priority;
-        r->in = pref_endpoint(&fr->port_in);
-        r->match = fr->match;
-        uint16_t in_vlan = endpoint_vlan(g, &fr->port_in);
-        if (in_vlan) {
-            /* A vlan SAP: only its tag, removed before anything else. */
-            r->match.fields |= FLOW_M_VLAN_ID;
-            r->match.vlan_id = in_vlan;
-        }
-        if (fr->drop || !fr->n_outputs)
-            continue;                   /* No action: drop. */
-        if (in_vlan)
-            add_action(r, VSWITCH_ACT_POP_VLAN);
-        add_mods(r, &fr->mods);
-
-        /* Untagged outputs first, then the vlan SAPs, each tag pushed just
-         * before its output and popped again if more actions follow. */
-        size_t n_tagged = 0;
-        for (size_t o = 0; o < fr->n_outputs; o++) {
-            const struct graph_port_ref *out = &fr->outputs[o];
-            enum netmgr_side side = netmgr_port_side(g, out);
-            if (side == in) {
-                if (endpoint_vlan(g, out))
-                    n_tagged++;
-                else
-                    add_output(r, pref_endpoint(out));
-                continue;
-            }
-            /* Crosses LSIs: through the vlink of that endpoint. */
-            _cleanup_free_ char *key = netmgr_endpoint_key(g, out);
-            size_t k = slot_find(side == NETMGR_GRAPH_LSI ? s->plan.to_graph
-                                                         : s->plan.to_lsi0,
-                                 s->plan.n, key);
-            add_output(r, pref_vlink(k));
-            if (fwd[side][k])
-                continue;
-            fwd[side][k] = true;
-            struct netmgr_rule *f = side == NETMGR_LSI0
-                                    ? rule_append(&s->lsi0, &s->n_lsi0)
-                                    : rule_append(&s->glsi, &s->n_glsi);
-            f->id = 0x80000000u | (uint32_t) k;
-            f->flowrule = SIZE_MAX;
-            f->priority = NETMGR_VLINK_PRIORITY;
-            f->in = pref_vlink(k);
-            uint16_t vid = endpoint_vlan(g, out);
-            if (vid)
-                add_action(f, VSWITCH_ACT_PUSH_VLAN)->vlan_id = vid;
-            add_output(f, pref_endpoint(out));
-        }
-        for (size_t o = 0; o < fr->n_outputs && n_tagged; o++) {
-            const struct graph_port_ref *out = &fr->outputs[o];
-            uint16_t vid = endpoint_vlan(g, out);
-            if (netmgr_port_side(g, out) != in || !vid)
-                continue;
-            add_action(r, VSWITCH_ACT_PUSH_VLAN)->vlan_id = vid;
-            add_output(r, pref_endpoint(out));
-            if (--n_tagged)
-                add_action(r, VSWITCH_ACT_POP_VLAN);
-        }
-    }
-    free(fwd[0]);
-    free(fwd[1]);
-    return s;
-}
-
-static void
-netmgr_rules_free(struct netmgr_rule *rules, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(rules[i].actions);
-    free(rules);
-}
-
-void
-netmgr_split_free(struct netmgr_split *s)
-{
-    if (!s)
-        return;
-    netmgr_vlink_plan_clear(&s->plan);
-    netmgr_rules_free(s->lsi0, s->n_lsi0);
-    netmgr_rules_free(s->glsi, s->n_glsi);
-    free(s);
-}
-
-/* --- Claims. --- */
-
-size_t
-netmgr_claims(const struct graph *g, struct netmgr_claim **ret)
-{
-    struct netmgr_claim *c = NULL;
-    size_t n = 0;
-    for (size_t i = 0; i < g->n_saps; i++) {
-        if (g->saps[i].type != GRAPH_SAP_VLAN)
-            continue;
-        c = grow(c, n, sizeof *c);
-        memset(&c[n], 0, sizeof c[n]);
-        c[n].ifname = g->saps[i].if_name;
-        c[n].match.fields = FLOW_M_VLAN_ID;
-        c[n].match.vlan_id = g->saps[i].vlan_id;
-        c[n].sap = i;
-        n++;
-    }
-    for (size_t r = 0; r < g->n_flowrules; r++) {
-        const struct graph_port_ref *in = &g->flowrules[r].port_in;
-        if (in->kind != GRAPH_PORT_SAP
-            || g->saps[in->sap].type != GRAPH_SAP_INTERFACE)
-            continue;
-        c = grow(c, n, sizeof *c);
-        c[n].ifname = g->saps[in->sap].if_name;
-        c[n].match = g->flowrules[r].match;
-        c[n].sap = in->sap;
-        n++;
-    }
-    *ret = c;
-    return n;
-}
-
-static bool
-ip_disjoint(const struct flow_ip *a, const struct flow_ip *b)
-{
-    if (a->family != b->family)
-        return true;
-    unsigned int plen = a->plen < b->plen ? a->plen : b->plen;
-    for (unsigned int bit = 0; bit < plen; bit++) {
-        uint8_t mask = (uint8_t) (0x80u >> (bit % 8));
-        if ((a->addr[bit / 8] & mask) != (b->addr[bit / 8] & mask))
-            return true;
-    }
-    return false;
-}
-
-bool
-netmgr_matches_overlap(const struct flow_match *a, const struct flow_match *b)
-{
-    uint32_t both = a->fields & b->fields;
-#define DIFF(BIT, EXPR) if ((both & (BIT)) && (EXPR)) return false
-    DIFF(FLOW_M_ETHER_TYPE, a->ether_type != b->ether_type);
-    DIFF(FLOW_M_VLAN_ID, a->vlan_id != b->vlan_id);
-    DIFF(FLOW_M_VLAN_PCP, a->vlan_pcp != b->vlan_pcp);
-    DIFF(FLOW_M_SOURCE_MAC, memcmp(a->source_mac, b->source_mac, 6));
-    DIFF(FLOW_M_DEST_MAC, memcmp(a->dest_mac, b->dest_mac, 6));
-    DIFF(FLOW_M_SOURCE_IP, ip_disjoint(&a->source_ip, &b->source_ip));
-    DIFF(FLOW_M_DEST_IP, ip_disjoint(&a->dest_ip, &b->dest_ip));
-    DIFF(FLOW_M_PROTOCOL, a->protocol != b->protocol);
-    DIFF(FLOW_M_SOURCE_PORT, a->source_port != b->source_port);
-    DIFF(FLOW_M_DEST_PORT, a->dest_port != b->dest_port);
-    DIFF(FLOW_M_IP_DSCP, a->ip_dscp != b->ip_dscp);
-    DIFF(FLOW_M_ICMP_TYPE, a->icmp_type != b->icmp_type);
-    DIFF(FLOW_M_ICMP_CODE, a->icmp_code != b->icmp_code);
-#undef DIFF
-    return true;
-}
-
-int
-netmgr_claims_check(const struct graph *g, const struct graph *other,
-                    const char *other_id, struct corch_err *err)
-{
-    struct netmgr_claim *mine, *theirs;
-    size_t n_mine = netmgr_claims(g, &mine);
-    size_t n_theirs = netmgr_claims(other, &theirs);
-    int error = 0;
-    for (size_t i = 0; i < n_mine && !error; i++) {
-        for (size_t j = 0; j < n_theirs && !error; j++) {
-            if (strcmp(mine[i].ifname, theirs[j].ifname)
-                || !netmgr_matches_overlap(&mine[i].match, &theirs[j].match))
-                continue;
-            char path[64], what[32] = "traffic";
-            snprintf(path, sizeof path, "sffg.saps[%zu]", mine[i].sap);
-            if (mine[i].match.fields & FLOW_M_VLAN_ID)
-                snprintf(what, sizeof what, "VLAN %u",
-                         (unsigned int) mine[i].match.vlan_id);
-            error = corch_err_setk(err, CORCH_ERR_CONFLICT, -EADDRINUSE, path,
-                                   "sap '%s': interface %s: %s overlaps what "
-                                   "graph '%s' already takes from it",
-                                   g->saps[mine[i].sap].id, mine[i].ifname,
-                                   what, other_id);
-        }
-    }
-    free(mine);
-    free(theirs);
-    return error;
-}
-
-/* --- The manager. --- */
+/* --- The manager: transactions driving the switch through vswitch.c
+ * (the pure split is in netmgr-split.c). --- */
 
 /* A shared internal-group LSI. */
 struct nm_group {
@@ -430,7 +39,7 @@ struct nm_group {
 
 struct netmgr {
     char tag[3];                /* Node tag in names. */
-    const struct vswitch_class *vs; /* The driver in use. */
+    struct vswitch *vs;         /* The switch in use (not owned). */
     struct vswitch_lsi *lsi0;   /* Owned by the driver. */
     pthread_mutex_t mutex;      /* Protects 'groups'. */
     struct nm_group *groups;    /* Internal groups in use. */
@@ -512,8 +121,29 @@ netmgr_node_tag(const char *node_id, char tag[3])
     tag[2] = '\0';
 }
 
+/* Every switch name of a graph: "cg", the node tag (two letters), the
+ * graph number on 4 digits, then for all but the graph-LSI a kind letter
+ * and the object's number on 3 digits ('ext' adds "p" + a port number on
+ * 2 digits, or nothing).  Fixed widths and one letter per kind: two
+ * different objects can never get the same name (a name is never a prefix
+ * plus a number that another prefix could also produce), and the longest,
+ * an SF port, is 15 characters. */
+static void
+nm_name(char buf[16], const struct netmgr_graph *ng, char kind,
+        unsigned int num, char sub, size_t sub_num)
+{
+    if (!kind)
+        snprintf(buf, 16, "cg%s%04u", ng->nm->tag, ng->number);
+    else if (!sub)
+        snprintf(buf, 16, "cg%s%04u%c%03u", ng->nm->tag, ng->number, kind,
+                 num);
+    else
+        snprintf(buf, 16, "cg%s%04u%c%03u%c%02zu", ng->nm->tag, ng->number,
+                 kind, num, sub, sub_num);
+}
+
 struct netmgr *
-netmgr_create(const struct vswitch_class *vs, struct vswitch_lsi *lsi0,
+netmgr_create(struct vswitch *vs, struct vswitch_lsi *lsi0,
               const char *node_id)
 {
     struct netmgr *nm = xcalloc(1, sizeof *nm);
@@ -556,8 +186,9 @@ group_acquire(struct netmgr *nm, const char *name, struct nm_group **ret,
                  fnv1a(name));
         struct vswitch_lsi_spec spec = {
             .graph_id = NULL, .name = grp->lsi_name, .learning = true,
+            .group = name,
         };
-        error = nm->vs->lsi_create(&spec, &grp->lsi, err);
+        error = vswitch_lsi_create(nm->vs, &spec, &grp->lsi, err);
         if (error) {
             free(grp->name);
             free(grp);
@@ -586,7 +217,7 @@ group_release(struct netmgr *nm, struct nm_group *grp)
                 break;
             }
         }
-        nm->vs->lsi_destroy(grp->lsi);
+        vswitch_lsi_destroy(nm->vs, grp->lsi);
         LOG_INFO("internal group %s: LSI %s destroyed", grp->name,
                  grp->lsi_name);
         free(grp->name);
@@ -677,29 +308,29 @@ netmgr_graph_teardown(struct netmgr_graph *ng)
 {
     if (!ng)
         return;
-    const struct vswitch_class *vs = ng->nm->vs;
+    struct vswitch *vs = ng->nm->vs;
     if (ng->n_rules[NETMGR_LSI0]) {
         struct corch_err err = { .path = "", .msg = "" };
         struct vswitch_rule_batch b = {
             .del = ng->rules[NETMGR_LSI0], .n_del = ng->n_rules[NETMGR_LSI0],
         };
-        if (vs->rules_apply(ng->nm->lsi0, &b, &err) < 0)
+        if (vswitch_rules_apply(vs, ng->nm->lsi0, &b, &err) < 0)
             LOG_WARN("graph %s: cannot remove its rules from LSI-0: %s",
                      ng->graph_id, err.msg);
     }
     for (size_t k = 0; k < ng->n_vlinks; k++)
-        vs->port_destroy(ng->vlinks[k].a);
+        vswitch_port_destroy(vs, ng->vlinks[k].a);
     ng->n_vlinks = 0;
     for (size_t i = 0; i < ng->n_saps; i++) {
         struct nm_sap *s = ng->saps[i];
         if (s->group) {
-            vs->port_destroy(s->port);
+            vswitch_port_destroy(vs, s->port);
             group_release(ng->nm, s->group);
             s->group = NULL;
         }
     }
     if (ng->lsi)
-        vs->lsi_destroy(ng->lsi);       /* With its ports and rules. */
+        vswitch_lsi_destroy(vs, ng->lsi);       /* With its ports and rules. */
     netmgr_graph_free(ng);
 }
 
@@ -807,37 +438,55 @@ create_sap_port(struct netmgr_txn *t, size_t i, struct nm_sap *s,
                 struct corch_err *err)
 {
     struct netmgr_graph *ng = t->ng;
-    const struct vswitch_class *vs = ng->nm->vs;
+    struct vswitch *vs = ng->nm->vs;
     const struct graph_sap *sap = &t->g->saps[i];
-    char name[32];
+    char name[16];
     int error = 0;
+
+    if (s->slot > NETMGR_MAX_SAP_SLOT)
+        return corch_err_setk(err, CORCH_ERR_TOO_LARGE, -E2BIG, NULL,
+                              "too many SAPs to name (at most %u)",
+                              NETMGR_MAX_SAP_SLOT + 1);
 
     switch (sap->type) {
     case GRAPH_SAP_INTERFACE:
     case GRAPH_SAP_VLAN:
-        error = vs->lsi0_port(ng->nm->lsi0, sap->if_name, &s->port);
-        if (error)
-            corch_err_set(err, error, NULL,
-                          "interface %s is not one of vswitch.interfaces",
-                          sap->if_name);
+        error = vswitch_lsi0_port(vs, ng->nm->lsi0, sap->if_name, &s->port,
+                                  err);
         break;
     case GRAPH_SAP_GRE:
-    case GRAPH_SAP_HOST_STACK:
-        snprintf(name, sizeof name, "cg%s%ua%u", ng->nm->tag, ng->number,
-                 s->slot);
-        error = vs->sap_create(ng->lsi, sap, name, ng->graph_id, &s->port,
-                               err);
+    case GRAPH_SAP_HOST_STACK: {
+        nm_name(name, ng, 'a', s->slot, 0, 0);
+        struct vswitch_sap_spec spec = {
+            .type = sap->type == GRAPH_SAP_GRE ? VSWITCH_SAP_GRE
+                                               : VSWITCH_SAP_HOST_STACK,
+            .name = name,
+            .graph_id = ng->graph_id,
+            .sap_id = sap->id,
+            .local_ip = sap->local_ip,
+            .remote_ip = sap->remote_ip,
+            .gre_key = sap->gre_key,
+            .has_gre_key = sap->has_gre_key,
+            .ipv4 = sap->ipv4,
+        };
+        error = vswitch_sap_create(vs, ng->lsi, &spec, &s->port, err);
         s->owned = !error;
         break;
+    }
     case GRAPH_SAP_INTERNAL: {
         struct nm_group *grp;
         error = group_acquire(ng->nm, sap->internal_group, &grp, err);
         if (error)
             break;
         struct vswitch_port *ga, *gb;
-        snprintf(name, sizeof name, "cg%s%ui%u", ng->nm->tag, ng->number,
-                 s->slot);
-        error = vs->vlinks_create(grp->lsi, ng->lsi, 1, name, &ga, &gb, err);
+        char gname[16];
+        nm_name(gname, ng, 'i', s->slot, 0, 0);  /* End on the group LSI. */
+        nm_name(name, ng, 'j', s->slot, 0, 0);   /* End on the graph-LSI. */
+        struct vswitch_vlink_spec spec = {
+            .a_name = gname, .b_name = name, .graph_id = ng->graph_id,
+        };
+        error = vswitch_vlinks_create(vs, grp->lsi, ng->lsi, &spec, 1, &ga,
+                                      &gb, err);
         if (error) {
             group_release(ng->nm, grp);
             break;
@@ -856,7 +505,7 @@ destroy_sap_port(struct netmgr_graph *ng, struct nm_sap *s)
 {
     if (!s->owned)
         return;
-    ng->nm->vs->port_destroy(s->port);
+    vswitch_port_destroy(ng->nm->vs, s->port);
     if (s->group)
         group_release(ng->nm, s->group);
     s->group = NULL;
@@ -868,16 +517,16 @@ destroy_sf_ports(struct netmgr_graph *ng, struct nm_sf *s)
 {
     for (size_t j = 0; j < s->n_ports; j++)
         if (s->ports[j])
-            ng->nm->vs->port_destroy(s->ports[j]);
+            vswitch_port_destroy(ng->nm->vs, s->ports[j]);
 }
 
 static void
 undo_prepare(struct netmgr_txn *t)
 {
     struct netmgr_graph *ng = t->ng;
-    const struct vswitch_class *vs = ng->nm->vs;
+    struct vswitch *vs = ng->nm->vs;
     for (size_t k = t->n_vlinks; k-- > t->n_vlinks_old;)
-        vs->port_destroy(t->vlinks[k].a);
+        vswitch_port_destroy(vs, t->vlinks[k].a);
     for (size_t i = t->g->n_sfs; i-- > 0;) {
         if (t->sf_fresh[i] && t->sfs[i]) {
             destroy_sf_ports(ng, t->sfs[i]);
@@ -887,7 +536,7 @@ undo_prepare(struct netmgr_txn *t)
             struct nm_sf *s = t->sfs[i];
             for (size_t j = t->sf_prev[i]->n_ports; j < s->n_ports; j++)
                 if (s->ports[j])
-                    vs->port_destroy(s->ports[j]);
+                    vswitch_port_destroy(vs, s->ports[j]);
             nm_sf_free(s);
         }
     }
@@ -898,7 +547,7 @@ undo_prepare(struct netmgr_txn *t)
         }
     }
     if (t->lsi_created) {
-        vs->lsi_destroy(ng->lsi);
+        vswitch_lsi_destroy(vs, ng->lsi);
         ng->lsi = NULL;
     }
 }
@@ -1009,6 +658,7 @@ build_sf_ports_batch(struct netmgr_txn *t,
         return 0;
     struct vswitch_port_spec *specs = xcalloc(n, sizeof *specs);
     char (*names)[16] = xcalloc(n, sizeof *names);
+    char (*peers)[16] = xcalloc(n, sizeof *peers);
     struct vswitch_port **ports = xcalloc(n, sizeof *ports);
     struct vswitch_port_info *infos = xcalloc(n, sizeof *infos);
     size_t k = 0;
@@ -1017,8 +667,8 @@ build_sf_ports_batch(struct netmgr_txn *t,
         const struct netmgr_sf_place *pl = places && places[i].netns_path
                                            ? &places[i] : NULL;
         for (size_t j = first_new_port(t, i); j < gsf->n_ports; j++, k++) {
-            snprintf(names[k], sizeof names[k], "cg%s%us%up%zu",
-                     ng->nm->tag, ng->number, t->sfs[i]->slot, j);
+            nm_name(names[k], ng, 's', t->sfs[i]->slot, 'p', j);
+            nm_name(peers[k], ng, 's', t->sfs[i]->slot, 'q', j);
             specs[k] = (struct vswitch_port_spec) {
                 .tech = techs ? techs[i][j] : VSWITCH_PORT_VETH,
                 .name = names[k],
@@ -1027,10 +677,12 @@ build_sf_ports_batch(struct netmgr_txn *t,
                 .sf_port_id = gsf->ports[j].id,
                 .sf_netns_path = pl ? pl->netns_path : NULL,
                 .sf_ifname = pl && pl->ifnames ? pl->ifnames[j] : NULL,
+                .sf_peer_name = peers[k],
             };
         }
     }
-    int error = ng->nm->vs->ports_create(ng->lsi, specs, n, ports, infos, err);
+    int error = vswitch_ports_create(ng->nm->vs, ng->lsi, specs, n, ports,
+                                     infos, err);
     if (!error) {
         k = 0;
         for (size_t i = 0; i < g->n_sfs; i++) {
@@ -1045,6 +697,7 @@ build_sf_ports_batch(struct netmgr_txn *t,
     }
     free(specs);
     free(names);
+    free(peers);
     free(ports);
     free(infos);
     return error;
@@ -1056,16 +709,16 @@ netmgr_txn_build(struct netmgr_txn *t, enum vswitch_port_tech *const *techs,
 {
     struct netmgr_graph *ng = t->ng;
     const struct graph *g = t->g;
-    const struct vswitch_class *vs = ng->nm->vs;
+    struct vswitch *vs = ng->nm->vs;
     int error = 0;
 
     if (!ng->lsi) {
         char name[16];
-        snprintf(name, sizeof name, "cg%s%u", ng->nm->tag, ng->number);
+        nm_name(name, ng, 0, 0, 0, 0);
         struct vswitch_lsi_spec spec = {
             .graph_id = ng->graph_id, .name = name, .learning = false,
         };
-        error = vs->lsi_create(&spec, &ng->lsi, err);
+        error = vswitch_lsi_create(vs, &spec, &ng->lsi, err);
         if (error) {
             corch_err_prefix(err, "graph-LSI %s", name);
             goto fail;
@@ -1098,42 +751,11 @@ netmgr_txn_build(struct netmgr_txn *t, enum vswitch_port_tech *const *techs,
     }
 
     /* SFs: the ports of new or changed ones, the SF end in the SF's
-     * namespace where the engine prepared one; all at once if the switch
-     * can (ports_create), else one by one. */
-    if (vs->ports_create) {
-        error = build_sf_ports_batch(t, techs, places, err);
-        if (error)
-            goto fail;
-    }
-    for (size_t i = 0; i < g->n_sfs && !vs->ports_create; i++) {
-        const struct graph_sf *gsf = &g->sfs[i];
-        struct nm_sf *s = t->sfs[i];
-        const struct netmgr_sf_place *pl = places && places[i].netns_path
-                                           ? &places[i] : NULL;
-        for (size_t j = first_new_port(t, i); j < gsf->n_ports; j++) {
-            char name[32];
-            snprintf(name, sizeof name, "cg%s%us%up%zu", ng->nm->tag,
-                     ng->number, s->slot, j);
-            struct vswitch_port_spec spec = {
-                .tech = techs ? techs[i][j] : VSWITCH_PORT_VETH,
-                .name = name,
-                .graph_id = ng->graph_id,
-                .sf_id = gsf->id,
-                .sf_port_id = gsf->ports[j].id,
-                .sf_netns_path = pl ? pl->netns_path : NULL,
-                .sf_ifname = pl && pl->ifnames ? pl->ifnames[j] : NULL,
-            };
-            error = vs->port_create(ng->lsi, &spec, &s->ports[j], &s->info[j],
-                                    err);
-            if (error) {
-                snprintf(err->path, sizeof err->path,
-                         "sffg.SFs[%zu].ports[%zu]", i, j);
-                corch_err_prefix(err, "sf '%s' port '%s'", gsf->id,
-                                 gsf->ports[j].id);
-                goto fail;
-            }
-        }
-    }
+     * namespace where the engine prepared one, all at once
+     * (vswitch_ports_create() falls back to one by one). */
+    error = build_sf_ports_batch(t, techs, places, err);
+    if (error)
+        goto fail;
 
     /* Virtual links (Algorithm 1). */
     t->split = netmgr_split(g, &ng->plan);
@@ -1148,10 +770,30 @@ netmgr_txn_build(struct netmgr_txn *t, enum vswitch_port_tech *const *techs,
         size_t n = t->split->plan.n - ng->n_vlinks;
         struct vswitch_port **a = xcalloc(n, sizeof *a);
         struct vswitch_port **b = xcalloc(n, sizeof *b);
-        char prefix[32];
-        snprintf(prefix, sizeof prefix, "cg%s%uv%zu", ng->nm->tag,
-                 ng->number, ng->n_vlinks);
-        error = vs->vlinks_create(ng->nm->lsi0, ng->lsi, n, prefix, a, b, err);
+        /* Vlink k (of the graph, not of this call): "v" + k on LSI-0,
+         * "w" + k on the graph-LSI. */
+        struct vswitch_vlink_spec *specs = xcalloc(n, sizeof *specs);
+        char (*names)[2][16] = xcalloc(n, sizeof *names);
+        for (size_t k = 0; k < n; k++) {
+            nm_name(names[k][0], ng, 'v', (unsigned int) (ng->n_vlinks + k),
+                    0, 0);
+            nm_name(names[k][1], ng, 'w', (unsigned int) (ng->n_vlinks + k),
+                    0, 0);
+            specs[k] = (struct vswitch_vlink_spec) {
+                .a_name = names[k][0], .b_name = names[k][1],
+                .graph_id = ng->graph_id,
+            };
+        }
+        if (t->split->plan.n > NETMGR_MAX_VLINKS)
+            error = corch_err_setk(err, CORCH_ERR_TOO_LARGE, -E2BIG, NULL,
+                                   "the graph needs %zu virtual links, at "
+                                   "most %u can be named", t->split->plan.n,
+                                   NETMGR_MAX_VLINKS);
+        else
+            error = vswitch_vlinks_create(vs, ng->nm->lsi0, ng->lsi, specs, n,
+                                          a, b, err);
+        free(specs);
+        free(names);
         if (!error) {
             for (size_t k = 0; k < n; k++) {
                 t->vlinks[ng->n_vlinks + k].a = a[k];
@@ -1212,7 +854,7 @@ void
 netmgr_txn_sf_name(const struct netmgr_txn *t, size_t sf, char *buf,
                    size_t size)
 {
-    snprintf(buf, size, "cg%s%us%u", t->ng->nm->tag, t->ng->number,
+    snprintf(buf, size, "cg%s%04us%03u", t->ng->nm->tag, t->ng->number,
              t->sfs[sf]->slot);
 }
 
@@ -1378,7 +1020,8 @@ undo_rules(struct netmgr_txn *t)
             .add = t->batch[side].del, .n_add = t->batch[side].n_del,
         };
         struct corch_err err = { .path = "", .msg = "" };
-        if (t->ng->nm->vs->rules_apply(side_lsi(t, side), &inv, &err) < 0)
+        if (vswitch_rules_apply(t->ng->nm->vs, side_lsi(t, side), &inv,
+                                &err) < 0)
             LOG_ERR("graph %s: cannot restore the rules of %s: %s",
                     t->ng->graph_id, side == NETMGR_LSI0 ? "LSI-0"
                                                          : "the graph-LSI",
@@ -1402,12 +1045,11 @@ netmgr_txn_rules(struct netmgr_txn *t, struct corch_err *err)
      * c-orch left there under the same graph number (a restart deploys
      * the graphs again; their vlinks may get new port numbers) must not
      * linger, forwarding from ports that are now someone else's. */
-    if (!ng->lsi0_flushed && !ng->n_rules[NETMGR_LSI0]
-        && ng->nm->vs->rules_flush) {
+    if (!ng->lsi0_flushed && !ng->n_rules[NETMGR_LSI0]) {
         uint64_t bits = (uint64_t) ng->number << 32;
-        int error = ng->nm->vs->rules_flush(side_lsi(t, NETMGR_LSI0), bits,
-                                            UINT64_C(0xffffffff00000000),
-                                            err);
+        int error = vswitch_rules_flush(ng->nm->vs, side_lsi(t, NETMGR_LSI0),
+                                        bits, UINT64_C(0xffffffff00000000),
+                                        err);
         if (error) {
             corch_err_prefix(err, "LSI-0 (flush of earlier rules)");
             return error;
@@ -1423,8 +1065,8 @@ netmgr_txn_rules(struct netmgr_txn *t, struct corch_err *err)
                    t->n_rules[side], &t->batch[side]);
         if (!t->batch[side].n_add && !t->batch[side].n_del)
             continue;
-        int error = ng->nm->vs->rules_apply(side_lsi(t, side), &t->batch[side],
-                                            err);
+        int error = vswitch_rules_apply(ng->nm->vs, side_lsi(t, side),
+                                        &t->batch[side], err);
         if (error) {
             corch_err_prefix(err, "%s", side == NETMGR_LSI0
                                         ? "LSI-0" : "graph-LSI");
@@ -1468,7 +1110,7 @@ void
 netmgr_txn_commit(struct netmgr_txn *t)
 {
     struct netmgr_graph *ng = t->ng;
-    const struct vswitch_class *vs = ng->nm->vs;
+    struct vswitch *vs = ng->nm->vs;
 
     /* What the new graph no longer has. */
     for (size_t i = 0; i < ng->n_sfs; i++) {
@@ -1482,7 +1124,7 @@ netmgr_txn_commit(struct netmgr_txn *t)
             /* Reshaped: only the ports it no longer has go. */
             for (size_t j = now->n_ports; j < ng->sfs[i]->n_ports; j++)
                 if (ng->sfs[i]->ports[j])
-                    vs->port_destroy(ng->sfs[i]->ports[j]);
+                    vswitch_port_destroy(vs, ng->sfs[i]->ports[j]);
         } else {
             destroy_sf_ports(ng, ng->sfs[i]);
         }
@@ -1496,7 +1138,7 @@ netmgr_txn_commit(struct netmgr_txn *t)
     }
     size_t keep = t->split->plan.n;
     for (size_t k = keep; k < t->n_vlinks; k++)
-        vs->port_destroy(t->vlinks[k].a);
+        vswitch_port_destroy(vs, t->vlinks[k].a);
 
     /* The new state. */
     free(ng->sfs);

@@ -2,16 +2,25 @@
  * virtual links and traffic-steering rules on the vSwitch.
  *
  * Model.  LSI-0 (made at start-up) owns the physical interfaces, hence the
- * interface and vlan SAPs.  Each graph has a graph-LSI "cg<T><N>" holding
- * its SF ports "cg<T><N>s<I>p<J>", its gre / host-stack SAP ports
- * "cg<T><N>a<K>" and, for each internal SAP, one end of a virtual link to
- * the shared learning LSI of its internal group ("cgi<T><hash of the group
- * name>", created by the first graph that names the group and destroyed
- * with the last one).  N is the graph's number on this node, I the SF's
- * slot in the graph (kept across updates and restarts), J the port, and
- * T a two-letter tag of the node id: switch devices and SF namespaces are
+ * interface and vlan SAPs.  Each graph has a graph-LSI "cg<T><NNNN>"
+ * holding its SF ports "cg<T><NNNN>s<III>p<JJ>" (a veth's SF end, when made
+ * next to it: "...q<JJ>"), its gre / host-stack SAP ports
+ * "cg<T><NNNN>a<KKK>", the graph-LSI ends "cg<T><NNNN>w<KKK>" of its
+ * virtual links to LSI-0 (whose LSI-0 ends are "cg<T><NNNN>v<KKK>") and,
+ * for each internal SAP, one end "cg<T><NNNN>j<KKK>" of a virtual link to
+ * the shared learning LSI of its internal group (end "...i<KKK>" there; the
+ * LSI is "cgi<T><hash of the group name, 8 hex digits>", created by the
+ * first graph that names the group and destroyed with the last one).
+ * NNNN is the graph's number on this node, III the SF's slot in the graph
+ * (kept across updates and restarts), JJ the port, KKK the SAP's slot or
+ * the vlink's number, all zero-padded to a fixed width, and T a
+ * two-letter tag of the node id: switch devices and SF namespaces are
  * host-wide, and two daemons on one host (tests, a two-node set-up) must
- * not collide.  All names fit in 15 characters.  Virtual links between LSI-0
+ * not collide.  The core makes every name (drivers never build one); the
+ * fixed widths and one letter per kind make them unique by construction,
+ * all within 15 characters.  The switch records the owner (graph, role)
+ * on each object: a name taken by something else is a conflict, never a
+ * leftover to remove.  Virtual links between LSI-0
  * and the graph-LSI are minimised as in Algorithm 1, and every flowrule
  * becomes one rule on one LSI or, when it crosses LSIs (Table 4), an LSI-0
  * rule plus a graph-LSI rule through a vlink (Algorithm 2):
@@ -48,9 +57,12 @@
 #include "vswitch/vswitch-provider.h"
 
 #define NETMGR_VLINK_PRIORITY 1
-/* Bounds that keep every name within 15 characters. */
+/* Bounds of the fixed-width fields that keep every name within 15
+ * characters. */
 #define NETMGR_MAX_GRAPH_NUMBER 9999
 #define NETMGR_MAX_SF_SLOT 999
+#define NETMGR_MAX_SAP_SLOT 999
+#define NETMGR_MAX_VLINKS 1000
 
 /* The node's two-letter name tag (into 'tag', 3 bytes with the NUL). */
 void netmgr_node_tag(const char *node_id, char tag[3]);
@@ -60,7 +72,8 @@ enum netmgr_side { NETMGR_LSI0, NETMGR_GRAPH_LSI };
 enum netmgr_side netmgr_port_side(const struct graph *,
                                   const struct graph_port_ref *);
 
-/* --- The pure split (Algorithms 1 and 2), no driver involved. --- */
+/* --- The pure split (Algorithms 1 and 2), no driver involved
+ * (netmgr-split.c). --- */
 
 /* Virtual links: vlink k carries to the graph-LSI the traffic for endpoint
  * to_graph[k] and to LSI-0 the traffic for endpoint to_lsi0[k].  Endpoints
@@ -129,8 +142,9 @@ size_t netmgr_claims(const struct graph *g, struct netmgr_claim **ret);
 /* Whether some packet can match both. */
 bool netmgr_matches_overlap(const struct flow_match *,
                             const struct flow_match *);
-/* -EADDRINUSE if 'g' claims something 'other' (graph 'other_id') claims,
- * with a message naming the other graph and a path naming the SAP. */
+/* -EADDRINUSE, kind CORCH_ERR_CONFLICT, if 'g' claims something 'other'
+ * (graph 'other_id') claims, with a message naming the other graph and a
+ * path naming the SAP. */
 int netmgr_claims_check(const struct graph *g, const struct graph *other,
                         const char *other_id, struct corch_err *err);
 
@@ -140,7 +154,7 @@ struct netmgr_graph;
 struct netmgr_txn;
 
 /* 'vs' and 'lsi0' outlive the manager; 'node_id' gives the name tag. */
-struct netmgr *netmgr_create(const struct vswitch_class *vs,
+struct netmgr *netmgr_create(struct vswitch *vs,
                              struct vswitch_lsi *lsi0, const char *node_id);
 /* Frees the bookkeeping; whatever is deployed stays. */
 void netmgr_destroy(struct netmgr *);           /* Accepts NULL. */
@@ -154,7 +168,7 @@ void netmgr_graph_free(struct netmgr_graph *);  /* Accepts NULL. */
  * free: a restart gives each SF the names (and so the instance) it had. */
 void netmgr_graph_hint_slot(struct netmgr_graph *, const char *sf_id,
                             unsigned int slot);
-/* The prefix of SF i's names after prepare ("cg<T><N>s<I>"), usable as
+/* The prefix of SF i's names after prepare ("cg<T><NNNN>s<III>"), usable as
  * its instance name. */
 void netmgr_txn_sf_name(const struct netmgr_txn *, size_t sf, char *buf,
                         size_t size);
@@ -203,7 +217,7 @@ const struct vswitch_port_info *netmgr_graph_sf_port_info(
 /* What the SF side of port j of SF i got. */
 const struct vswitch_port_info *netmgr_txn_port_info(const struct netmgr_txn *,
                                                      size_t sf, size_t port);
-/* The slot of SF i ("cg<N>s<slot>...", also used for instance names). */
+/* The slot of SF i ("cg<T><NNNN>s<III>...", also in instance names). */
 unsigned int netmgr_txn_sf_slot(const struct netmgr_txn *, size_t sf);
 /* Step 5: installs the rules, by diff against what is installed: one
  * rules_apply() batch (deletions + additions) per LSI that changes. */

@@ -606,13 +606,14 @@ check_saps(struct nrm *nrm, const struct graph *g, struct corch_err *err)
             return corch_err_setk(err, CORCH_ERR_UNSUPPORTED, -EOPNOTSUPP,
                                   path, "sap '%s': the %s vSwitch cannot do "
                                   "%s SAPs on this node", sap->id,
-                                  nrm->vs->type,
+                                  vswitch_type(nrm->vs),
                                   graph_sap_type_name(sap->type));
         }
         if (sap->type != GRAPH_SAP_INTERFACE && sap->type != GRAPH_SAP_VLAN)
             continue;
         struct vswitch_port *port;
-        if (nrm->vs->lsi0_port(nrm->lsi0, sap->if_name, &port) < 0) {
+        if (vswitch_lsi0_port(nrm->vs, nrm->lsi0, sap->if_name, &port,
+                              NULL) < 0) {
             snprintf(path, sizeof path, "sffg.saps[%zu].%s.if-name", i,
                      sap->type == GRAPH_SAP_VLAN ? "vlan" : "interface");
             return corch_err_setk(err, CORCH_ERR_INVALID, -EINVAL, path,

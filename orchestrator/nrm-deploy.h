@@ -21,7 +21,7 @@ struct compute_sf;
 struct netmgr;
 struct netmgr_graph;
 struct sf_template;
-struct vswitch_class;
+struct vswitch;
 struct vswitch_lsi;
 
 /* One deployed SF. */
@@ -63,7 +63,7 @@ struct nrm_graph {
 struct nrm {
     const struct corch_config *cfg; /* Outlives the manager. */
     struct store *store;        /* Outlives the manager. */
-    const struct vswitch_class *vs; /* vswitch.driver. */
+    struct vswitch *vs;         /* The open switch (vswitch.driver). */
     struct vswitch_lsi *lsi0;   /* Owned by the driver. */
     struct netmgr *net;         /* Network manager. */
     struct repository *repo;    /* SF repository. */

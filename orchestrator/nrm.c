@@ -539,16 +539,22 @@ nrm_repository(const struct nrm *nrm)
     return nrm->repo;
 }
 
+struct vswitch *
+nrm_vswitch(const struct nrm *nrm)
+{
+    return nrm->vs;
+}
+
 const char *
 nrm_vswitch_type(const struct nrm *nrm)
 {
-    return nrm->vs->type;
+    return vswitch_type(nrm->vs);
 }
 
 bool
 nrm_sap_supported(const struct nrm *nrm, enum graph_sap_type type)
 {
-    return !nrm->vs->sap_supported || nrm->vs->sap_supported(type);
+    return vswitch_sap_supported(nrm->vs, type);
 }
 
 void
@@ -728,8 +734,7 @@ nrm_create(const struct corch_config *cfg, struct store *store,
 
     vswitch_register_all();
     compute_register_all();
-    nrm->vs = vswitch_lookup(cfg->vswitch_driver);
-    if (!nrm->vs) {
+    if (!vswitch_lookup(cfg->vswitch_driver)) {
         const char *d = cfg->vswitch_driver ? cfg->vswitch_driver : "";
         bool planned = !strcmp(d, "ovs-dpdk") || !strcmp(d, "dpswitch");
         error = corch_err_set(err, planned ? -EOPNOTSUPP : -EINVAL,
@@ -740,18 +745,13 @@ nrm_create(const struct corch_config *cfg, struct store *store,
                               d);
         goto fail;
     }
-    if (nrm->vs->init) {
-        error = nrm->vs->init(cfg, err);
-        if (error) {
-            corch_err_prefix(err, "vswitch driver %s", nrm->vs->type);
-            nrm->vs = NULL;
-            goto fail;
-        }
-    }
+    error = vswitch_open(cfg->vswitch_driver, cfg, &nrm->vs, err);
+    if (error)
+        goto fail;
     char **ifnames = NULL;
     size_t n_if = config_split_list(cfg->vswitch_interfaces, &ifnames);
-    error = nrm->vs->lsi0_open((const char *const *) ifnames, n_if,
-                               &nrm->lsi0, err);
+    error = vswitch_lsi0_open(nrm->vs, (const char *const *) ifnames, n_if,
+                              &nrm->lsi0, err);
     strv_free(ifnames);
     if (error) {
         corch_err_prefix(err, "LSI-0");
@@ -802,8 +802,7 @@ nrm_destroy(struct nrm *nrm)
     repository_close(nrm->repo);
     if (nrm->engines_up)
         compute_engines_fini();
-    if (nrm->vs && nrm->vs->fini)
-        nrm->vs->fini();
+    vswitch_close(nrm->vs);
     free(nrm->node_id);
     pthread_cond_destroy(&nrm->idle);
     pthread_mutex_destroy(&nrm->mutex);

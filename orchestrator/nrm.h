@@ -37,6 +37,7 @@ struct corch_config;
 struct store;
 struct repository;
 struct nrm;
+struct vswitch;
 
 enum nrm_graph_status {
     NRM_DEPLOYING, NRM_RUNNING, NRM_UPDATING, NRM_FAILED, NRM_DELETING,
@@ -79,6 +80,8 @@ const char *nrm_node_id(const struct nrm *);
 const struct corch_config *nrm_config(const struct nrm *);
 struct repository *nrm_repository(const struct nrm *);
 /* The vSwitch driver's type ("ovs", "dummy"). */
+/* The open vSwitch (tests inspect a dummy switch through it). */
+struct vswitch *nrm_vswitch(const struct nrm *);
 const char *nrm_vswitch_type(const struct nrm *);
 /* Whether the vSwitch can do SAPs of that type here. */
 bool nrm_sap_supported(const struct nrm *, enum graph_sap_type);

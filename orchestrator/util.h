@@ -10,12 +10,11 @@
 #include <stdlib.h>
 
 #define ARRAY_SIZE(a) (sizeof (a) / sizeof *(a))
+/* The struct of type STRUCT whose member MEMBER is at POINTER: how a
+ * driver reaches its own struct from the base it embeds. */
+#define CONTAINER_OF(POINTER, STRUCT, MEMBER)                           \
+    ((STRUCT *) (void *) ((char *) (POINTER) - offsetof(STRUCT, MEMBER)))
 
-/* The struct of type 'type' whose member 'member' is at 'ptr': how a
- * driver reaches its own object from the base the core hands it (as in
- * Open vSwitch). */
-#define CONTAINER_OF(ptr, type, member) \
-    ((type *) (void *) ((char *) (ptr) - offsetof(type, member)))
 
 /* Scope-based cleanup, systemd style:
  *     _cleanup_free_ char *s = strdup(x);

@@ -1,20 +1,34 @@
 /* The vSwitch driver contract (paper 5.4, Tables 2 and 3).
  *
- * The network manager (orchestrator/netmgr.c) drives a vSwitch only through
- * these hooks and never knows which switch is behind them.  A driver fills
- * one 'struct vswitch_class' and registers it at start-up with
- * vswitch_register() (orchestrator/vswitch.h).
+ * The core drives a vSwitch only through these hooks and never knows which
+ * switch is behind them.  A driver fills one 'struct vswitch_class' and
+ * is registered at start-up from the generated driver list
+ * (orchestrator/vswitch.h).  Only orchestrator/vswitch.c calls the hooks:
+ * its typed wrappers (vswitch_lsi_create(), ...) hold the fallbacks of the
+ * optional hooks, log and time every call, and check the contract below
+ * (a failure without a message, or a success without an object, is a bug
+ * of the driver: logged always, an assertion failure in debug builds).
  *
- * Objects.  'struct vswitch_lsi' and 'struct vswitch_port' are defined by
- * each driver (opaque to the core).  The driver allocates them and owns
- * them until the matching destroy hook is called; the core never frees
- * them itself.
+ * Objects.  'struct vswitch_lsi' and 'struct vswitch_port' are small bases
+ * that the core reads (switch, name, owner, role) and never writes: each
+ * driver embeds them in its own LSI and port structs and reaches those
+ * with CONTAINER_OF.  The driver allocates them, fills the base, and owns
+ * them until the matching destroy hook (or close) is called; the core
+ * never frees them itself.
  *
- * Errors.  Hooks return 0 or a negative errno, and on failure may write a
- * reason for the operator into 'err' (which may be NULL).  A hook that
- * fails leaves nothing behind: it undoes whatever it did before failing.
- * Destroy hooks never fail: they do their best and log what they could not
- * remove.
+ * Errors.  Hooks return 0 or a negative errno.  On failure they write a
+ * reason for the operator into 'err' (never NULL when the core calls),
+ * with a kind (corch_err_setk) where it is not CORCH_ERR_FAILED: a name
+ * taken by something not provably ours is CORCH_ERR_CONFLICT, a feature
+ * the switch lacks CORCH_ERR_UNSUPPORTED.  On success every object asked
+ * for is returned.  A hook that fails leaves nothing behind: it undoes
+ * whatever it did before failing.  Destroy hooks never fail: they do their
+ * best and log what they could not remove.
+ *
+ * Names and identity.  The core chooses every name (vswitch_*_spec); a
+ * driver never builds one.  The driver records the owner (role, graph,
+ * SF / SAP / group) on what it creates, and replaces an object of a taken
+ * name only when that record proves it ours from an earlier run.
  *
  * Threads.  Hooks may be called concurrently for different graphs (never
  * for the same graph-LSI); a driver serialises access to shared state
@@ -31,8 +45,42 @@
 #include "util.h"
 
 struct corch_config;
-struct vswitch_lsi;             /* A logical switch instance (a bridge). */
-struct vswitch_port;            /* A port of an LSI. */
+struct vswitch;
+struct vswitch_class;
+
+/* What an LSI is for. */
+enum vswitch_lsi_role {
+    VSWITCH_LSI_ZERO,           /* LSI-0: the physical interfaces. */
+    VSWITCH_LSI_GRAPH,          /* A graph-LSI. */
+    VSWITCH_LSI_GROUP,          /* An internal group's learning LSI. */
+};
+
+/* A logical switch instance (a bridge): the base of the driver's LSI. */
+struct vswitch_lsi {
+    struct vswitch *vs;         /* The switch it is on. */
+    char name[16];              /* Its name: the core's (LSI-0: the
+                                 * driver's). */
+    char *graph_id;             /* Owner graph (the driver's copy, freed
+                                 * with the LSI); NULL for LSI-0 and group
+                                 * LSIs. */
+    enum vswitch_lsi_role role; /* What it is for. */
+};
+
+/* What a port is for. */
+enum vswitch_port_role {
+    VSWITCH_PORT_PHYS,          /* A physical interface of LSI-0. */
+    VSWITCH_PORT_VLINK,         /* One end of a virtual link. */
+    VSWITCH_PORT_SF,            /* An SF's port. */
+    VSWITCH_PORT_SAP,           /* A gre / host-stack SAP's port. */
+};
+
+/* A port of an LSI: the base of the driver's port. */
+struct vswitch_port {
+    struct vswitch_lsi *lsi;    /* The LSI it is on. */
+    char name[16];              /* Its name on the switch (the core's;
+                                 * physical ports: the interface's). */
+    enum vswitch_port_role role; /* What it is for. */
+};
 
 /* Port technologies: how an SF's vNIC is connected to its graph-LSI. */
 enum vswitch_port_tech {
@@ -51,6 +99,10 @@ struct vswitch_lsi_spec {
                                  * [A-Za-z0-9_.-]{1,15}, unique on the node. */
     bool learning;              /* L2 learning switch (internal groups)
                                  * instead of a rule-programmed one. */
+    const char *group;          /* learning: the internal group's name,
+                                 * stored as identity (its LSI's name is a
+                                 * hash of it: another group's LSI of that
+                                 * name is a conflict, not ours). */
 };
 
 /* What to create for an SF port on a graph-LSI. */
@@ -71,6 +123,47 @@ struct vswitch_port_spec {
      * the engine then moves the device itself, as before. */
     const char *sf_netns_path;
     const char *sf_ifname;
+    /* For a veth port whose SF end is made next to the switch end (no
+     * namespace offered, or a driver that ignores it): the name of that
+     * SF end, chosen by the core like 'name'.  NULL: the driver derives
+     * one (drivers written before the core named it). */
+    const char *sf_peer_name;
+};
+
+/* What to create for one virtual link (vlinks_create): the names of both
+ * ends, chosen by the core ([A-Za-z0-9_.-]{1,15}, unique on the node by
+ * construction: the driver never builds a vlink name), and the identity
+ * to record on both ends. */
+struct vswitch_vlink_spec {
+    const char *a_name;         /* Its end on LSI 'a'. */
+    const char *b_name;         /* Its end on LSI 'b'. */
+    const char *graph_id;       /* Owner graph, stored as identity on both
+                                 * ends (a name taken by a port with any
+                                 * other identity is a conflict). */
+};
+
+/* SAPs made on a graph-LSI by sap_create(). */
+enum vswitch_sap_type {
+    VSWITCH_SAP_GRE,            /* A GRE tunnel port. */
+    VSWITCH_SAP_HOST_STACK,     /* An internal port with an address in the
+                                 * host stack. */
+};
+
+/* What to create for a SAP on a graph-LSI: made by the core from the
+ * SF-FG's SAP, so that a driver never reads the graph model. */
+struct vswitch_sap_spec {
+    enum vswitch_sap_type type;
+    const char *name;           /* Port name chosen by the core, like a port
+                                 * spec's. */
+    const char *graph_id;       /* Owner graph, stored as identity. */
+    const char *sap_id;         /* The SAP it serves, stored as identity. */
+    struct flow_ip local_ip;    /* gre: tunnel source; family 0 = any. */
+    struct flow_ip remote_ip;   /* gre: tunnel destination (IPv4 or IPv6:
+                                 * the underlay). */
+    uint32_t gre_key;           /* gre: the key, if has_gre_key. */
+    bool has_gre_key;           /* gre: whether the tunnel is keyed. */
+    struct flow_ip ipv4;        /* host-stack: address and prefix for the
+                                 * host stack (IPv4). */
 };
 
 /* What the SF side gets, filled by port_create. */
@@ -128,48 +221,73 @@ struct vswitch_rule_batch {
     size_t n_add;
 };
 
+/* An open switch (vswitch_class.open): the base of the driver's instance
+ * struct, which embeds it and reaches its own struct with CONTAINER_OF
+ * (util.h), as OVS's dpif providers do.  Every hook takes it: a driver
+ * keeps no mutable file-static state, so that two instances of one class
+ * (two switches) live in one process.  The core reads it, never writes
+ * it. */
+struct vswitch {
+    const struct vswitch_class *class; /* The driver that opened it. */
+};
+
 struct vswitch_class {
     /* "ovs", "dummy", ... as in config key vswitch.driver. */
     const char *type;
 
-    /* Connects to the switch described by 'cfg'.  Called once before any
-     * other hook.  May be NULL. */
-    int (*init)(const struct corch_config *cfg, struct corch_err *err);
-    /* Disconnects; deployed LSIs stay.  May be NULL. */
-    void (*fini)(void);
+    /* Connects to the switch described by 'cfg' and returns a new
+     * instance (its 'class' set to this class) that every other hook
+     * takes.  Required. */
+    int (*open)(const struct corch_config *cfg, struct vswitch **ret,
+                struct corch_err *err);
+    /* Disconnects and frees the instance and the driver's handles of its
+     * LSIs and ports; what is deployed on the switch stays.  Required. */
+    void (*close)(struct vswitch *);
 
     /* Management interface (paper Table 2). */
 
     /* Creates LSI-0 with the physical interfaces 'ifnames' (n of them), or
      * adopts it if it exists from a previous run.  Required. */
-    int (*lsi0_open)(const char *const *ifnames, size_t n,
+    int (*lsi0_open)(struct vswitch *, const char *const *ifnames, size_t n,
                      struct vswitch_lsi **ret_lsi0, struct corch_err *err);
     /* The port of LSI-0 for physical interface 'ifname' (one of those
      * passed to lsi0_open), owned by the driver: never destroyed by the
      * core.  -ENODEV if unknown.  Required. */
-    int (*lsi0_port)(struct vswitch_lsi *lsi0, const char *ifname,
-                     struct vswitch_port **ret_port);
+    int (*lsi0_port)(struct vswitch *, struct vswitch_lsi *lsi0,
+                     const char *ifname, struct vswitch_port **ret_port);
 
     /* Creates a graph-LSI or an internal-group LSI, locked down so that
-     * nobody but c-orch programs it.  Required. */
-    int (*lsi_create)(const struct vswitch_lsi_spec *,
+     * nobody but c-orch programs it, with its identity (role, owner graph
+     * or group) recorded on it.  A bridge of that name with the same
+     * identity (an earlier run) may be replaced; any other is
+     * CORCH_ERR_CONFLICT.  Required. */
+    int (*lsi_create)(struct vswitch *, const struct vswitch_lsi_spec *,
                       struct vswitch_lsi **ret_lsi, struct corch_err *err);
     /* Destroys an LSI with its ports, vlinks' ends on it and rules.  Never
      * fails.  Required. */
-    void (*lsi_destroy)(struct vswitch_lsi *);
+    void (*lsi_destroy)(struct vswitch *, struct vswitch_lsi *);
 
     /* Creates 'n' virtual links between 'a' and 'b' (patch-port pairs on
-     * OVS).  Fills ret_a_ports[i] / ret_b_ports[i] with the two ends of
-     * link i.  All or nothing.  Required. */
-    int (*vlinks_create)(struct vswitch_lsi *a, struct vswitch_lsi *b,
-                         size_t n, const char *name_prefix,
+     * OVS), link i with the names and identity of specs[i].  Fills
+     * ret_a_ports[i] / ret_b_ports[i] with the two ends of link i.  A name
+     * already taken by a port that does not carry the same identity (role
+     * vlink, the same graph) is an error of kind CORCH_ERR_CONFLICT, never
+     * removed; one that does (left by an earlier run of c-orch) may be
+     * replaced.  All or nothing.  Required. */
+    int (*vlinks_create)(struct vswitch *, struct vswitch_lsi *a,
+                         struct vswitch_lsi *b,
+                         const struct vswitch_vlink_spec *specs, size_t n,
                          struct vswitch_port **ret_a_ports,
                          struct vswitch_port **ret_b_ports,
                          struct corch_err *err);
 
     /* Creates an SF port on a graph-LSI and says what the SF side gets.
+     * Its identity (owner graph, SF, port) goes on the port (and on a
+     * device the switch keeps no record of, e.g. a veth's alias): a name
+     * taken by something not provably ours is CORCH_ERR_CONFLICT.
      * Required. */
-    int (*port_create)(struct vswitch_lsi *, const struct vswitch_port_spec *,
+    int (*port_create)(struct vswitch *, struct vswitch_lsi *,
+                       const struct vswitch_port_spec *,
                        struct vswitch_port **ret_port,
                        struct vswitch_port_info *ret_info,
                        struct corch_err *err);
@@ -183,7 +301,7 @@ struct vswitch_class {
      * names the port (its sf_id / sf_port_id).  Ports made here are
      * destroyed one by one with port_destroy.  May be NULL: the core then
      * calls port_create for each. */
-    int (*ports_create)(struct vswitch_lsi *,
+    int (*ports_create)(struct vswitch *, struct vswitch_lsi *,
                         const struct vswitch_port_spec *specs, size_t n,
                         struct vswitch_port **ret_ports,
                         struct vswitch_port_info *ret_infos,
@@ -191,28 +309,30 @@ struct vswitch_class {
 
     /* Creates the port of a SAP that lives on a graph-LSI: gre (a tunnel
      * port) and host-stack (an internal port with the SAP's address in the
-     * host stack).  'name' is chosen by the core like a port name.  Interface
-     * and vlan SAPs use lsi0_port() instead.  -EOPNOTSUPP for SAP types
-     * the switch cannot do.  Required. */
-    int (*sap_create)(struct vswitch_lsi *, const struct graph_sap *,
-                      const char *name, const char *graph_id,
+     * host stack), as 'spec' says.  Interface and vlan SAPs use lsi0_port()
+     * instead.  -EOPNOTSUPP for SAP types the switch cannot do; a name
+     * taken by something not provably ours: CORCH_ERR_CONFLICT.
+     * Required. */
+    int (*sap_create)(struct vswitch *, struct vswitch_lsi *,
+                      const struct vswitch_sap_spec *,
                       struct vswitch_port **ret_port, struct corch_err *err);
 
     /* Destroys a port made by vlinks_create (either end: both go),
      * port_create or sap_create.  Never fails.  Required. */
-    void (*port_destroy)(struct vswitch_port *);
+    void (*port_destroy)(struct vswitch *, struct vswitch_port *);
 
     /* Control interface (paper Table 3). */
 
     /* Applies a batch of rule deletions and additions to one LSI, whole or
      * not at all, and returns once the switch has them.  Required. */
-    int (*rules_apply)(struct vswitch_lsi *, const struct vswitch_rule_batch *,
+    int (*rules_apply)(struct vswitch *, struct vswitch_lsi *,
+                       const struct vswitch_rule_batch *,
                        struct corch_err *err);
 
     /* Whether the switch can do a SAP type on this node ("gre" needs
      * tunnel support...).  Used in the node description.  May be NULL
      * (everything supported). */
-    bool (*sap_supported)(enum graph_sap_type);
+    bool (*sap_supported)(const struct vswitch *, enum graph_sap_type);
 
     /* Deletes every rule of the LSI whose cookie equals 'cookie' in the
      * bits set in 'mask', and returns once the switch has done it.  The
@@ -221,7 +341,8 @@ struct vswitch_class {
      * graph number (a restart deploys the graphs again over what the
      * switch kept) cannot linger with stale ports.  May be NULL: a switch
      * that keeps no rules across a restart of c-orch. */
-    int (*rules_flush)(struct vswitch_lsi *, uint64_t cookie, uint64_t mask,
+    int (*rules_flush)(struct vswitch *, struct vswitch_lsi *,
+                       uint64_t cookie, uint64_t mask,
                        struct corch_err *err);
 };
 

@@ -75,6 +75,7 @@ die(const char *what, int error, const struct corch_err *err)
     exit(1);
 }
 
+static struct vswitch *vs;              /* The open switch. */
 static struct vswitch_lsi *lsi0;
 static const char *lsi0_br;
 
@@ -90,16 +91,23 @@ driver_round(size_t i, bool internal)
     struct vswitch_lsi *g;
     uint64_t t[6];
     t[0] = time_ns();
-    int error = ovs->lsi_create(&spec, &g, &err);
+    int error = ovs->lsi_create(vs, &spec, &g, &err);
     if (error)
         die("lsi_create", error, &err);
     t[1] = time_ns();
     struct vswitch_port *p[2], *far[2];
     struct vswitch_port_info info;
     if (!internal) {
-        char prefix[16];
-        snprintf(prefix, sizeof prefix, "cb-l%zu", i % 10);
-        error = ovs->vlinks_create(lsi0, g, 2, prefix, far, p, &err);
+        char vn[2][2][16];
+        struct vswitch_vlink_spec vl[2];
+        for (int k = 0; k < 2; k++) {
+            snprintf(vn[k][0], 16, "cb-l%zu%da", i % 10, k);
+            snprintf(vn[k][1], 16, "cb-l%zu%db", i % 10, k);
+            vl[k] = (struct vswitch_vlink_spec) {
+                .a_name = vn[k][0], .b_name = vn[k][1], .graph_id = spec.graph_id,
+            };
+        }
+        error = ovs->vlinks_create(vs, lsi0, g, vl, 2, far, p, &err);
         if (error)
             die("vlinks_create", error, &err);
         t[2] = t[3] = time_ns();
@@ -110,7 +118,7 @@ driver_round(size_t i, bool internal)
         struct vswitch_port_spec ps = { .tech = VSWITCH_PORT_INTERNAL,
                                         .name = pn, .graph_id = "bench",
                                         .sf_id = "sf", .sf_port_id = pn };
-        error = ovs->port_create(g, &ps, &p[k], &info, &err);
+        error = ovs->port_create(vs, g, &ps, &p[k], &info, &err);
         if (error)
             die("port_create", error, &err);
         t[2 + k] = time_ns();
@@ -124,11 +132,11 @@ driver_round(size_t i, bool internal)
           .n_actions = 1 },
     };
     struct vswitch_rule_batch b = { .add = r, .n_add = 2 };
-    error = ovs->rules_apply(g, &b, &err);
+    error = ovs->rules_apply(vs, g, &b, &err);
     if (error)
         die("rules_apply", error, &err);
     t[4] = time_ns();
-    ovs->lsi_destroy(g);
+    ovs->lsi_destroy(vs, g);
     t[5] = time_ns();
     if (getenv("BENCH_VERBOSE"))
         printf("  lsi_create %.2f, port %.2f, port %.2f, rules %.2f, "
@@ -204,17 +212,17 @@ main(int argc, char **argv)
     free(cfg.vswitch_ovsdb);
     cfg.vswitch_ovsdb = xstrdup(db);
     struct corch_err err = { 0 };
-    int error = ovs->init(&cfg, &err);
+    int error = ovs->open(&cfg, &vs, &err);
     if (error)
-        die("init", error, &err);
+        die("open", error, &err);
     const char *ifs[] = { argv[2], argv[3] };
-    error = ovs->lsi0_open(ifs, 2, &lsi0, &err);
+    error = ovs->lsi0_open(vs, ifs, 2, &lsi0, &err);
     if (error)
         die("lsi0_open", error, &err);
-    lsi0_br = vswitch_ovs_bridge_name(lsi0);
+    lsi0_br = lsi0->name;
     struct vswitch_port *v[2];
-    ovs->lsi0_port(lsi0, argv[2], &v[0]);
-    ovs->lsi0_port(lsi0, argv[3], &v[1]);
+    ovs->lsi0_port(vs, lsi0, argv[2], &v[0]);
+    ovs->lsi0_port(vs, lsi0, argv[3], &v[1]);
 
     uint64_t *a = xcalloc(rounds, sizeof *a), *bt = xcalloc(rounds, sizeof *bt);
     uint64_t *d = xcalloc(rounds, sizeof *d);
@@ -254,8 +262,8 @@ main(int argc, char **argv)
         struct vswitch_rule_batch add = { .add = r, .n_add = 2 };
         struct vswitch_rule_batch del = { .del = r, .n_del = 2 };
         uint64_t t0 = time_ns();
-        if ((error = ovs->rules_apply(lsi0, &add, &err))
-            || (error = ovs->rules_apply(lsi0, &del, &err)))
+        if ((error = ovs->rules_apply(vs, lsi0, &add, &err))
+            || (error = ovs->rules_apply(vs, lsi0, &del, &err)))
             die("rules_apply", error, &err);
         d[i] = time_ns() - t0;
     }
@@ -274,12 +282,12 @@ main(int argc, char **argv)
     }
     struct vswitch_rule_batch mb = { .add = many, .n_add = N };
     uint64_t t0 = time_ns();
-    if ((error = ovs->rules_apply(lsi0, &mb, &err)))
+    if ((error = ovs->rules_apply(vs, lsi0, &mb, &err)))
         die("rules_apply 10k", error, &err);
     double c_add = (time_ns() - t0) / 1e6;
     struct vswitch_rule_batch md = { .del = many, .n_del = N };
     t0 = time_ns();
-    if ((error = ovs->rules_apply(lsi0, &md, &err)))
+    if ((error = ovs->rules_apply(vs, lsi0, &md, &err)))
         die("rules_apply 10k delete", error, &err);
     double c_del = (time_ns() - t0) / 1e6;
 
@@ -303,7 +311,7 @@ main(int argc, char **argv)
     printf("(c) 10000 rules in one rules_apply: %.1f ms   (target <= 300 ms);"
            " their deletion: %.1f ms\n", c_add, c_del);
 
-    ovs->fini();
+    ovs->close(vs);
     free(many);
     free(a);
     free(bt);

@@ -12,6 +12,8 @@
 
 #include "graph.h"
 #include "netmgr.h"
+#include "vswitch.h"
+#include "vswitch/dummy/vswitch-dummy.h"
 
 static struct graph *
 parse(const char *text)
@@ -338,6 +340,7 @@ expect_claims(const char *a, const char *b, int expected)
     if (r != expected)
         fail_msg("claims check %d, expected %d (%s)", r, expected, err.msg);
     if (r) {
+        assert_int_equal(err.kind, CORCH_ERR_CONFLICT);
         assert_non_null(strstr(err.msg, "graph 'other'"));
         assert_string_equal(err.path, "sffg.saps[0]");
     }
@@ -386,6 +389,175 @@ test_sap_sharing(void **state)
     expect_claims(net16, net2, -EADDRINUSE);
 }
 
+/* --- orchestrator/vswitch.c: the fallbacks of optional hooks. --- */
+
+static const struct vswitch_class fake_class;
+
+/* A switch with only the required hooks; port_create fails at call
+ * 'fake_fail_at' (1-based, 0: never). */
+static unsigned int fake_calls, fake_destroyed, fake_fail_at;
+static struct vswitch_port *fake_port = (struct vswitch_port *) &fake_calls;
+
+static int
+fake_open(const struct corch_config *cfg, struct vswitch **ret,
+          struct corch_err *err)
+{
+    (void) cfg;
+    (void) err;
+    static struct vswitch instance;
+    instance.class = &fake_class;
+    *ret = &instance;
+    return 0;
+}
+
+static void
+fake_close(struct vswitch *vs)
+{
+    (void) vs;
+}
+
+static int
+fake_port_create(struct vswitch *vs, struct vswitch_lsi *lsi,
+                 const struct vswitch_port_spec *spec,
+                 struct vswitch_port **ret_port,
+                 struct vswitch_port_info *ret_info, struct corch_err *err)
+{
+    (void) vs;
+    (void) lsi;
+    (void) spec;
+    if (++fake_calls == fake_fail_at)
+        return corch_err_set(err, -EIO, NULL, "fake: no");
+    memset(ret_info, 0, sizeof *ret_info);
+    *ret_port = fake_port;
+    return 0;
+}
+
+static void
+fake_port_destroy(struct vswitch *vs, struct vswitch_port *port)
+{
+    (void) vs;
+    assert_ptr_equal(port, fake_port);
+    fake_destroyed++;
+}
+
+static const struct vswitch_class fake_class = {
+    .type = "fake-netmgr",
+    .open = fake_open,
+    .close = fake_close,
+    .port_create = fake_port_create,
+    .port_destroy = fake_port_destroy,
+};
+
+static void
+test_vswitch_fallbacks(void **state)
+{
+    (void) state;
+    assert_int_equal(vswitch_register(&fake_class), 0);
+    struct vswitch *vs;
+    struct corch_err err = { 0 };
+    assert_int_equal(vswitch_open("fake-netmgr", NULL, &vs, &err), 0);
+    assert_string_equal(vswitch_type(vs), "fake-netmgr");
+    /* sap_supported NULL: everything; rules_flush NULL: nothing to do. */
+    assert_true(vswitch_sap_supported(vs, GRAPH_SAP_GRE));
+    assert_int_equal(vswitch_rules_flush(vs, NULL, 1, 1, &err), 0);
+
+    /* ports_create NULL: port_create for each... */
+    struct vswitch_port_spec specs[3] = {
+        { .name = "p0", .sf_id = "a", .sf_port_id = "0" },
+        { .name = "p1", .sf_id = "a", .sf_port_id = "1" },
+        { .name = "p2", .sf_id = "b", .sf_port_id = "0" },
+    };
+    struct vswitch_port *ports[3] = { NULL };
+    struct vswitch_port_info infos[3];
+    assert_int_equal(vswitch_ports_create(vs, NULL, specs, 3, ports, infos,
+                                          &err), 0);
+    assert_int_equal(fake_calls, 3);
+    assert_ptr_equal(ports[2], fake_port);
+
+    /* ...all or nothing: the third fails, the first two go again, and the
+     * message names the port; the outputs are untouched. */
+    struct vswitch_port *untouched[3] = { NULL };
+    fake_calls = 0;
+    fake_fail_at = 3;
+    assert_int_equal(vswitch_ports_create(vs, NULL, specs, 3, untouched,
+                                          infos, &err), -EIO);
+    assert_int_equal(fake_destroyed, 2);
+    assert_null(untouched[0]);
+    assert_non_null(strstr(err.msg, "sf 'b' port '0'"));
+    assert_non_null(strstr(err.msg, "fake: no"));
+    vswitch_close(vs);
+
+    /* An unknown driver. */
+    err = (struct corch_err) { 0 };
+    assert_int_equal(vswitch_open("no-such", NULL, &vs, &err), -EINVAL);
+    assert_string_equal(err.path, "vswitch.driver");
+}
+
+/* Two dummy switches in one process are two switches: their LSIs, ports,
+ * rules, counters and failures are their own (no file-static state). */
+static void
+test_two_dummy_instances(void **state)
+{
+    (void) state;
+    struct vswitch *a, *b;
+    struct corch_err err = { 0 };
+    assert_int_equal(vswitch_open("dummy", NULL, &a, &err), 0);
+    assert_int_equal(vswitch_open("dummy", NULL, &b, &err), 0);
+    assert_ptr_not_equal(a, b);
+
+    const char *ifs[] = { "eth0" };
+    struct vswitch_lsi *a0, *b0, *ag, *bg;
+    assert_int_equal(vswitch_lsi0_open(a, ifs, 1, &a0, &err), 0);
+    assert_int_equal(vswitch_lsi0_open(b, ifs, 1, &b0, &err), 0);
+    /* The same names on both: no clash, each has its own. */
+    struct vswitch_lsi_spec spec = { .graph_id = "g", .name = "cgxx0001" };
+    assert_int_equal(vswitch_lsi_create(a, &spec, &ag, &err), 0);
+    assert_int_equal(vswitch_lsi_create(b, &spec, &bg, &err), 0);
+    struct vswitch_vlink_spec vl = {
+        .a_name = "cgxx0001v000", .b_name = "cgxx0001w000", .graph_id = "g",
+    };
+    struct vswitch_port *pa, *pb;
+    assert_int_equal(vswitch_vlinks_create(a, a0, ag, &vl, 1, &pa, &pb, &err),
+                     0);
+    /* The core reads the bases. */
+    assert_string_equal(ag->name, "cgxx0001");
+    assert_ptr_equal(ag->vs, a);
+    assert_ptr_equal(bg->vs, b);
+    assert_string_equal(ag->graph_id, "g");
+    assert_int_equal(ag->role, VSWITCH_LSI_GRAPH);
+    assert_int_equal(a0->role, VSWITCH_LSI_ZERO);
+    assert_string_equal(pa->name, "cgxx0001v000");
+    assert_ptr_equal(pa->lsi, a0);
+    assert_ptr_equal(pb->lsi, ag);
+    assert_int_equal(pb->role, VSWITCH_PORT_VLINK);
+    assert_true(vswitch_dummy_has_port(a, "cgxx0001v000"));
+    assert_false(vswitch_dummy_has_port(b, "cgxx0001v000"));
+    assert_int_equal(vswitch_dummy_count_ports(a), 2);
+    assert_int_equal(vswitch_dummy_count_ports(b), 0);
+    assert_int_equal(vswitch_dummy_count_lsis(a), 1);
+    assert_int_equal(vswitch_dummy_count_lsis(b), 1);
+
+    /* Failure injection is per instance. */
+    assert_int_equal(vswitch_dummy_fail_at(b, "vlinks_create", 1), 0);
+    struct vswitch_vlink_spec vl2 = {
+        .a_name = "cgxx0001v001", .b_name = "cgxx0001w001", .graph_id = "g",
+    };
+    assert_int_equal(vswitch_vlinks_create(a, a0, ag, &vl2, 1, &pa, &pb,
+                                           &err), 0);
+    err = (struct corch_err) { 0 };
+    assert_int_equal(vswitch_vlinks_create(b, b0, bg, &vl2, 1, &pa, &pb,
+                                           &err), -EIO);
+    assert_true(err.msg[0] != '\0');
+    assert_int_equal(vswitch_dummy_calls(a, "vlinks_create"), 2);
+    assert_int_equal(vswitch_dummy_calls(b, "vlinks_create"), 1);
+
+    /* Closing one leaves the other as it was. */
+    vswitch_close(b);
+    assert_int_equal(vswitch_dummy_count_ports(a), 4);
+    assert_true(vswitch_dummy_has_lsi(a, "cgxx0001"));
+    vswitch_close(a);
+}
+
 int
 main(void)
 {
@@ -397,6 +569,8 @@ main(void)
         cmocka_unit_test(test_outputs_mods_drop),
         cmocka_unit_test(test_incremental_plan),
         cmocka_unit_test(test_sap_sharing),
+        cmocka_unit_test(test_vswitch_fallbacks),
+        cmocka_unit_test(test_two_dummy_instances),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,6 +33,8 @@ static char tmpdir[64];
 static struct corch_config cfg;
 static struct store *store;
 static struct nrm *nrm;
+/* The dummy switch of the daemon under test (a new one per nrm_create). */
+#define VS nrm_vswitch(nrm)
 
 /* Events seen by the listener. */
 static pthread_mutex_t ev_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -115,7 +117,6 @@ teardown(void **state)
     nrm_destroy(nrm);
     store_close(store);
     config_destroy(&cfg);
-    vswitch_dummy_reset();
     nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     return 0;
 }
@@ -178,9 +179,9 @@ put(struct graph *g, bool *created, struct corch_err *err)
 static void
 assert_node_empty(void)
 {
-    assert_int_equal(vswitch_dummy_count_lsis(), 0);
-    assert_int_equal(vswitch_dummy_count_ports(), 0);
-    assert_int_equal(vswitch_dummy_count_rules(NULL), 0);
+    assert_int_equal(vswitch_dummy_count_lsis(VS), 0);
+    assert_int_equal(vswitch_dummy_count_ports(VS), 0);
+    assert_int_equal(vswitch_dummy_count_rules(VS, NULL), 0);
     assert_int_equal(compute_dummy_count_sfs(DUMMY_ENGINE), 0);
 }
 
@@ -223,25 +224,25 @@ test_deploy_update_delete(void **state)
     assert_string_equal(status_of("g1", NULL, 0), "running");
     assert_int_equal(ev_count[NRM_EVENT_DEPLOYED], deployed0 + 1);
 
-    /* One graph-LSI "cg<tag>1"; 4 SF ports + 1 gre port + vlinks (fw:1 and
+    /* One graph-LSI "cg<tag>0001"; 4 SF ports + 1 gre port + vlinks (fw:1 and
      * nat:2 towards the graph-LSI, a and b towards LSI-0: 2 vlinks). */
-    assert_int_equal(vswitch_dummy_count_lsis(), 1);
-    assert_true(vswitch_dummy_has_lsi(cg("1")));
-    assert_true(vswitch_dummy_has_port(cg("1s0p0")));
-    assert_true(vswitch_dummy_has_port(cg("1a2")));
-    assert_int_equal(vswitch_dummy_count_ports(), 4 + 1 + 2 * 2);
+    assert_int_equal(vswitch_dummy_count_lsis(VS), 1);
+    assert_true(vswitch_dummy_has_lsi(VS, cg("0001")));
+    assert_true(vswitch_dummy_has_port(VS, cg("0001s000p00")));
+    assert_true(vswitch_dummy_has_port(VS, cg("0001a002")));
+    assert_int_equal(vswitch_dummy_count_ports(VS), 4 + 1 + 2 * 2);
     assert_int_equal(compute_dummy_count_running(DUMMY_ENGINE), 2);
     /* The engine prepared each SF's namespace first, so the switch made
      * the SF end of every (veth) port in there: nothing to move. */
     assert_int_equal(compute_dummy_ports_in_netns(DUMMY_ENGINE), 4);
     /* LSI-0: r1, r4 + two forwarding rules; graph-LSI: r2, r3, r5, r6, r7
      * + two forwarding rules. */
-    assert_int_equal(vswitch_dummy_count_rules("lsi0"), 4);
-    assert_int_equal(vswitch_dummy_count_rules(cg("1")), 7);
+    assert_int_equal(vswitch_dummy_count_rules(VS, "lsi0"), 4);
+    assert_int_equal(vswitch_dummy_count_rules(VS, cg("0001")), 7);
 
     /* Cookies carry the graph number. */
     struct vswitch_rule *rules;
-    size_t n = vswitch_dummy_rules("lsi0", &rules);
+    size_t n = vswitch_dummy_rules(VS, "lsi0", &rules);
     for (size_t i = 0; i < n; i++)
         assert_int_equal(rules[i].cookie >> 32, 1);
     /* vlan SAP b: the rule from it matches VLAN 42 and pops the tag. */
@@ -295,18 +296,18 @@ test_deploy_update_delete(void **state)
     free(vlans);
 
     /* The same graph again: an update that changes nothing. */
-    size_t added = vswitch_dummy_rules_added(cg("1"));
+    size_t added = vswitch_dummy_rules_added(VS, cg("0001"));
     unsigned int creates = compute_dummy_calls(DUMMY_ENGINE, "create");
     assert_int_equal(put(chain("g1", "eth0", "eth1", false), &created, &err), 0);
     assert_false(created);
-    assert_int_equal(vswitch_dummy_rules_added(cg("1")), added);
+    assert_int_equal(vswitch_dummy_rules_added(VS, cg("0001")), added);
     assert_int_equal(compute_dummy_calls(DUMMY_ENGINE, "create"), creates);
 
     assert_int_equal(nrm_graph_delete(nrm, "g1", &err), 0);
     assert_int_equal(nrm_graph_delete(nrm, "g1", &err), -ENOENT);
     assert_string_equal(status_of("g1", NULL, 0), "absent");
     assert_node_empty();
-    assert_int_equal(vswitch_dummy_count_rules("lsi0"), 0);
+    assert_int_equal(vswitch_dummy_count_rules(VS, "lsi0"), 0);
 }
 
 /* Update by diff: adding "mon" and its rule leaves fw and nat running
@@ -320,11 +321,11 @@ test_update_by_diff(void **state)
     assert_int_equal(put(chain("g2", "eth0", "eth1", false), &created, &err), 0);
     int fw = pid_of("g2", "fw"), nat = pid_of("g2", "nat");
     assert_true(fw > 0 && nat > 0);
-    size_t added_g = vswitch_dummy_rules_added(cg("1"));
-    size_t deleted_g = vswitch_dummy_rules_deleted(cg("1"));
-    size_t added_0 = vswitch_dummy_rules_added("lsi0");
-    size_t deleted_0 = vswitch_dummy_rules_deleted("lsi0");
-    unsigned int ports_before = (unsigned int) vswitch_dummy_count_ports();
+    size_t added_g = vswitch_dummy_rules_added(VS, cg("0001"));
+    size_t deleted_g = vswitch_dummy_rules_deleted(VS, cg("0001"));
+    size_t added_0 = vswitch_dummy_rules_added(VS, "lsi0");
+    size_t deleted_0 = vswitch_dummy_rules_deleted(VS, "lsi0");
+    unsigned int ports_before = (unsigned int) vswitch_dummy_count_ports(VS);
 
     assert_int_equal(put(chain("g2", "eth0", "eth1", true), &created, &err), 0);
     assert_false(created);
@@ -334,19 +335,20 @@ test_update_by_diff(void **state)
     assert_int_equal(compute_dummy_count_running(DUMMY_ENGINE), 3);
     /* r1 (on LSI-0) changed: one delete + one add there, plus the
      * forwarding rule of the new vlink to mon on the graph-LSI. */
-    assert_int_equal(vswitch_dummy_rules_added("lsi0") - added_0, 1);
-    assert_int_equal(vswitch_dummy_rules_deleted("lsi0") - deleted_0, 1);
-    assert_int_equal(vswitch_dummy_rules_added(cg("1")) - added_g, 1);
-    assert_int_equal(vswitch_dummy_rules_deleted(cg("1")) - deleted_g, 0);
+    assert_int_equal(vswitch_dummy_rules_added(VS, "lsi0") - added_0, 1);
+    assert_int_equal(vswitch_dummy_rules_deleted(VS, "lsi0") - deleted_0, 1);
+    assert_int_equal(vswitch_dummy_rules_added(VS, cg("0001")) - added_g, 1);
+    assert_int_equal(vswitch_dummy_rules_deleted(VS, cg("0001")) - deleted_g,
+                     0);
     /* One SF port, one vlink (two ends). */
-    assert_int_equal(vswitch_dummy_count_ports(), ports_before + 3);
+    assert_int_equal(vswitch_dummy_count_ports(VS), ports_before + 3);
 
     /* And back: mon goes, the others stay. */
     assert_int_equal(put(chain("g2", "eth0", "eth1", false), &created, &err), 0);
     assert_int_equal(pid_of("g2", "fw"), fw);
     assert_int_equal(pid_of("g2", "mon"), 0);
     assert_int_equal(compute_dummy_count_sfs(DUMMY_ENGINE), 2);
-    assert_int_equal(vswitch_dummy_count_ports(), ports_before);
+    assert_int_equal(vswitch_dummy_count_ports(VS), ports_before);
 
     assert_int_equal(nrm_graph_delete(nrm, "g2", &err), 0);
     assert_node_empty();
@@ -371,12 +373,12 @@ test_deploy_failures(void **state)
     /* How many calls of each hook one deploy makes. */
     unsigned int vs_n[ARRAY_SIZE(vs_hooks)], cp_n[ARRAY_SIZE(cp_hooks)];
     for (size_t h = 0; h < ARRAY_SIZE(vs_hooks); h++)
-        vs_n[h] = vswitch_dummy_calls(vs_hooks[h]);
+        vs_n[h] = vswitch_dummy_calls(VS, vs_hooks[h]);
     for (size_t h = 0; h < ARRAY_SIZE(cp_hooks); h++)
         cp_n[h] = compute_dummy_calls(DUMMY_ENGINE, cp_hooks[h]);
     assert_int_equal(put(chain("g3", "eth0", "eth1", true), NULL, &err), 0);
     for (size_t h = 0; h < ARRAY_SIZE(vs_hooks); h++)
-        vs_n[h] = vswitch_dummy_calls(vs_hooks[h]) - vs_n[h];
+        vs_n[h] = vswitch_dummy_calls(VS, vs_hooks[h]) - vs_n[h];
     for (size_t h = 0; h < ARRAY_SIZE(cp_hooks); h++)
         cp_n[h] = compute_dummy_calls(DUMMY_ENGINE, cp_hooks[h]) - cp_n[h];
     assert_int_equal(nrm_graph_delete(nrm, "g3", &err), 0);
@@ -396,7 +398,7 @@ test_deploy_failures(void **state)
                 if (kind)
                     compute_dummy_fail_at(DUMMY_ENGINE, cp_hooks[h], nth);
                 else
-                    vswitch_dummy_fail_at(vs_hooks[h], nth);
+                    vswitch_dummy_fail_at(VS, vs_hooks[h], nth);
                 int r = put(chain("g3", "eth0", "eth1", true), NULL, &err);
                 if (r != -EIO)
                     fail_msg("%s call %u: put returned %d (%s)",
@@ -433,9 +435,9 @@ test_update_failures(void **state)
     struct corch_err err;
     assert_int_equal(put(chain("g4", "eth0", "eth1", false), NULL, &err), 0);
     int fw = pid_of("g4", "fw");
-    size_t ports = vswitch_dummy_count_ports();
-    size_t rules0 = vswitch_dummy_count_rules("lsi0");
-    size_t rulesg = vswitch_dummy_count_rules(cg("1"));
+    size_t ports = vswitch_dummy_count_ports(VS);
+    size_t rules0 = vswitch_dummy_count_rules(VS, "lsi0");
+    size_t rulesg = vswitch_dummy_count_rules(VS, cg("0001"));
     struct { const char *hook; bool compute; unsigned int nth; } cases[] = {
         { "port_create", false, 1 }, { "vlinks_create", false, 1 },
         { "rules_apply", false, 1 }, { "rules_apply", false, 2 },
@@ -446,7 +448,7 @@ test_update_failures(void **state)
         if (cases[i].compute)
             compute_dummy_fail_at(DUMMY_ENGINE, cases[i].hook, cases[i].nth);
         else
-            vswitch_dummy_fail_at(cases[i].hook, cases[i].nth);
+            vswitch_dummy_fail_at(VS, cases[i].hook, cases[i].nth);
         int r = put(chain("g4", "eth0", "eth1", true), NULL, &err);
         if (r != -EIO)
             fail_msg("%s: %d (%s)", cases[i].hook, r, err.msg);
@@ -455,9 +457,9 @@ test_update_failures(void **state)
         assert_non_null(strstr(error, "injected failure"));
         assert_int_equal(pid_of("g4", "fw"), fw);
         assert_int_equal(compute_dummy_count_sfs(DUMMY_ENGINE), 2);
-        assert_int_equal(vswitch_dummy_count_ports(), ports);
-        assert_int_equal(vswitch_dummy_count_rules("lsi0"), rules0);
-        assert_int_equal(vswitch_dummy_count_rules(cg("1")), rulesg);
+        assert_int_equal(vswitch_dummy_count_ports(VS), ports);
+        assert_int_equal(vswitch_dummy_count_rules(VS, "lsi0"), rules0);
+        assert_int_equal(vswitch_dummy_count_rules(VS, cg("0001")), rulesg);
         /* The graph as accepted is still the old one. */
         struct graph *g;
         assert_int_equal(nrm_graph_get(nrm, "g4", &g, NULL, NULL), 0);
@@ -526,9 +528,9 @@ test_update_ports_in_place(void **state)
     int pid = pid_of("gp", "br");
     assert_true(pid > 0);
     assert_int_equal(sf_ports("gp", "br"), 2);
-    size_t ports2 = vswitch_dummy_count_ports();
-    size_t rules2 = vswitch_dummy_count_rules(cg("1"));
-    size_t rules02 = vswitch_dummy_count_rules("lsi0");
+    size_t ports2 = vswitch_dummy_count_ports(VS);
+    size_t rules2 = vswitch_dummy_count_rules(VS, cg("0001"));
+    size_t rules02 = vswitch_dummy_count_rules(VS, "lsi0");
     unsigned int creates = compute_dummy_calls(DUMMY_ENGINE, "create");
     unsigned int adds = compute_dummy_calls(DUMMY_ENGINE, "port_add");
     unsigned int removes = compute_dummy_calls(DUMMY_ENGINE, "port_remove");
@@ -542,11 +544,11 @@ test_update_ports_in_place(void **state)
     assert_int_equal(compute_dummy_calls(DUMMY_ENGINE, "create"), creates);
     assert_int_equal(compute_dummy_calls(DUMMY_ENGINE, "port_add"), adds + 1);
     assert_int_equal(compute_dummy_count_sfs(DUMMY_ENGINE), 1);
-    assert_true(vswitch_dummy_has_port(cg("1s0p2")));
+    assert_true(vswitch_dummy_has_port(VS, cg("0001s000p02")));
     assert_int_equal(compute_dummy_ports_in_netns(DUMMY_ENGINE), in_netns + 1);
-    size_t ports3 = vswitch_dummy_count_ports();
-    size_t rules3 = vswitch_dummy_count_rules(cg("1"));
-    size_t rules03 = vswitch_dummy_count_rules("lsi0");
+    size_t ports3 = vswitch_dummy_count_ports(VS);
+    size_t rules3 = vswitch_dummy_count_rules(VS, cg("0001"));
+    size_t rules03 = vswitch_dummy_count_rules(VS, "lsi0");
     assert_true(ports3 > ports2);
     assert_true(rules3 + rules03 > rules2 + rules02);
 
@@ -556,10 +558,10 @@ test_update_ports_in_place(void **state)
     assert_int_equal(sf_ports("gp", "br"), 2);
     assert_int_equal(compute_dummy_calls(DUMMY_ENGINE, "create"), creates);
     assert_int_equal(compute_dummy_calls(DUMMY_ENGINE, "port_remove"), removes + 1);
-    assert_false(vswitch_dummy_has_port(cg("1s0p2")));
-    assert_int_equal(vswitch_dummy_count_ports(), ports2);
-    assert_int_equal(vswitch_dummy_count_rules(cg("1")), rules2);
-    assert_int_equal(vswitch_dummy_count_rules("lsi0"), rules02);
+    assert_false(vswitch_dummy_has_port(VS, cg("0001s000p02")));
+    assert_int_equal(vswitch_dummy_count_ports(VS), ports2);
+    assert_int_equal(vswitch_dummy_count_rules(VS, cg("0001")), rules2);
+    assert_int_equal(vswitch_dummy_count_rules(VS, "lsi0"), rules02);
 
     /* Failures while adding: the old SF, its ports and rules stay. */
     struct { const char *hook; bool compute; unsigned int nth; } add_cases[] = {
@@ -571,22 +573,22 @@ test_update_ports_in_place(void **state)
         if (add_cases[i].compute)
             compute_dummy_fail_at(DUMMY_ENGINE, add_cases[i].hook, add_cases[i].nth);
         else
-            vswitch_dummy_fail_at(add_cases[i].hook, add_cases[i].nth);
+            vswitch_dummy_fail_at(VS, add_cases[i].hook, add_cases[i].nth);
         int r = put(bridge_graph("gp", 3), NULL, &err);
         if (r != -EIO)
             fail_msg("add, %s: %d (%s)", add_cases[i].hook, r, err.msg);
         compute_dummy_fail_at(DUMMY_ENGINE, add_cases[i].hook, 0);
-        vswitch_dummy_fail_at(add_cases[i].hook, 0);
+        vswitch_dummy_fail_at(VS, add_cases[i].hook, 0);
         char error[512];
         assert_string_equal(status_of("gp", error, sizeof error), "running");
         assert_non_null(strstr(error, "injected failure"));
         assert_int_equal(pid_of("gp", "br"), pid);
         assert_int_equal(sf_ports("gp", "br"), 2);
         assert_int_equal(compute_dummy_count_sfs(DUMMY_ENGINE), 1);
-        assert_false(vswitch_dummy_has_port(cg("1s0p2")));
-        assert_int_equal(vswitch_dummy_count_ports(), ports2);
-        assert_int_equal(vswitch_dummy_count_rules(cg("1")), rules2);
-        assert_int_equal(vswitch_dummy_count_rules("lsi0"), rules02);
+        assert_false(vswitch_dummy_has_port(VS, cg("0001s000p02")));
+        assert_int_equal(vswitch_dummy_count_ports(VS), ports2);
+        assert_int_equal(vswitch_dummy_count_rules(VS, cg("0001")), rules2);
+        assert_int_equal(vswitch_dummy_count_rules(VS, "lsi0"), rules02);
         struct graph *g;
         assert_int_equal(nrm_graph_get(nrm, "gp", &g, NULL, NULL), 0);
         assert_int_equal(g->sfs[0].n_ports, 2);
@@ -604,19 +606,19 @@ test_update_ports_in_place(void **state)
         if (rm_cases[i].compute)
             compute_dummy_fail_at(DUMMY_ENGINE, rm_cases[i].hook, rm_cases[i].nth);
         else
-            vswitch_dummy_fail_at(rm_cases[i].hook, rm_cases[i].nth);
+            vswitch_dummy_fail_at(VS, rm_cases[i].hook, rm_cases[i].nth);
         int r = put(bridge_graph("gp", 2), NULL, &err);
         if (r != -EIO)
             fail_msg("remove, %s: %d (%s)", rm_cases[i].hook, r, err.msg);
         compute_dummy_fail_at(DUMMY_ENGINE, rm_cases[i].hook, 0);
-        vswitch_dummy_fail_at(rm_cases[i].hook, 0);
+        vswitch_dummy_fail_at(VS, rm_cases[i].hook, 0);
         assert_string_equal(status_of("gp", NULL, 0), "running");
         assert_int_equal(pid_of("gp", "br"), pid);
         assert_int_equal(sf_ports("gp", "br"), 3);
-        assert_true(vswitch_dummy_has_port(cg("1s0p2")));
-        assert_int_equal(vswitch_dummy_count_ports(), ports3);
-        assert_int_equal(vswitch_dummy_count_rules(cg("1")), rules3);
-        assert_int_equal(vswitch_dummy_count_rules("lsi0"), rules03);
+        assert_true(vswitch_dummy_has_port(VS, cg("0001s000p02")));
+        assert_int_equal(vswitch_dummy_count_ports(VS), ports3);
+        assert_int_equal(vswitch_dummy_count_rules(VS, cg("0001")), rules3);
+        assert_int_equal(vswitch_dummy_count_rules(VS, "lsi0"), rules03);
     }
 
     /* A kept port that changes (not only added or removed at the end):
@@ -737,9 +739,9 @@ test_internal_group(void **state)
         assert_int_equal(put(g, NULL, &err), 0);
     }
     /* Two graph-LSIs and one group LSI. */
-    assert_int_equal(vswitch_dummy_count_lsis(), 3);
+    assert_int_equal(vswitch_dummy_count_lsis(VS), 3);
     assert_int_equal(nrm_graph_delete(nrm, "ig0", &err), 0);
-    assert_int_equal(vswitch_dummy_count_lsis(), 2);
+    assert_int_equal(vswitch_dummy_count_lsis(VS), 2);
     assert_int_equal(nrm_graph_delete(nrm, "ig1", &err), 0);
     assert_node_empty();
 }
@@ -757,7 +759,7 @@ test_restart(void **state)
     int fw = pid_of("r1", "fw");
     char node_id[128];
     snprintf(node_id, sizeof node_id, "%s", nrm_node_id(nrm));
-    size_t rules0 = vswitch_dummy_count_rules("lsi0");
+    size_t rules0 = vswitch_dummy_count_rules(VS, "lsi0");
 
     nrm_destroy(nrm);
     nrm = NULL;
@@ -766,9 +768,9 @@ test_restart(void **state)
     assert_string_equal(status_of("r1", NULL, 0), "running");
     assert_string_equal(status_of("r2", NULL, 0), "failed");
     assert_int_equal(pid_of("r1", "fw"), fw);
-    assert_int_equal(vswitch_dummy_count_lsis(), 1);
-    assert_true(vswitch_dummy_has_lsi(cg("1")));    /* Same number. */
-    assert_int_equal(vswitch_dummy_count_rules("lsi0"), rules0);
+    assert_int_equal(vswitch_dummy_count_lsis(VS), 1);
+    assert_true(vswitch_dummy_has_lsi(VS, cg("0001")));    /* Same number. */
+    assert_int_equal(vswitch_dummy_count_rules(VS, "lsi0"), rules0);
     json_object *list = nrm_graph_list(nrm, NULL), *v;
     json_object_object_get_ex(list, "graphs", &v);
     assert_int_equal(json_object_array_length(v), 2);
@@ -823,9 +825,9 @@ test_restart_keeps_slots(void **state)
     int s2 = status_pid("rs", "s2");
     assert_true(s2 > 0 && s2 != s1);
     /* s0 still held slot 0 while s2 was made (make before break). */
-    assert_true(vswitch_dummy_has_port(cg("1s2p0")));   /* s2 */
-    assert_true(vswitch_dummy_has_port(cg("1s1p0")));   /* s1 */
-    assert_false(vswitch_dummy_has_port(cg("1s0p0")));
+    assert_true(vswitch_dummy_has_port(VS, cg("0001s002p00")));   /* s2 */
+    assert_true(vswitch_dummy_has_port(VS, cg("0001s001p00")));   /* s1 */
+    assert_false(vswitch_dummy_has_port(VS, cg("0001s000p00")));
 
     nrm_destroy(nrm);
     nrm = NULL;
@@ -888,7 +890,7 @@ test_sap_change_and_limits(void **state)
     assert_int_equal(ids[1], 21);
     free(ids);
     struct vswitch_rule *rules;
-    size_t n = vswitch_dummy_rules("lsi0", &rules);
+    size_t n = vswitch_dummy_rules(VS, "lsi0", &rules);
     for (size_t i = 0; i < n; i++) {
         if (rules[i].match.fields & FLOW_M_VLAN_ID)
             assert_int_equal(rules[i].match.vlan_id, 20);
@@ -963,7 +965,7 @@ test_stress(void **state)
     struct stress_job jobs[6];
     pthread_t th[6];
     compute_dummy_fail_at(DUMMY_ENGINE, "start", 7);
-    vswitch_dummy_fail_at("rules_apply", 11);
+    vswitch_dummy_fail_at(VS, "rules_apply", 11);
     for (unsigned int i = 0; i < 6; i++) {
         jobs[i] = (struct stress_job) { .n = i };
         pthread_create(&th[i], NULL, stress_thread, &jobs[i]);
@@ -976,7 +978,7 @@ test_stress(void **state)
     }
     printf("# stress: %u -EBUSY answers\n", busy);
     compute_dummy_fail_at(DUMMY_ENGINE, "start", 0);
-    vswitch_dummy_fail_at("rules_apply", 0);
+    vswitch_dummy_fail_at(VS, "rules_apply", 0);
     json_object *list = nrm_graph_list(nrm, NULL), *v;
     json_object_object_get_ex(list, "graphs", &v);
     for (size_t i = 0; i < json_object_array_length(v); i++) {

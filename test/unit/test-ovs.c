@@ -34,6 +34,7 @@
 static char dir[64];                    /* The private OVS's run dir. */
 static char remote[128];                /* unix:<dir>/db.sock */
 static const struct vswitch_class *ovs = &vswitch_ovs_class;
+static struct vswitch *vs;              /* The open switch. */
 static struct vswitch_lsi *lsi0;
 static struct vswitch_port *v1, *v2;    /* LSI-0 ports of the two hosts. */
 
@@ -216,8 +217,9 @@ static int
 group_teardown(void **state)
 {
     (void) state;
-    if (ovs->fini)
-        ovs->fini();
+    if (vs)
+        ovs->close(vs);
+    vs = NULL;
     kill_pidfile("ovs-vswitchd");
     kill_pidfile("ovsdb-server");
     run("ip", "netns", "del", "covs-h1");
@@ -231,19 +233,32 @@ group_teardown(void **state)
     return 0;
 }
 
-static void
-init_driver(void)
+/* A new instance of the driver on the test's OVS. */
+static struct vswitch *
+open_switch(void)
 {
     struct corch_config cfg;
     config_init(&cfg);
     free(cfg.vswitch_ovsdb);
     cfg.vswitch_ovsdb = xstrdup(remote);
     struct corch_err err = { 0 };
-    int error = ovs->init(&cfg, &err);
+    struct vswitch *sw = NULL;
+    int error = ovs->open(&cfg, &sw, &err);
     if (error)
-        fprintf(stderr, "init: %s\n", err.msg);
+        fprintf(stderr, "open: %s\n", err.msg);
     assert_int_equal(error, 0);
     config_destroy(&cfg);
+    return sw;
+}
+
+/* A restart of the daemon: the open switch closed (its handles freed, the
+ * bridges stay), a new one opened. */
+static void
+init_driver(void)
+{
+    if (vs)
+        ovs->close(vs);
+    vs = open_switch();
 }
 
 static void
@@ -253,19 +268,19 @@ test_lsi0_open(void **state)
     init_driver();
     const char *ifs[] = { "covs-v1", "covs-v2" };
     struct corch_err err = { 0 };
-    int error = ovs->lsi0_open(ifs, 2, &lsi0, &err);
+    int error = ovs->lsi0_open(vs, ifs, 2, &lsi0, &err);
     if (error)
         fprintf(stderr, "lsi0_open: %s\n", err.msg);
     assert_int_equal(error, 0);
-    assert_int_equal(ovs->lsi0_port(lsi0, "covs-v1", &v1), 0);
-    assert_int_equal(ovs->lsi0_port(lsi0, "covs-v2", &v2), 0);
+    assert_int_equal(ovs->lsi0_port(vs, lsi0, "covs-v1", &v1), 0);
+    assert_int_equal(ovs->lsi0_port(vs, lsi0, "covs-v2", &v2), 0);
     struct vswitch_port *p;
-    assert_int_equal(ovs->lsi0_port(lsi0, "nope", &p), -ENODEV);
+    assert_int_equal(ovs->lsi0_port(vs, lsi0, "nope", &p), -ENODEV);
     assert_true(vswitch_ovs_port_ofport(v1) > 0);
     assert_true(vswitch_ovs_port_ofport(v2) > 0);
     assert_true(vswitch_ovs_port_ofport(v1) != vswitch_ovs_port_ofport(v2));
 
-    const char *br = vswitch_ovs_bridge_name(lsi0);
+    const char *br = lsi0->name;
     char buf[4096];
     vsctl_get(buf, sizeof buf, "Bridge", br, "fail_mode");
     assert_string_equal(buf, "secure");
@@ -293,7 +308,7 @@ test_lsi0_missing_interface(void **state)
     const char *ifs[] = { "covs-v1", "covs-nodev" };
     struct corch_err err = { 0 };
     struct vswitch_lsi *l;
-    assert_int_equal(ovs->lsi0_open(ifs, 2, &l, &err), -ENODEV);
+    assert_int_equal(ovs->lsi0_open(vs, ifs, 2, &l, &err), -ENODEV);
     fprintf(stderr, "# refused LSI-0: %s\n", err.msg);
     assert_non_null(strstr(err.msg, "covs-nodev"));
     char buf[4096];
@@ -310,23 +325,22 @@ test_lsi0_adopt(void **state)
     (void) state;
     uint32_t o1 = vswitch_ovs_port_ofport(v1);
     char name[16];
-    snprintf(name, sizeof name, "%s", vswitch_ovs_bridge_name(lsi0));
+    snprintf(name, sizeof name, "%s", lsi0->name);
     /* Someone loosened the lockdown meanwhile; an operator key stays. */
-    const char *brn = vswitch_ovs_bridge_name(lsi0);
+    const char *brn = lsi0->name;
     assert_int_equal(run("ovs-vsctl", db_arg, "set", "bridge", brn,
                          "fail_mode=standalone",
                          "other_config:disable-in-band=false",
                          "other_config:covs-op=kept"), 0);
     /* A restart: disconnect, connect, open again. */
-    ovs->fini();
     init_driver();
     const char *ifs[] = { "covs-v1", "covs-v2" };
     struct corch_err err = { 0 };
     struct vswitch_lsi *again;
-    assert_int_equal(ovs->lsi0_open(ifs, 2, &again, &err), 0);
-    assert_string_equal(vswitch_ovs_bridge_name(again), name);
+    assert_int_equal(ovs->lsi0_open(vs, ifs, 2, &again, &err), 0);
+    assert_string_equal(again->name, name);
     struct vswitch_port *p;
-    assert_int_equal(ovs->lsi0_port(again, "covs-v1", &p), 0);
+    assert_int_equal(ovs->lsi0_port(vs, again, "covs-v1", &p), 0);
     assert_int_equal(vswitch_ovs_port_ofport(p), o1);
     char buf[4096];
     run_capture(buf, "ovs-vsctl", db_arg, "list-br");
@@ -338,8 +352,8 @@ test_lsi0_adopt(void **state)
     vsctl_get(buf, sizeof buf, "Bridge", name, "other_config:covs-op");
     assert_string_equal(buf, "kept");
     lsi0 = again;
-    assert_int_equal(ovs->lsi0_port(lsi0, "covs-v1", &v1), 0);
-    assert_int_equal(ovs->lsi0_port(lsi0, "covs-v2", &v2), 0);
+    assert_int_equal(ovs->lsi0_port(vs, lsi0, "covs-v1", &v1), 0);
+    assert_int_equal(ovs->lsi0_port(vs, lsi0, "covs-v2", &v2), 0);
 }
 
 static struct vswitch_rule
@@ -364,12 +378,12 @@ test_passthrough_rules(void **state)
     };
     struct vswitch_rule_batch b = { .add = add, .n_add = 2 };
     struct corch_err err = { 0 };
-    int error = ovs->rules_apply(lsi0, &b, &err);
+    int error = ovs->rules_apply(vs, lsi0, &b, &err);
     if (error)
         fprintf(stderr, "rules_apply: %s\n", err.msg);
     assert_int_equal(error, 0);
     char buf[8192];
-    dump_flows(vswitch_ovs_bridge_name(lsi0), buf, sizeof buf);
+    dump_flows(lsi0->name, buf, sizeof buf);
     assert_int_equal(count_lines(buf, "cookie=0x100000001"), 1);
     assert_int_equal(count_lines(buf, "cookie=0x100000002"), 1);
     assert_true(ping_retry("covs-h1", "10.77.0.2"));
@@ -388,20 +402,20 @@ test_passthrough_rules(void **state)
     struct vswitch_rule_batch b2 = { .del = add, .n_del = 1,
                                      .add = add2, .n_add = 2 };
     memset(&err, 0, sizeof err);
-    error = ovs->rules_apply(lsi0, &b2, &err);
+    error = ovs->rules_apply(vs, lsi0, &b2, &err);
     fprintf(stderr, "# refused batch: %s\n", err.msg);
     assert_int_equal(error, -EPROTO);
     assert_non_null(strstr(err.msg, "addition[1]"));
     assert_non_null(strstr(err.msg, "BAD_"));
-    dump_flows(vswitch_ovs_bridge_name(lsi0), buf, sizeof buf);
+    dump_flows(lsi0->name, buf, sizeof buf);
     assert_int_equal(count_lines(buf, "priority=10"), 2);
     assert_int_equal(count_lines(buf, "priority=20"), 0);
     assert_true(ping("covs-h1", "10.77.0.2"));
 
     /* Deleting them stops the traffic. */
     struct vswitch_rule_batch d = { .del = add, .n_del = 2 };
-    assert_int_equal(ovs->rules_apply(lsi0, &d, &err), 0);
-    dump_flows(vswitch_ovs_bridge_name(lsi0), buf, sizeof buf);
+    assert_int_equal(ovs->rules_apply(vs, lsi0, &d, &err), 0);
+    dump_flows(lsi0->name, buf, sizeof buf);
     assert_int_equal(count_lines(buf, "priority"), 0);
     assert_false(ping("covs-h1", "10.77.0.2"));
 }
@@ -506,12 +520,12 @@ test_every_field_accepted(void **state)
     all[N] = drop;
     struct vswitch_rule_batch b = { .add = all, .n_add = N + 1 };
     struct corch_err err = { 0 };
-    int error = ovs->rules_apply(lsi0, &b, &err);
+    int error = ovs->rules_apply(vs, lsi0, &b, &err);
     if (error)
         fprintf(stderr, "rules_apply: %s\n", err.msg);
     assert_int_equal(error, 0);
     char buf[16384];
-    dump_flows(vswitch_ovs_bridge_name(lsi0), buf, sizeof buf);
+    dump_flows(lsi0->name, buf, sizeof buf);
     assert_int_equal(count_lines(buf, "cookie=0x5000000"), N + 1);
     assert_non_null(strstr(buf, "dl_vlan=100,dl_vlan_pcp=5"));
     assert_non_null(strstr(buf, "nw_src=10.1.0.0/16"));
@@ -521,8 +535,8 @@ test_every_field_accepted(void **state)
     assert_non_null(strstr(buf, "priority=150,in_port"));
     assert_non_null(strstr(buf, "actions=drop"));
     struct vswitch_rule_batch d = { .del = all, .n_del = N + 1 };
-    assert_int_equal(ovs->rules_apply(lsi0, &d, &err), 0);
-    dump_flows(vswitch_ovs_bridge_name(lsi0), buf, sizeof buf);
+    assert_int_equal(ovs->rules_apply(vs, lsi0, &d, &err), 0);
+    dump_flows(lsi0->name, buf, sizeof buf);
     assert_int_equal(count_lines(buf, "priority"), 0);
 }
 
@@ -533,7 +547,7 @@ test_graph_lsi(void **state)
     struct vswitch_lsi_spec spec = { .graph_id = "g1", .name = "covs-g1" };
     struct vswitch_lsi *g;
     struct corch_err err = { 0 };
-    int error = ovs->lsi_create(&spec, &g, &err);
+    int error = ovs->lsi_create(vs, &spec, &g, &err);
     if (error)
         fprintf(stderr, "lsi_create: %s\n", err.msg);
     assert_int_equal(error, 0);
@@ -549,7 +563,11 @@ test_graph_lsi(void **state)
 
     /* Two vlinks: h1 -> LSI-0 -> g1 -> LSI-0 -> h2. */
     struct vswitch_port *a[2], *bp[2];
-    error = ovs->vlinks_create(lsi0, g, 2, "covs-vl", a, bp, &err);
+    const struct vswitch_vlink_spec vl[2] = {
+        { .a_name = "covs-vl0a", .b_name = "covs-vl0b", .graph_id = "g1" },
+        { .a_name = "covs-vl1a", .b_name = "covs-vl1b", .graph_id = "g1" },
+    };
+    error = ovs->vlinks_create(vs, lsi0, g, vl, 2, a, bp, &err);
     if (error)
         fprintf(stderr, "vlinks_create: %s\n", err.msg);
     assert_int_equal(error, 0);
@@ -564,7 +582,7 @@ test_graph_lsi(void **state)
                                     .sf_id = "fw", .sf_port_id = "in" };
     struct vswitch_port *sf1, *sf2;
     struct vswitch_port_info info;
-    error = ovs->port_create(g, &ps, &sf1, &info, &err);
+    error = ovs->port_create(vs, g, &ps, &sf1, &info, &err);
     if (error)
         fprintf(stderr, "port_create: %s\n", err.msg);
     assert_int_equal(error, 0);
@@ -575,23 +593,24 @@ test_graph_lsi(void **state)
     assert_string_equal(buf, "fw");
     ps.tech = VSWITCH_PORT_INTERNAL;
     ps.name = "covs-sf2";
-    assert_int_equal(ovs->port_create(g, &ps, &sf2, &info, &err), 0);
+    assert_int_equal(ovs->port_create(vs, g, &ps, &sf2, &info, &err), 0);
     assert_string_equal(info.sf_ifname, "covs-sf2");
     ps.tech = VSWITCH_PORT_TAP;
     ps.name = "covs-tap";
     struct vswitch_port *tp;
-    error = ovs->port_create(g, &ps, &tp, &info, &err);
+    error = ovs->port_create(vs, g, &ps, &tp, &info, &err);
     if (error)
         fprintf(stderr, "port_create tap: %s\n", err.msg);
     assert_int_equal(error, 0);
     assert_string_equal(info.sf_ifname, "covs-tap");
     assert_true(netlink_link_exists("covs-tap"));
-    ovs->port_destroy(tp);
+    ovs->port_destroy(vs, tp);
     assert_false(netlink_link_exists("covs-tap"));
     ps.tech = VSWITCH_PORT_VHOST_USER;
     ps.name = "covs-sf3";
     struct vswitch_port *sf3;
-    assert_int_equal(ovs->port_create(g, &ps, &sf3, &info, &err), -EOPNOTSUPP);
+    assert_int_equal(ovs->port_create(vs, g, &ps, &sf3, &info, &err),
+                     -EOPNOTSUPP);
 
     struct vswitch_action o_a0 = { .type = VSWITCH_ACT_OUTPUT, .u.port = a[0] };
     struct vswitch_action o_a1 = { .type = VSWITCH_ACT_OUTPUT, .u.port = a[1] };
@@ -611,57 +630,81 @@ test_graph_lsi(void **state)
     };
     struct vswitch_rule_batch b0 = { .add = l0, .n_add = 4 };
     struct vswitch_rule_batch bg = { .add = gr, .n_add = 2 };
-    assert_int_equal(ovs->rules_apply(g, &bg, &err), 0);
-    assert_int_equal(ovs->rules_apply(lsi0, &b0, &err), 0);
+    assert_int_equal(ovs->rules_apply(vs, g, &bg, &err), 0);
+    assert_int_equal(ovs->rules_apply(vs, lsi0, &b0, &err), 0);
     assert_true(ping_retry("covs-h1", "10.77.0.2"));
 
     /* host-stack and gre SAPs. */
-    struct graph_sap hs = { .id = "hs", .type = GRAPH_SAP_HOST_STACK };
+    struct vswitch_sap_spec hs = { .type = VSWITCH_SAP_HOST_STACK,
+                                   .name = "covs-hs", .graph_id = "g1",
+                                   .sap_id = "hs" };
     hs.ipv4.family = AF_INET;
     inet_pton(AF_INET, "10.79.0.1", hs.ipv4.addr);
     hs.ipv4.plen = 24;
     struct vswitch_port *hsp, *grep_;
-    error = ovs->sap_create(g, &hs, "covs-hs", "g1", &hsp, &err);
+    error = ovs->sap_create(vs, g, &hs, &hsp, &err);
     if (error)
         fprintf(stderr, "sap_create: %s\n", err.msg);
     assert_int_equal(error, 0);
     run_capture(buf, "ip", "-4", "addr", "show", "dev", "covs-hs");
     assert_non_null(strstr(buf, "10.79.0.1/24"));
-    struct graph_sap gs = { .id = "gre1", .type = GRAPH_SAP_GRE,
-                            .gre_key = 42, .has_gre_key = true };
+    struct vswitch_sap_spec gs = { .type = VSWITCH_SAP_GRE,
+                                   .name = "covs-gre", .graph_id = "g1",
+                                   .sap_id = "gre1", .gre_key = 42,
+                                   .has_gre_key = true };
     gs.remote_ip.family = gs.local_ip.family = AF_INET;
     inet_pton(AF_INET, "10.80.0.2", gs.remote_ip.addr);
     inet_pton(AF_INET, "10.80.0.1", gs.local_ip.addr);
-    error = ovs->sap_create(g, &gs, "covs-gre", "g1", &grep_, &err);
+    error = ovs->sap_create(vs, g, &gs, &grep_, &err);
     if (error)
         fprintf(stderr, "sap_create gre: %s\n", err.msg);
     assert_int_equal(error, 0);
     vsctl_get(buf, sizeof buf, "Interface", "covs-gre", "options");
     assert_string_equal(buf,
                         "{key=\"42\", local_ip=\"10.80.0.1\", remote_ip=\"10.80.0.2\"}");
-    ovs->port_destroy(grep_);
+    ovs->port_destroy(vs, grep_);
 
     /* Port destroy removes the port and its veth. */
-    ovs->port_destroy(sf1);
+    ovs->port_destroy(vs, sf1);
     assert_false(netlink_link_exists("covs-sf1-s"));
     assert_false(netlink_link_exists("covs-sf1"));
     assert_int_not_equal(run("ovs-vsctl", db_arg, "port-to-br", "covs-sf1"), 0);
 
+    /* A device of an SF port's name is replaced only when its alias says
+     * it is ours (an earlier run, the same graph); a foreign one is a
+     * conflict and stays. */
+    ps = (struct vswitch_port_spec) { .tech = VSWITCH_PORT_VETH,
+                                      .name = "covs-sf1", .graph_id = "g1",
+                                      .sf_id = "fw", .sf_port_id = "in" };
+    assert_int_equal(run("ip", "link", "add", "covs-sf1", "type", "veth",
+                         "peer", "name", "covs-sfx"), 0);
+    err = (struct corch_err) { 0 };
+    assert_int_equal(ovs->port_create(vs, g, &ps, &sf1, &info, &err),
+                     -EEXIST);
+    assert_int_equal(err.kind, CORCH_ERR_CONFLICT);
+    assert_true(netlink_link_exists("covs-sf1"));
+    assert_int_equal(run("ip", "link", "set", "dev", "covs-sf1", "alias",
+                         "corch:g1"), 0);
+    assert_int_equal(ovs->port_create(vs, g, &ps, &sf1, &info, &err), 0);
+    assert_false(netlink_link_exists("covs-sfx"));      /* The old pair. */
+    ovs->port_destroy(vs, sf1);
+    assert_false(netlink_link_exists("covs-sf1"));
+
     /* Its LSI-0 rules go first (they name the vlink ends)... */
     struct vswitch_rule_batch d0 = { .del = l0, .n_del = 4 };
-    assert_int_equal(ovs->rules_apply(lsi0, &d0, &err), 0);
-    dump_flows(vswitch_ovs_bridge_name(lsi0), buf, sizeof buf);
+    assert_int_equal(ovs->rules_apply(vs, lsi0, &d0, &err), 0);
+    dump_flows(lsi0->name, buf, sizeof buf);
     assert_int_equal(count_lines(buf, "priority"), 0);
     assert_false(ping("covs-h1", "10.77.0.2"));
 
     /* A vlink goes with both its ends. */
-    ovs->port_destroy(a[1]);
+    ovs->port_destroy(vs, a[1]);
     assert_int_not_equal(run("ovs-vsctl", db_arg, "port-to-br", "covs-vl1a"), 0);
     assert_int_not_equal(run("ovs-vsctl", db_arg, "port-to-br", "covs-vl1b"), 0);
 
     /* ...then the graph: its bridge, its vlink ends on LSI-0, its
      * devices. */
-    ovs->lsi_destroy(g);
+    ovs->lsi_destroy(vs, g);
     assert_int_not_equal(run("ovs-vsctl", db_arg, "br-exists", "covs-g1"), 0);
     assert_int_not_equal(run("ovs-vsctl", db_arg, "port-to-br", "covs-vl0a"), 0);
     assert_false(netlink_link_exists("covs-hs"));
@@ -674,13 +717,29 @@ test_learning_lsi(void **state)
     struct vswitch_lsi_spec spec = { .name = "covs-grp", .learning = true };
     struct vswitch_lsi *l;
     struct corch_err err = { 0 };
-    assert_int_equal(ovs->lsi_create(&spec, &l, &err), 0);
+    assert_int_equal(ovs->lsi_create(vs, &spec, &l, &err), 0);
     char buf[4096];
     dump_flows("covs-grp", buf, sizeof buf);
     assert_non_null(strstr(buf, "priority=0 actions=NORMAL"));
     vsctl_get(buf, sizeof buf, "Bridge", "covs-grp", "external_ids:corch-role");
     assert_string_equal(buf, "group");
-    ovs->lsi_destroy(l);
+    ovs->lsi_destroy(vs, l);
+
+    /* A group LSI records its group: another group's LSI of that name
+     * (two names with one hash) is not ours to replace. */
+    struct vswitch_lsi_spec g1 = { .name = "covs-grp", .learning = true,
+                                   .group = "red" };
+    struct vswitch_lsi_spec g2 = g1;
+    g2.group = "blue";
+    struct vswitch_lsi *l1, *l2;
+    assert_int_equal(ovs->lsi_create(vs, &g1, &l1, &err), 0);
+    vsctl_get(buf, sizeof buf, "Bridge", "covs-grp",
+              "external_ids:corch-group");
+    assert_string_equal(buf, "red");
+    err = (struct corch_err) { 0 };
+    assert_int_equal(ovs->lsi_create(vs, &g2, &l2, &err), -EEXIST);
+    assert_int_equal(err.kind, CORCH_ERR_CONFLICT);
+    ovs->lsi_destroy(vs, l1);
     assert_int_not_equal(run("ovs-vsctl", db_arg, "br-exists", "covs-grp"), 0);
 }
 
@@ -692,17 +751,69 @@ test_leftover_replaced(void **state)
     struct vswitch_lsi_spec spec = { .graph_id = "g2", .name = "covs-g2" };
     struct vswitch_lsi *l, *l2;
     struct corch_err err = { 0 };
-    assert_int_equal(ovs->lsi_create(&spec, &l, &err), 0);
-    assert_int_equal(ovs->lsi_create(&spec, &l2, &err), 0);
-    ovs->lsi_destroy(l2);
+    assert_int_equal(ovs->lsi_create(vs, &spec, &l, &err), 0);
+    assert_int_equal(ovs->lsi_create(vs, &spec, &l2, &err), 0);
+    ovs->lsi_destroy(vs, l2);
     assert_int_not_equal(run("ovs-vsctl", db_arg, "br-exists", "covs-g2"), 0);
-    ovs->lsi_destroy(l);        /* Already gone: logs, does not fail. */
+    ovs->lsi_destroy(vs, l);        /* Already gone: logs, does not fail. */
     assert_int_equal(run("ovs-vsctl", db_arg, "add-br", "covs-foreign", "--",
                          "set", "bridge", "covs-foreign",
                          "datapath_type=netdev"), 0);
     spec.name = "covs-foreign";
-    assert_int_equal(ovs->lsi_create(&spec, &l, &err), -EEXIST);
+    assert_int_equal(ovs->lsi_create(vs, &spec, &l, &err), -EEXIST);
+    assert_int_equal(err.kind, CORCH_ERR_CONFLICT);
     run("ovs-vsctl", db_arg, "del-br", "covs-foreign");
+
+    /* A graph-LSI of another graph is not ours either. */
+    spec = (struct vswitch_lsi_spec) { .graph_id = "g2", .name = "covs-g2" };
+    assert_int_equal(ovs->lsi_create(vs, &spec, &l, &err), 0);
+    struct vswitch_lsi_spec other = { .graph_id = "g3", .name = "covs-g2" };
+    err = (struct corch_err) { 0 };
+    assert_int_equal(ovs->lsi_create(vs, &other, &l2, &err), -EEXIST);
+    assert_int_equal(err.kind, CORCH_ERR_CONFLICT);
+    assert_non_null(strstr(err.msg, "covs-g2"));
+
+    /* Vlink ends: a port of that name that is not ours (no identity, or
+     * another graph's) is a conflict and stays; one of the same graph from
+     * an earlier run is replaced. */
+    assert_int_equal(run("ovs-vsctl", db_arg, "add-port", "covs-g2",
+                         "covs-fv0a", "--", "set", "Interface", "covs-fv0a",
+                         "type=internal"), 0);
+    struct vswitch_vlink_spec vl = {
+        .a_name = "covs-fv0a", .b_name = "covs-fv0b", .graph_id = "g2",
+    };
+    struct vswitch_port *pa, *pb;
+    err = (struct corch_err) { 0 };
+    assert_int_equal(ovs->vlinks_create(vs, lsi0, l, &vl, 1, &pa, &pb, &err),
+                     -EEXIST);
+    assert_int_equal(err.kind, CORCH_ERR_CONFLICT);
+    assert_non_null(strstr(err.msg, "covs-fv0a"));
+    char buf[4096];
+    run_capture(buf, "ovs-vsctl", db_arg, "--no-wait", "list-ports",
+                "covs-g2");
+    assert_non_null(strstr(buf, "covs-fv0a"));
+    run("ovs-vsctl", db_arg, "del-port", "covs-g2", "covs-fv0a");
+    err = (struct corch_err) { 0 };
+    assert_int_equal(ovs->vlinks_create(vs, lsi0, l, &vl, 1, &pa, &pb, &err),
+                     0);
+    /* Another graph cannot take them... */
+    struct vswitch_vlink_spec vl3 = vl;
+    vl3.graph_id = "g3";
+    struct vswitch_port *pa2, *pb2;
+    err = (struct corch_err) { 0 };
+    assert_int_equal(ovs->vlinks_create(vs, lsi0, l, &vl3, 1, &pa2, &pb2,
+                     &err),
+                     -EEXIST);
+    assert_int_equal(err.kind, CORCH_ERR_CONFLICT);
+    /* ...the same graph after a crash (its handles lost) can. */
+    assert_int_equal(ovs->vlinks_create(vs, lsi0, l, &vl, 1, &pa2, &pb2, &err),
+                     0);
+    ovs->port_destroy(vs, pa);      /* Stale: its rows are gone already. */
+    ovs->port_destroy(vs, pa2);
+    ovs->lsi_destroy(vs, l);
+    run_capture(buf, "ovs-vsctl", db_arg, "--no-wait", "list-ports",
+                lsi0->name);
+    assert_null(strstr(buf, "covs-fv"));
 }
 
 /* One graph's life, many times, for test_concurrent_graphs. */
@@ -711,16 +822,23 @@ graph_worker(void *arg)
 {
     long id = (long) arg;
     for (int round = 0; round < 8; round++) {
-        char name[16], prefix[16];
+        char name[16], vn[2][2][16];
         snprintf(name, sizeof name, "covs-t%ld", id);
-        snprintf(prefix, sizeof prefix, "covs-t%ldv", id);
+        struct vswitch_vlink_spec vl[2];
+        for (int k = 0; k < 2; k++) {
+            snprintf(vn[k][0], 16, "covs-t%ldv%da", id, k);
+            snprintf(vn[k][1], 16, "covs-t%ldv%db", id, k);
+            vl[k] = (struct vswitch_vlink_spec) {
+                .a_name = vn[k][0], .b_name = vn[k][1], .graph_id = name,
+            };
+        }
         struct vswitch_lsi_spec spec = { .graph_id = name, .name = name };
         struct vswitch_lsi *g;
         struct corch_err err = { 0 };
-        if (ovs->lsi_create(&spec, &g, &err))
+        if (ovs->lsi_create(vs, &spec, &g, &err))
             return (void *) 1;
         struct vswitch_port *a[2], *b[2];
-        if (ovs->vlinks_create(lsi0, g, 2, prefix, a, b, &err))
+        if (ovs->vlinks_create(vs, lsi0, g, vl, 2, a, b, &err))
             return (void *) 2;
         struct vswitch_action o = { .type = VSWITCH_ACT_OUTPUT, .u.port = b[1] };
         struct vswitch_action oa = { .type = VSWITCH_ACT_OUTPUT, .u.port = v2 };
@@ -729,13 +847,14 @@ graph_worker(void *arg)
         struct vswitch_rule lr = rule(cookie | 2, 1, a[1], &oa, 1);
         struct vswitch_rule_batch bg = { .add = &gr, .n_add = 1 };
         struct vswitch_rule_batch bl = { .add = &lr, .n_add = 1 };
-        if (ovs->rules_apply(g, &bg, &err) || ovs->rules_apply(lsi0, &bl, &err))
+        if (ovs->rules_apply(vs, g, &bg, &err) || ovs->rules_apply(vs, lsi0,
+                             &bl, &err))
             return (void *) 3;
         struct vswitch_rule_batch dl = { .del = &lr, .n_del = 1 };
-        if (ovs->rules_apply(lsi0, &dl, &err))
+        if (ovs->rules_apply(vs, lsi0, &dl, &err))
             return (void *) 4;
-        ovs->port_destroy(a[0]);
-        ovs->lsi_destroy(g);
+        ovs->port_destroy(vs, a[0]);
+        ovs->lsi_destroy(vs, g);
     }
     return NULL;
 }
@@ -756,10 +875,10 @@ test_concurrent_graphs(void **state)
         assert_null(r);
     }
     char buf[8192];
-    dump_flows(vswitch_ovs_bridge_name(lsi0), buf, sizeof buf);
+    dump_flows(lsi0->name, buf, sizeof buf);
     assert_int_equal(count_lines(buf, "priority"), 0);
     run_capture(buf, "ovs-vsctl", db_arg, "list-ports",
-                vswitch_ovs_bridge_name(lsi0));
+                lsi0->name);
     assert_string_equal(buf, "covs-v1\ncovs-v2\n");
 }
 
@@ -781,11 +900,11 @@ test_ovsdb_restart(void **state)
     struct vswitch_lsi_spec spec = { .graph_id = "g3", .name = "covs-g3" };
     struct vswitch_lsi *l;
     struct corch_err err = { 0 };
-    int error = ovs->lsi_create(&spec, &l, &err);
+    int error = ovs->lsi_create(vs, &spec, &l, &err);
     if (error)
         fprintf(stderr, "lsi_create after restart: %s\n", err.msg);
     assert_int_equal(error, 0);
-    ovs->lsi_destroy(l);
+    ovs->lsi_destroy(vs, l);
 }
 
 static pid_t
@@ -810,23 +929,31 @@ test_vswitchd_stuck(void **state)
      * hook fails and takes its rows back out of OVSDB. */
     pid_t pid = pidfile("ovs-vswitchd");
     assert_true(pid > 0);
+    /* A second instance of the driver, with a short timeout, on the same
+     * switch (the first one and its handles stay for the next tests). */
     setenv("CORCH_OVS_TIMEOUT_MS", "300", 1);
-    init_driver();
+    struct vswitch *vs2 = open_switch();
+    unsetenv("CORCH_OVS_TIMEOUT_MS");
+    const char *ifs[] = { "covs-v1", "covs-v2" };
+    struct vswitch_lsi *l0;
+    struct corch_err err = { 0 };
+    assert_int_equal(ovs->lsi0_open(vs2, ifs, 2, &l0, &err), 0);
     assert_int_equal(kill(pid, SIGSTOP), 0);
     struct vswitch_lsi_spec spec = { .graph_id = "g4", .name = "covs-g4" };
     struct vswitch_lsi *l;
-    struct corch_err err = { 0 };
-    int error = ovs->lsi_create(&spec, &l, &err);
+    int error = ovs->lsi_create(vs2, &spec, &l, &err);
     struct vswitch_port *a, *b;
     struct corch_err err2 = { 0 };
-    int error2 = ovs->vlinks_create(lsi0, lsi0, 1, "covs-st", &a, &b, &err2);
+    const struct vswitch_vlink_spec vl = {
+        .a_name = "covs-st0a", .b_name = "covs-st0b", .graph_id = "g4",
+    };
+    int error2 = ovs->vlinks_create(vs2, l0, l0, &vl, 1, &a, &b, &err2);
     char buf[4096], ports[4096];
     run_capture(buf, "ovs-vsctl", db_arg, "--no-wait", "list-br");
     run_capture(ports, "ovs-vsctl", db_arg, "--no-wait", "list-ports",
-                vswitch_ovs_bridge_name(lsi0));
+                lsi0->name);
     kill(pid, SIGCONT);
-    unsetenv("CORCH_OVS_TIMEOUT_MS");
-    init_driver();
+    ovs->close(vs2);
     fprintf(stderr, "# stuck vswitchd: %s\n", err.msg);
     assert_int_equal(error, -ETIMEDOUT);
     assert_int_equal(error2, -ETIMEDOUT);
@@ -850,18 +977,18 @@ test_many_rules(void **state)
     struct vswitch_rule_batch b = { .add = add, .n_add = N };
     struct corch_err err = { 0 };
     uint64_t t0 = time_ns();
-    assert_int_equal(ovs->rules_apply(lsi0, &b, &err), 0);
+    assert_int_equal(ovs->rules_apply(vs, lsi0, &b, &err), 0);
     uint64_t t1 = time_ns();
     printf("# 10000 rules in one rules_apply: %.1f ms (target <= 300 ms)\n",
            (t1 - t0) / 1e6);
     static char buf[4 << 20];
-    dump_flows(vswitch_ovs_bridge_name(lsi0), buf, sizeof buf);
+    dump_flows(lsi0->name, buf, sizeof buf);
     assert_int_equal(count_lines(buf, "priority=100"), N);
     struct vswitch_rule_batch d = { .del = add, .n_del = N };
     t0 = time_ns();
-    assert_int_equal(ovs->rules_apply(lsi0, &d, &err), 0);
+    assert_int_equal(ovs->rules_apply(vs, lsi0, &d, &err), 0);
     printf("# 10000 deletions: %.1f ms\n", (time_ns() - t0) / 1e6);
-    dump_flows(vswitch_ovs_bridge_name(lsi0), buf, sizeof buf);
+    dump_flows(lsi0->name, buf, sizeof buf);
     assert_int_equal(count_lines(buf, "priority"), 0);
     free(add);
 }

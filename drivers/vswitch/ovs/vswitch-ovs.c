@@ -28,10 +28,6 @@
 
 LOG_MODULE(vswitch_ovs);
 
-/* How long OVS may take to apply a configuration or a batch of rules
- * (CORCH_OVS_TIMEOUT_MS overrides it, for tests). */
-static unsigned int ovs_timeout_ms = 15000;
-#define OVS_TIMEOUT_MS ovs_timeout_ms
 
 enum ovs_port_kind {
     OVS_PORT_PHYS,              /* A physical interface of LSI-0. */
@@ -42,72 +38,106 @@ enum ovs_port_kind {
     OVS_PORT_HOST_STACK,        /* Host-stack SAP internal port. */
 };
 
-struct vswitch_port {
-    struct vswitch_lsi *lsi;    /* The bridge it is on. */
-    char name[16];              /* Port and interface name. */
+struct ovs_port {
+    struct vswitch_port up;     /* The base the core reads (name: port and
+                                 * interface name). */
+    struct ovs_lsi *lsi;        /* The bridge it is on. */
     char uuid[40];              /* Its Port row. */
     uint32_t ofport;            /* OpenFlow port number. */
     enum ovs_port_kind kind;    /* What it is, for destroy. */
     char veth_peer[16];         /* VETH: the SF end, deleted with it. */
-    struct vswitch_port *peer;  /* VLINK: the other end. */
-    struct vswitch_port *next;  /* Next port of the same LSI. */
+    struct ovs_port *peer;  /* VLINK: the other end. */
+    struct ovs_port *next;  /* Next port of the same LSI. */
 };
 
-struct vswitch_lsi {
-    char name[16];              /* Bridge name. */
+struct ovs_lsi {
+    struct vswitch_lsi up;      /* The base the core reads (name: bridge
+                                 * name; graph_id). */
+    struct ovs_switch *sw;      /* The switch it is on. */
     char uuid[40];              /* Its Bridge row. */
-    char *graph_id;             /* Owner graph, NULL for shared LSIs. */
     bool is_lsi0;               /* LSI-0. */
-    struct vswitch_port *ports; /* Ports we made or adopted; db_mutex. */
+    struct ovs_port *ports; /* Ports we made or adopted; db_mutex. */
     pthread_mutex_t of_mutex;   /* Guards 'of' and 'next_bundle'. */
     struct ofconn *of;          /* OpenFlow channel, opened on first use. */
     uint32_t next_bundle;       /* Next ONF bundle id. */
-    struct vswitch_lsi *next;   /* Next LSI of the node; db_mutex. */
+    struct ovs_lsi *next;   /* Next LSI of the node; db_mutex. */
 };
 
-/* The OVSDB connection and everything reached through it. */
-static pthread_mutex_t db_mutex = PTHREAD_MUTEX_INITIALIZER;
-static struct ovsdb *db;                /* NULL until init / after a break. */
-static char *db_remote;                 /* vswitch.ovsdb. */
-static char rundir[PATH_MAX];           /* Where the *.mgmt sockets are. */
-static char datapath_type[16];          /* "netdev" or "system". */
-static bool have_gre = true;            /* "gre" in iface_types. */
-static struct vswitch_lsi *lsis;        /* All LSIs (keeps them reachable). */
+/* One open Open vSwitch (an OVSDB server and its ovs-vswitchd): the
+ * instance the core holds ('up'), with the connection and everything
+ * reached through it.  Nothing of it is file-static: two instances (two
+ * switches) live in one process. */
+struct ovs_switch {
+    struct vswitch up;          /* The base the core holds. */
+    pthread_mutex_t db_mutex;   /* Guards the members below and the LSIs'
+                                 * port lists. */
+    struct ovsdb *db;           /* NULL until open / after a break. */
+    char *db_remote;            /* vswitch.ovsdb. */
+    char rundir[PATH_MAX];      /* Where the *.mgmt sockets are. */
+    char datapath_type[16];     /* "netdev" or "system". */
+    bool have_gre;              /* "gre" in iface_types. */
+    struct ovs_lsi *lsis;   /* All LSIs (keeps them reachable). */
+    unsigned int timeout_ms;    /* How long OVS may take to apply a
+                                 * configuration or a batch of rules
+                                 * (CORCH_OVS_TIMEOUT_MS overrides it, for
+                                 * tests). */
+};
+
+static struct ovs_switch *
+ovs_cast(const struct vswitch *vs)
+{
+    return CONTAINER_OF(vs, struct ovs_switch, up);
+}
+
+/* The driver's structs behind the bases the core holds. */
+static struct ovs_lsi *
+ovs_lsi_cast(const struct vswitch_lsi *l)
+{
+    return l ? CONTAINER_OF(l, struct ovs_lsi, up) : NULL;
+}
+
+static struct ovs_port *
+ovs_port_cast(const struct vswitch_port *p)
+{
+    return p ? CONTAINER_OF(p, struct ovs_port, up) : NULL;
+}
 
 /* ------------------------------------------------------------ OVSDB --- */
 
 /* The connection, reopened if a previous call found it broken.  db_mutex
  * held. */
 static int
-db_get(struct corch_err *err)
+db_get(struct ovs_switch *sw, struct corch_err *err)
 {
-    if (db && ovsdb_check(db)) {
+    if (sw->db && ovsdb_check(sw->db)) {
         LOG_INFO("OVSDB connection lost while idle: reconnecting");
-        ovsdb_close(db);
-        db = NULL;
+        ovsdb_close(sw->db);
+        sw->db = NULL;
     }
-    if (db)
+    if (sw->db)
         return 0;
-    if (!db_remote)
+    if (!sw->db_remote)
         return corch_err_set(err, -ENOTCONN, NULL, "ovs: not initialised");
-    return ovsdb_open(db_remote, OVS_TIMEOUT_MS, &db, err);
+    return ovsdb_open(sw->db_remote, sw->timeout_ms, &sw->db, err);
 }
 
 /* ovsdb_transact() on the shared connection, dropping it when broken so
  * that the next call reconnects.  db_mutex held. */
 static int
-db_transact(json_object *ops, bool wait, json_object **ret_result,
+db_transact(struct ovs_switch *sw, json_object *ops, bool wait,
+            json_object **ret_result,
             struct corch_err *err)
 {
-    int error = db_get(err);
+    int error = db_get(sw, err);
     if (error) {
         json_object_put(ops);
         return error;
     }
-    error = ovsdb_transact(db, ops, wait, OVS_TIMEOUT_MS, ret_result, err);
+    error = ovsdb_transact(sw->db, ops, wait, sw->timeout_ms, ret_result,
+                           err);
     if (error && error != -EIO) {
-        ovsdb_close(db);
-        db = NULL;
+        ovsdb_close(sw->db);
+        sw->db = NULL;
     }
     return error;
 }
@@ -154,6 +184,21 @@ identity(const char *role, const char *graph, const char *sf,
         "corch-sf", sf, "corch-port", sf_port,
     };
     return ovsdb_map(kv, 4);
+}
+
+/* external_ids of an internal group's LSI: its role and group name. */
+static json_object *
+identity_group(const char *group)
+{
+    const char *kv[] = { "corch-role", "group", "corch-group", group };
+    return ovsdb_map(kv, 2);
+}
+
+/* Whether two optional strings are equal (both absent counts). */
+static bool
+same_or_both_null(const char *a, const char *b)
+{
+    return a ? b && !strcmp(a, b) : !b;
 }
 
 /* Appends the insert of an Interface + Port named 'name' to 'ops'; the
@@ -204,7 +249,8 @@ result_uuid(json_object *result, size_t index, char *buf, size_t size)
  * assigned it.  -ENODEV with OVS's reason if an interface failed (a device
  * that does not exist, a bad tunnel option...).  db_mutex held. */
 static int
-fetch_ofports(const char *const *names, size_t n, uint32_t *ret_ofports,
+fetch_ofports(struct ovs_switch *sw, const char *const *names, size_t n,
+              uint32_t *ret_ofports,
               struct corch_err *err)
 {
     for (int attempt = 0;; attempt++) {
@@ -221,7 +267,7 @@ fetch_ofports(const char *const *names, size_t n, uint32_t *ret_ofports,
             json_object_array_add(ops, sel);
         }
         json_object *result = NULL;
-        int error = db_transact(ops, false, &result, err);
+        int error = db_transact(sw, ops, false, &result, err);
         if (error)
             return error;
         bool pending = false;
@@ -272,8 +318,11 @@ fetch_ofports(const char *const *names, size_t n, uint32_t *ret_ofports,
  * device must be released by OVS before the device goes or its name is
  * reused.  db_mutex held.  Best effort. */
 static void
-remove_port_rows(struct vswitch_port *const *ports, size_t n)
+remove_port_rows(struct ovs_port *const *ports, size_t n)
 {
+    if (!n)
+        return;
+    struct ovs_switch *sw = ports[0]->lsi->sw;
     bool wait = false;
     for (size_t i = 0; i < n; i++)
         wait |= ports[i]->kind != OVS_PORT_VLINK;
@@ -286,9 +335,9 @@ remove_port_rows(struct vswitch_port *const *ports, size_t n)
                                                  "ports", "delete", elems));
     }
     struct corch_err err = { 0 };
-    if (db_transact(ops, wait, NULL, &err))
+    if (db_transact(sw, ops, wait, NULL, &err))
         LOG_WARN("could not remove %zu port(s), first %s: %s", n,
-                 n ? ports[0]->name : "", err.msg);
+                 n ? ports[0]->up.name : "", err.msg);
 }
 
 /* Undoes a transaction that was committed although the hook fails (OVS
@@ -297,7 +346,7 @@ remove_port_rows(struct vswitch_port *const *ports, size_t n)
  * 'port_bridge[]'.  'result' NULL: nothing was committed.  db_mutex held.
  * Best effort. */
 static void
-undo_committed(json_object *result, int bridge_index,
+undo_committed(struct ovs_switch *sw, json_object *result, int bridge_index,
                const size_t *port_index, const char *const *port_bridge,
                size_t n_ports)
 {
@@ -322,17 +371,22 @@ undo_committed(json_object *result, int bridge_index,
                                                  "ports", "delete", elems));
     }
     struct corch_err err = { 0 };
-    if (db_transact(ops, false, NULL, &err))
+    if (db_transact(sw, ops, false, NULL, &err))
         LOG_WARN("could not undo a configuration OVS did not apply: %s",
                  err.msg);
 }
 
-static struct vswitch_port *
-port_new(struct vswitch_lsi *lsi, const char *name, enum ovs_port_kind kind)
+static struct ovs_port *
+port_new(struct ovs_lsi *lsi, const char *name, enum ovs_port_kind kind)
 {
-    struct vswitch_port *p = xcalloc(1, sizeof *p);
+    struct ovs_port *p = xcalloc(1, sizeof *p);
     p->lsi = lsi;
-    snprintf(p->name, sizeof p->name, "%s", name);
+    p->up.lsi = &lsi->up;
+    snprintf(p->up.name, sizeof p->up.name, "%s", name);
+    p->up.role = kind == OVS_PORT_PHYS ? VSWITCH_PORT_PHYS
+                 : kind == OVS_PORT_VLINK ? VSWITCH_PORT_VLINK
+                 : kind == OVS_PORT_GRE || kind == OVS_PORT_HOST_STACK
+                 ? VSWITCH_PORT_SAP : VSWITCH_PORT_SF;
     p->kind = kind;
     p->next = lsi->ports;
     lsi->ports = p;
@@ -341,9 +395,9 @@ port_new(struct vswitch_lsi *lsi, const char *name, enum ovs_port_kind kind)
 
 /* Unlinks and frees a port struct.  db_mutex held. */
 static void
-port_free(struct vswitch_port *p)
+port_free(struct ovs_port *p)
 {
-    for (struct vswitch_port **pp = &p->lsi->ports; *pp; pp = &(*pp)->next) {
+    for (struct ovs_port **pp = &p->lsi->ports; *pp; pp = &(*pp)->next) {
         if (*pp == p) {
             *pp = p->next;
             break;
@@ -356,12 +410,12 @@ port_free(struct vswitch_port *p)
 
 /* Deletes the devices a port owns outside OVS.  Best effort. */
 static void
-port_release_devices(struct vswitch_port *p)
+port_release_devices(struct ovs_port *p)
 {
     if (p->kind == OVS_PORT_VETH) {
-        int error = netlink_link_delete(p->name);
+        int error = netlink_link_delete(p->up.name);
         if (error && error != -ENODEV)
-            LOG_WARN("could not delete veth %s: %s", p->name,
+            LOG_WARN("could not delete veth %s: %s", p->up.name,
                      strerror(-error));
     }
 }
@@ -370,18 +424,19 @@ port_release_devices(struct vswitch_port *p)
 
 /* The LSI's OpenFlow channel, opened if needed.  of_mutex held. */
 static int
-of_get(struct vswitch_lsi *lsi, struct corch_err *err)
+of_get(struct ovs_lsi *lsi, struct corch_err *err)
 {
+    struct ovs_switch *sw = lsi->sw;
     if (lsi->of && ofconn_check(lsi->of)) {
-        LOG_DBG("%s: OpenFlow connection lost while idle", lsi->name);
+        LOG_DBG("%s: OpenFlow connection lost while idle", lsi->up.name);
         ofconn_close(lsi->of);
         lsi->of = NULL;
     }
     if (lsi->of)
         return 0;
     char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/%s.mgmt", rundir, lsi->name);
-    int error = ofconn_open(path, OVS_TIMEOUT_MS, &lsi->of);
+    snprintf(path, sizeof path, "%s/%s.mgmt", sw->rundir, lsi->up.name);
+    int error = ofconn_open(path, sw->timeout_ms, &lsi->of);
     if (error)
         return corch_err_set(err, error, NULL,
                              "ovs: cannot open OpenFlow channel %s: %s", path,
@@ -390,8 +445,9 @@ of_get(struct vswitch_lsi *lsi, struct corch_err *err)
 }
 
 static uint32_t
-port_no(const struct vswitch_port *p)
+port_no(const struct vswitch_port *port)
 {
+    const struct ovs_port *p = ovs_port_cast(port);
     return p ? p->ofport : OFPP_ANY;
 }
 
@@ -400,10 +456,11 @@ port_no(const struct vswitch_port *p)
  * replace, strict deletes of absent flows do nothing).  'flows' has
  * 'n' entries whose xids are base + index.  of_mutex held. */
 static int
-of_apply(struct vswitch_lsi *lsi, const struct ofp_flow *flows, size_t n,
+of_apply(struct ovs_lsi *lsi, const struct ofp_flow *flows, size_t n,
          size_t *ret_failed, struct ofconn_result *ret_res,
          struct corch_err *err)
 {
+    struct ovs_switch *sw = lsi->sw;
     for (int attempt = 0;; attempt++) {
         int error = of_get(lsi, err);
         if (error)
@@ -424,7 +481,7 @@ of_apply(struct vswitch_lsi *lsi, const struct ofp_flow *flows, size_t n,
                                      "OpenFlow 1.3 (inconsistent match)");
             }
         }
-        error = ofconn_bundle_apply(lsi->of, bundle, &buf, OVS_TIMEOUT_MS,
+        error = ofconn_bundle_apply(lsi->of, bundle, &buf, sw->timeout_ms,
                                     ret_res);
         ofp_buf_free(&buf);
         if (error == -EPROTO) {
@@ -438,15 +495,15 @@ of_apply(struct vswitch_lsi *lsi, const struct ofp_flow *flows, size_t n,
         lsi->of = NULL;
         if (attempt || (error != -EPIPE && error != -ECONNRESET))
             return corch_err_set(err, error, NULL,
-                                 "ovs: OpenFlow channel to %s: %s", lsi->name,
-                                 strerror(-error));
+                                 "ovs: OpenFlow channel to %s: %s",
+                                 lsi->up.name, strerror(-error));
     }
 }
 
 /* Sends one flow_mod to 'lsi' and waits for it; 'what' names it in the
  * error an OFPT_ERROR reply turns into. */
 static int
-apply_one_flow(struct vswitch_lsi *lsi, const struct ofp_flow *f,
+apply_one_flow(struct ovs_lsi *lsi, const struct ofp_flow *f,
                const char *what, struct corch_err *err)
 {
     size_t failed;
@@ -463,7 +520,7 @@ apply_one_flow(struct vswitch_lsi *lsi, const struct ofp_flow *f,
 
 /* Installs the single rule of a learning LSI: everything to NORMAL. */
 static int
-install_normal(struct vswitch_lsi *lsi, struct corch_err *err)
+install_normal(struct ovs_lsi *lsi, struct corch_err *err)
 {
     struct ofp_action act = { .kind = OFP_ACT_OUTPUT, .port = OFPP_NORMAL };
     struct ofp_flow f = { .command = OFPFC_ADD, .priority = 0,
@@ -475,7 +532,7 @@ install_normal(struct vswitch_lsi *lsi, struct corch_err *err)
  * bridge's flow table across a delete + create of the same name (it
  * reconciles bridges by name when both changes reach it in one pass). */
 static int
-flush_flows(struct vswitch_lsi *lsi, struct corch_err *err)
+flush_flows(struct ovs_lsi *lsi, struct corch_err *err)
 {
     struct ofp_flow f = { .command = OFPFC_DELETE, .table_id = 0xff };
     return apply_one_flow(lsi, &f, "flow flush", err);
@@ -484,40 +541,50 @@ flush_flows(struct vswitch_lsi *lsi, struct corch_err *err)
 /* ------------------------------------------------------------- hooks --- */
 
 static int
-ovs_rules_flush(struct vswitch_lsi *lsi, uint64_t cookie, uint64_t mask,
+ovs_rules_flush(struct vswitch *vs, struct ovs_lsi *lsi, uint64_t cookie,
+                uint64_t mask,
                 struct corch_err *err)
 {
+    (void) vs;
     struct ofp_flow f = { .command = OFPFC_DELETE, .table_id = 0xff,
                           .cookie = cookie, .cookie_mask = mask };
     return apply_one_flow(lsi, &f, "rule flush", err);
 }
 
+static void ovs_close(struct vswitch *);
+static void ovs_lsi_destroy(struct vswitch *, struct ovs_lsi *);
+
 static int
-ovs_init(const struct corch_config *cfg, struct corch_err *err)
+ovs_open(const struct corch_config *cfg, struct vswitch **ret,
+         struct corch_err *err)
 {
     const char *remote = cfg->vswitch_ovsdb && *cfg->vswitch_ovsdb
                          ? cfg->vswitch_ovsdb
                          : "unix:/run/openvswitch/db.sock";
-    pthread_mutex_lock(&db_mutex);
-    free(db_remote);
-    db_remote = xstrdup(remote);
+    struct ovs_switch *sw = xcalloc(1, sizeof *sw);
+    sw->up.class = &vswitch_ovs_class;
+    pthread_mutex_init(&sw->db_mutex, NULL);
+    sw->have_gre = true;
+    pthread_mutex_lock(&sw->db_mutex);
+    sw->db_remote = xstrdup(remote);
     const char *path = !strncmp(remote, "unix:", 5) ? remote + 5 : remote;
     const char *tmo = getenv("CORCH_OVS_TIMEOUT_MS");
-    ovs_timeout_ms = tmo && atoi(tmo) > 0 ? (unsigned int) atoi(tmo) : 15000;
+    sw->timeout_ms = tmo && atoi(tmo) > 0 ? (unsigned int) atoi(tmo)
+                                          : 15000;
     const char *env = getenv("CORCH_OVS_RUNDIR");
     if (env && *env) {
-        snprintf(rundir, sizeof rundir, "%s", env);
+        snprintf(sw->rundir, sizeof sw->rundir, "%s", env);
     } else {
         /* ovs-vswitchd puts <bridge>.mgmt beside the database socket in
          * every standard layout (OVS_RUNDIR). */
-        snprintf(rundir, sizeof rundir, "%s", path);
-        char *slash = strrchr(rundir, '/');
+        snprintf(sw->rundir, sizeof sw->rundir, "%s", path);
+        char *slash = strrchr(sw->rundir, '/');
         if (slash)
             *slash = '\0';
         else
-            snprintf(rundir, sizeof rundir, ".");
+            snprintf(sw->rundir, sizeof sw->rundir, ".");
     }
-    int error = db_get(err);
+    int error = db_get(sw, err);
     json_object *result = NULL;
     if (!error) {
         json_object *ops = json_object_new_array();
@@ -528,7 +595,7 @@ ovs_init(const struct corch_config *cfg, struct corch_err *err)
         json_object_array_add(cols, json_object_new_string("datapath_types"));
         json_object_object_add(sel, "columns", cols);
         json_object_array_add(ops, sel);
-        error = db_transact(ops, false, &result, err);
+        error = db_transact(sw, ops, false, &result, err);
     }
     if (!error) {
         json_object *rows, *types;
@@ -543,7 +610,7 @@ ovs_init(const struct corch_config *cfg, struct corch_err *err)
             /* Empty until ovs-vswitchd has started: assume it can. */
             const char *s = json_object_to_json_string(types);
             if (strstr(s, "internal"))
-                have_gre = strstr(s, "\"gre\"") != NULL;
+                sw->have_gre = strstr(s, "\"gre\"") != NULL;
         }
     }
     json_object_put(result);
@@ -557,56 +624,52 @@ ovs_init(const struct corch_config *cfg, struct corch_err *err)
                                   "ovs: datapath type must be netdev or "
                                   "system, not \"%s\"", dp);
         } else {
-            snprintf(datapath_type, sizeof datapath_type, "%s", dp);
+            snprintf(sw->datapath_type, sizeof sw->datapath_type, "%s", dp);
             LOG_INFO("OVSDB %s, datapath %s, run dir %s", remote,
-                     datapath_type, rundir);
+                     sw->datapath_type, sw->rundir);
         }
     }
-    pthread_mutex_unlock(&db_mutex);
-    return error;
-}
-
-static void
-ovs_fini(void)
-{
-    pthread_mutex_lock(&db_mutex);
-    ovsdb_close(db);
-    db = NULL;
-    for (struct vswitch_lsi *l = lsis; l; l = l->next) {
-        pthread_mutex_lock(&l->of_mutex);
-        ofconn_close(l->of);
-        l->of = NULL;
-        pthread_mutex_unlock(&l->of_mutex);
+    pthread_mutex_unlock(&sw->db_mutex);
+    if (error) {
+        ovs_close(&sw->up);
+        return error;
     }
-    pthread_mutex_unlock(&db_mutex);
+    *ret = &sw->up;
+    return 0;
 }
 
-static struct vswitch_lsi *
-lsi_new(const char *name, const char *uuid, const char *graph_id, bool is_lsi0)
+static struct ovs_lsi *
+lsi_new(struct ovs_switch *sw, const char *name, const char *uuid,
+        const char *graph_id, bool is_lsi0)
 {
-    struct vswitch_lsi *l = xcalloc(1, sizeof *l);
-    snprintf(l->name, sizeof l->name, "%s", name);
+    struct ovs_lsi *l = xcalloc(1, sizeof *l);
+    l->sw = sw;
+    snprintf(l->up.name, sizeof l->up.name, "%s", name);
     snprintf(l->uuid, sizeof l->uuid, "%s", uuid);
-    l->graph_id = xstrdup(graph_id);
+    l->up.vs = &sw->up;
+    l->up.graph_id = xstrdup(graph_id);
+    l->up.role = is_lsi0 ? VSWITCH_LSI_ZERO
+                 : graph_id ? VSWITCH_LSI_GRAPH : VSWITCH_LSI_GROUP;
     l->is_lsi0 = is_lsi0;
     pthread_mutex_init(&l->of_mutex, NULL);
-    l->next = lsis;
-    lsis = l;
+    l->next = sw->lsis;
+    sw->lsis = l;
     return l;
 }
 
 /* Frees an LSI struct and its port structs (and the far ends of its
  * vlinks).  db_mutex held. */
 static void
-lsi_free(struct vswitch_lsi *l)
+lsi_free(struct ovs_lsi *l)
 {
+    struct ovs_switch *sw = l->sw;
     while (l->ports) {
-        struct vswitch_port *p = l->ports;
+        struct ovs_port *p = l->ports;
         if (p->peer)
             port_free(p->peer);
         port_free(p);
     }
-    for (struct vswitch_lsi **pp = &lsis; *pp; pp = &(*pp)->next) {
+    for (struct ovs_lsi **pp = &sw->lsis; *pp; pp = &(*pp)->next) {
         if (*pp == l) {
             *pp = l->next;
             break;
@@ -614,8 +677,24 @@ lsi_free(struct vswitch_lsi *l)
     }
     ofconn_close(l->of);
     pthread_mutex_destroy(&l->of_mutex);
-    free(l->graph_id);
+    free(l->up.graph_id);
     free(l);
+}
+
+/* Drops the connections and the driver's handles; the bridges stay. */
+static void
+ovs_close(struct vswitch *vs)
+{
+    struct ovs_switch *sw = ovs_cast(vs);
+    pthread_mutex_lock(&sw->db_mutex);
+    ovsdb_close(sw->db);
+    sw->db = NULL;
+    while (sw->lsis)
+        lsi_free(sw->lsis);
+    pthread_mutex_unlock(&sw->db_mutex);
+    pthread_mutex_destroy(&sw->db_mutex);
+    free(sw->db_remote);
+    free(sw);
 }
 
 /* The columns that lock a bridge down: nobody but c-orch (through the
@@ -636,13 +715,14 @@ lockdown_columns(json_object *row)
 /* Appends the insert of a locked-down bridge named "br" with the ports
  * named "p0".."p<n-1>" and its registration in Open_vSwitch. */
 static void
-ops_add_bridge(json_object *ops, const char *name, json_object *ext,
+ops_add_bridge(struct ovs_switch *sw, json_object *ops, const char *name,
+               json_object *ext,
                size_t n_ports)
 {
     json_object *row = json_object_new_object();
     json_object_object_add(row, "name", json_object_new_string(name));
     json_object_object_add(row, "datapath_type",
-                           json_object_new_string(datapath_type));
+                           json_object_new_string(sw->datapath_type));
     lockdown_columns(row);
     json_object_object_add(row, "external_ids", ext);
     json_object *ports = json_object_new_array();
@@ -666,7 +746,7 @@ ops_add_bridge(json_object *ops, const char *name, json_object *ext,
 /* Looks a bridge up by name: 0 with its uuid and external_ids (caller
  * puts), -ENOENT if absent.  db_mutex held. */
 static int
-find_bridge(const char *name, char *uuid, size_t size,
+find_bridge(struct ovs_switch *sw, const char *name, char *uuid, size_t size,
             json_object **ret_ext, json_object **ret_ports,
             struct corch_err *err)
 {
@@ -676,7 +756,7 @@ find_bridge(const char *name, char *uuid, size_t size,
                            ovsdb_where_eq("name", json_object_new_string(name)));
     json_object_array_add(ops, sel);
     json_object *result = NULL;
-    int error = db_transact(ops, false, &result, err);
+    int error = db_transact(sw, ops, false, &result, err);
     if (error)
         return error;
     json_object *rows, *row, *v;
@@ -719,209 +799,262 @@ map_get(json_object *map, const char *key)
  * adopts it) and different between instances on one host, because with
  * the netdev datapath the bridge's local port is a host tap device. */
 static void
-lsi0_name(char *buf, size_t size)
+lsi0_name(struct ovs_switch *sw, char *buf, size_t size)
 {
     uint32_t h = 2166136261u;
-    for (const char *s = db_remote; *s; s++)
+    for (const char *s = sw->db_remote; *s; s++)
         h = (h ^ (uint8_t) *s) * 16777619u;
     snprintf(buf, size, "corch0-%06x", h & 0xffffff);
 }
 
-static int
-ovs_lsi0_open(const char *const *ifnames, size_t n,
-              struct vswitch_lsi **ret_lsi0, struct corch_err *err)
+/* Typed OVSDB operations for LSI-0 (the other hooks' are above). */
+
+/* Appends a select of the Port rows named names[i] (their uuids), result
+ * i for name i. */
+static void
+ops_select_ports(json_object *ops, const char *const *names, size_t n)
 {
+    for (size_t i = 0; i < n; i++) {
+        json_object *sel = op_new("select", "Port");
+        json_object_object_add(sel, "where",
+                               ovsdb_where_eq("name",
+                                              json_object_new_string(names[i])));
+        json_object *cols = json_object_new_array();
+        json_object_array_add(cols, json_object_new_string("_uuid"));
+        json_object_object_add(sel, "columns", cols);
+        json_object_array_add(ops, sel);
+    }
+}
+
+/* The uuid of the row that select 'index' of 'result' found, or NULL. */
+static const char *
+selected_uuid(json_object *result, size_t index)
+{
+    json_object *rows, *u;
+    if (!json_object_object_get_ex(json_object_array_get_idx(result, index),
+                                   "rows", &rows))
+        return NULL;
+    json_object *row = json_object_array_get_idx(rows, 0);
+    return row && json_object_object_get_ex(row, "_uuid", &u)
+           ? ovsdb_uuid_str(u) : NULL;
+}
+
+/* Appends the re-assertion of an adopted bridge's lockdown (someone may
+ * have loosened it): the lockdown columns and the datapath type, and our
+ * key of other_config by a mutation (the operator's keys stay). */
+static void
+ops_relock_bridge(struct ovs_switch *sw, json_object *ops, const char *uuid)
+{
+    json_object *upd = op_new("update", "Bridge");
+    json_object_object_add(upd, "where", where_uuid(uuid));
+    json_object *row = json_object_new_object();
+    lockdown_columns(row);
+    json_object_object_del(row, "other_config");
+    json_object_object_add(row, "datapath_type",
+                           json_object_new_string(sw->datapath_type));
+    json_object_object_add(upd, "row", row);
+    json_object_array_add(ops, upd);
+
+    json_object *mut = op_new("mutate", "Bridge");
+    json_object_object_add(mut, "where", where_uuid(uuid));
+    json_object *del = json_object_new_array();
+    json_object_array_add(del, json_object_new_string("other_config"));
+    json_object_array_add(del, json_object_new_string("delete"));
+    json_object *keys = json_object_new_array();
+    json_object_array_add(keys, json_object_new_string("disable-in-band"));
+    json_object_array_add(del, ovsdb_set(keys));
+    json_object *ins = json_object_new_array();
+    json_object_array_add(ins, json_object_new_string("other_config"));
+    json_object_array_add(ins, json_object_new_string("insert"));
+    const char *oc[] = { "disable-in-band", "true" };
+    json_object_array_add(ins, ovsdb_map(oc, 1));
+    json_object *muts = json_object_new_array();
+    json_object_array_add(muts, del);
+    json_object_array_add(muts, ins);
+    json_object_object_add(mut, "mutations", muts);
+    json_object_array_add(ops, mut);
+}
+
+/* Appends: the Port rows inserted as "p0".."p<n-1>" by this transaction
+ * (ops_add_port) join bridge 'uuid'. */
+static void
+ops_bridge_ports_insert(json_object *ops, const char *uuid, size_t n)
+{
+    json_object *elems = json_object_new_array();
+    for (size_t i = 0; i < n; i++) {
+        char tag[24];
+        snprintf(tag, sizeof tag, "p%zu", i);
+        json_object_array_add(elems, ovsdb_named_uuid(tag));
+    }
+    json_object_array_add(ops, op_mutate_set("Bridge", where_uuid(uuid),
+                                             "ports", "insert", elems));
+}
+
+/* Appends the removal of bridge 'uuid' (its ports go with it). */
+static void
+ops_bridge_delete(json_object *ops, const char *uuid)
+{
+    json_object *elems = json_object_new_array();
+    json_object_array_add(elems, ovsdb_uuid(uuid));
+    json_object_array_add(ops, op_mutate_set("Open_vSwitch",
+                                             json_object_new_array(),
+                                             "bridges", "delete", elems));
+}
+
+/* Whether an existing bridge of LSI-0's name is ours to adopt. */
+static bool
+lsi0_is_ours(json_object *ext)
+{
+    const char *role = map_get(ext, "corch-role");
+    return role && !strcmp(role, "lsi0");
+}
+
+static int
+ovs_lsi0_open(struct vswitch *vs, const char *const *ifnames, size_t n,
+              struct ovs_lsi **ret_lsi0, struct corch_err *err)
+{
+    struct ovs_switch *sw = ovs_cast(vs);
     for (size_t i = 0; i < n; i++)
         if (!name_is_valid_ifname(ifnames[i]))
             return corch_err_set(err, -EINVAL, "vswitch.interfaces",
                                  "bad interface name \"%s\"", ifnames[i]);
-    char name[16], uuid[40];
-    pthread_mutex_lock(&db_mutex);
-    lsi0_name(name, sizeof name);
-    json_object *ext = NULL, *ports = NULL;
-    int error = find_bridge(name, uuid, sizeof uuid, &ext, &ports, err);
-    bool adopt = !error;
-    if (adopt) {
-        const char *role = map_get(ext, "corch-role");
-        if (!role || strcmp(role, "lsi0"))
-            error = corch_err_set(err, -EEXIST, NULL,
-                                  "ovs: bridge %s exists and is not ours",
-                                  name);
-    } else if (error == -ENOENT) {
-        error = 0;
-    }
-    struct vswitch_lsi *lsi = NULL;
-    struct vswitch_port **made = xcalloc(n + 1, sizeof *made);
-    size_t n_made = 0;
+    char name[16], uuid[40] = "";
+    json_object *ext = NULL, *ports = NULL, *found = NULL, *result = NULL;
+    struct ovs_lsi *lsi = NULL;
+    struct ovs_port **made = xcalloc(n + 1, sizeof *made);
     uint32_t *ofports = xcalloc(n + 1, sizeof *ofports);
     bool *fresh = xcalloc(n + 1, sizeof *fresh);  /* Inserted by us now. */
-    json_object *result = NULL;
-    if (!error) {
-        /* Which interfaces are there already (adoption)? */
-        json_object *ops = json_object_new_array();
-        for (size_t i = 0; i < n; i++) {
-            json_object *sel = op_new("select", "Port");
-            json_object_object_add(sel, "where",
-                                   ovsdb_where_eq("name",
-                                                  json_object_new_string(ifnames[i])));
-            json_object *cols = json_object_new_array();
-            json_object_array_add(cols, json_object_new_string("_uuid"));
-            json_object_object_add(sel, "columns", cols);
-            json_object_array_add(ops, sel);
-        }
-        error = db_transact(ops, false, &result, err);
+    size_t n_new = 0;
+
+    pthread_mutex_lock(&sw->db_mutex);
+    lsi0_name(sw, name, sizeof name);
+
+    /* Adopt LSI-0 from an earlier run if it is there and ours. */
+    int error = find_bridge(sw, name, uuid, sizeof uuid, &ext, &ports, err);
+    bool adopt = !error;
+    if (error == -ENOENT)
+        error = 0;
+    if (error)
+        goto out;
+    if (adopt && !lsi0_is_ours(ext)) {
+        error = corch_err_setk(err, CORCH_ERR_CONFLICT, -EEXIST, NULL,
+                               "ovs: bridge %s exists and is not ours",
+                               name);
+        goto out;
     }
-    if (!error) {
-        lsi = lsi_new(name, adopt ? uuid : "", NULL, true);
-        json_object *ops = json_object_new_array();
-        size_t n_new = 0;
-        const char *ports_text = adopt ? json_object_to_json_string(ports) : "";
-        for (size_t i = 0; i < n; i++) {
-            json_object *rows, *u;
-            json_object_object_get_ex(json_object_array_get_idx(result, i),
-                                      "rows", &rows);
-            json_object *row = json_object_array_get_idx(rows, 0);
-            struct vswitch_port *p = port_new(lsi, ifnames[i], OVS_PORT_PHYS);
-            made[n_made++] = p;
-            if (row) {
-                json_object_object_get_ex(row, "_uuid", &u);
-                const char *s = ovsdb_uuid_str(u);
-                if (!adopt || !s || !strstr(ports_text, s)) {
-                    error = corch_err_set(err, -EBUSY, "vswitch.interfaces",
-                                          "ovs: interface %s is already on "
-                                          "another bridge", ifnames[i]);
-                    break;
-                }
-                snprintf(p->uuid, sizeof p->uuid, "%s", s);
-                continue;
-            }
-            char tag[24];
-            snprintf(tag, sizeof tag, "%zu", n_new);
-            p->ofport = (uint32_t) (n_new + 1); /* Index of its insert + 1. */
-            ops_add_port(ops, tag, ifnames[i], NULL, NULL,
-                         identity("phys", NULL, NULL, NULL));
-            n_new++;
-        }
-        if (!error) {
-            if (adopt) {
-                /* Re-assert the lockdown: someone may have changed it. */
-                json_object *upd = op_new("update", "Bridge");
-                json_object_object_add(upd, "where", where_uuid(lsi->uuid));
-                json_object *row = json_object_new_object();
-                lockdown_columns(row);
-                /* other_config may hold the operator's keys: only ours is
-                 * replaced, by a mutation. */
-                json_object_object_del(row, "other_config");
-                json_object_object_add(row, "datapath_type",
-                                       json_object_new_string(datapath_type));
-                json_object_object_add(upd, "row", row);
-                json_object_array_add(ops, upd);
-                json_object *mut = op_new("mutate", "Bridge");
-                json_object_object_add(mut, "where", where_uuid(lsi->uuid));
-                json_object *del = json_object_new_array();
-                json_object_array_add(del, json_object_new_string("other_config"));
-                json_object_array_add(del, json_object_new_string("delete"));
-                json_object *keys = json_object_new_array();
-                json_object_array_add(keys,
-                                      json_object_new_string("disable-in-band"));
-                json_object_array_add(del, ovsdb_set(keys));
-                json_object *ins = json_object_new_array();
-                json_object_array_add(ins, json_object_new_string("other_config"));
-                json_object_array_add(ins, json_object_new_string("insert"));
-                const char *oc[] = { "disable-in-band", "true" };
-                json_object_array_add(ins, ovsdb_map(oc, 1));
-                json_object *muts = json_object_new_array();
-                json_object_array_add(muts, del);
-                json_object_array_add(muts, ins);
-                json_object_object_add(mut, "mutations", muts);
-                json_object_array_add(ops, mut);
-                if (n_new) {
-                    json_object *elems = json_object_new_array();
-                    for (size_t i = 0; i < n_new; i++) {
-                        char tag[24];
-                        snprintf(tag, sizeof tag, "p%zu", i);
-                        json_object_array_add(elems, ovsdb_named_uuid(tag));
-                    }
-                    json_object_array_add(ops,
-                        op_mutate_set("Bridge", where_uuid(lsi->uuid), "ports",
-                                      "insert", elems));
-                }
-            } else {
-                ops_add_bridge(ops, name, identity("lsi0", NULL, NULL, NULL),
-                               n_new);
-            }
-            json_object *res2 = NULL;
-            error = db_transact(ops, true, &res2, err);
-            if (error && !adopt) {
-                undo_committed(res2, (int) (2 * n_new), NULL, NULL, 0);
-            } else if (error) {
-                size_t *idx = xcalloc(n_new + 1, sizeof *idx);
-                const char **brs = xcalloc(n_new + 1, sizeof *brs);
-                for (size_t i = 0; i < n_new; i++) {
-                    idx[i] = 2 * i + 1;
-                    brs[i] = lsi->uuid;
-                }
-                undo_committed(res2, -1, idx, brs, n_new);
-                free(idx);
-                free(brs);
-            }
-            if (!error) {
-                if (!adopt)
-                    result_uuid(res2, 2 * n_new, lsi->uuid, sizeof lsi->uuid);
-                for (size_t i = 0; i < n_made; i++) {
-                    struct vswitch_port *p = made[i];
-                    if (p->uuid[0])
-                        continue;
-                    result_uuid(res2, 2 * (p->ofport - 1) + 1, p->uuid,
-                                sizeof p->uuid);
-                    p->ofport = 0;
-                    fresh[i] = true;
-                }
-            }
-            json_object_put(res2);
-        } else {
+
+    /* Which interfaces have a Port row already (on LSI-0 if adopted)? */
+    json_object *ops = json_object_new_array();
+    ops_select_ports(ops, ifnames, n);
+    error = db_transact(sw, ops, false, &found, err);
+    if (error)
+        goto out;
+
+    /* One transaction: the missing interfaces' rows, and the bridge (new)
+     * or its lockdown again and the new ports (adopted).  Until its
+     * result, a new port's ofport holds the index of its insert + 1. */
+    lsi = lsi_new(sw, name, adopt ? uuid : "", NULL, true);
+    const char *ports_text = adopt ? json_object_to_json_string(ports) : "";
+    ops = json_object_new_array();
+    for (size_t i = 0; i < n; i++) {
+        struct ovs_port *p = made[i] = port_new(lsi, ifnames[i],
+                                                OVS_PORT_PHYS);
+        const char *have = selected_uuid(found, i);
+        if (have && (!adopt || !strstr(ports_text, have))) {
             json_object_put(ops);
+            error = corch_err_setk(err, CORCH_ERR_CONFLICT, -EBUSY,
+                                   "vswitch.interfaces", "ovs: interface %s "
+                                   "is already on another bridge",
+                                   ifnames[i]);
+            goto free_lsi;
         }
+        if (have) {
+            snprintf(p->uuid, sizeof p->uuid, "%s", have);
+            continue;
+        }
+        char tag[24];
+        snprintf(tag, sizeof tag, "%zu", n_new);
+        p->ofport = (uint32_t) (n_new + 1);
+        ops_add_port(ops, tag, ifnames[i], NULL, NULL,
+                     identity("phys", NULL, NULL, NULL));
+        n_new++;
     }
-    if (!error) {
-        const char **names = xcalloc(n + 1, sizeof *names);
+    if (adopt) {
+        ops_relock_bridge(sw, ops, uuid);
+        if (n_new)
+            ops_bridge_ports_insert(ops, uuid, n_new);
+    } else {
+        ops_add_bridge(sw, ops, name, identity("lsi0", NULL, NULL, NULL),
+                       n_new);
+    }
+    error = db_transact(sw, ops, true, &result, err);
+    if (error) {
+        /* Committed but not applied in time: take back what was added. */
+        size_t *idx = xcalloc(n_new + 1, sizeof *idx);
+        const char **brs = xcalloc(n_new + 1, sizeof *brs);
+        for (size_t i = 0; i < n_new; i++) {
+            idx[i] = 2 * i + 1;
+            brs[i] = lsi->uuid;
+        }
+        undo_committed(sw, result, adopt ? -1 : (int) (2 * n_new),
+                       adopt ? idx : NULL, adopt ? brs : NULL,
+                       adopt ? n_new : 0);
+        free(idx);
+        free(brs);
+        goto free_lsi;
+    }
+    if (!adopt)
+        result_uuid(result, 2 * n_new, lsi->uuid, sizeof lsi->uuid);
+    for (size_t i = 0; i < n; i++) {
+        struct ovs_port *p = made[i];
+        if (p->uuid[0])
+            continue;
+        result_uuid(result, 2 * (p->ofport - 1) + 1, p->uuid,
+                    sizeof p->uuid);
+        p->ofport = 0;
+        fresh[i] = true;
+    }
+
+    /* The port numbers, once ovs-vswitchd has opened the interfaces. */
+    const char **names = xcalloc(n + 1, sizeof *names);
+    for (size_t i = 0; i < n; i++)
+        names[i] = made[i]->up.name;
+    error = fetch_ofports(sw, names, n, ofports, err);
+    free(names);
+    if (error)
+        goto remove_added;
+    for (size_t i = 0; i < n; i++)
+        made[i]->ofport = ofports[i];
+    goto out;
+
+remove_added:
+    if (!adopt) {
+        /* Leave nothing: the whole bridge goes. */
+        ops = json_object_new_array();
+        ops_bridge_delete(ops, lsi->uuid);
+        db_transact(sw, ops, true, NULL, NULL);
+    } else {
+        /* Adopted bridge: take back only the ports added now. */
+        struct ovs_port **undo = xcalloc(n + 1, sizeof *undo);
+        size_t n_undo = 0;
         for (size_t i = 0; i < n; i++)
-            names[i] = made[i]->name;
-        error = fetch_ofports(names, n, ofports, err);
-        free(names);
-        for (size_t i = 0; !error && i < n; i++)
-            made[i]->ofport = ofports[i];
-        if (error && !adopt) {
-            /* Leave nothing: the whole bridge goes. */
-            json_object *ops = json_object_new_array();
-            json_object *elems = json_object_new_array();
-            json_object_array_add(elems, ovsdb_uuid(lsi->uuid));
-            json_object_array_add(ops, op_mutate_set("Open_vSwitch",
-                                                     json_object_new_array(),
-                                                     "bridges", "delete",
-                                                     elems));
-            db_transact(ops, true, NULL, NULL);
-        } else if (error) {
-            /* Adopted bridge: take back only the ports added now. */
-            struct vswitch_port **undo = xcalloc(n + 1, sizeof *undo);
-            size_t n_undo = 0;
-            for (size_t i = 0; i < n; i++)
-                if (fresh[i])
-                    undo[n_undo++] = made[i];
-            if (n_undo)
-                remove_port_rows(undo, n_undo);
-            free(undo);
-        }
+            if (fresh[i])
+                undo[n_undo++] = made[i];
+        remove_port_rows(undo, n_undo);
+        free(undo);
     }
-    if (error && lsi)
-        lsi_free(lsi);
+free_lsi:
+    lsi_free(lsi);
+    lsi = NULL;
+out:
+    json_object_put(found);
     json_object_put(result);
     json_object_put(ext);
     json_object_put(ports);
     free(made);
     free(ofports);
     free(fresh);
-    pthread_mutex_unlock(&db_mutex);
+    pthread_mutex_unlock(&sw->db_mutex);
     if (error)
         return error;
     LOG_INFO("LSI-0 %s %s with %zu interface(s)", name,
@@ -931,82 +1064,104 @@ ovs_lsi0_open(const char *const *ifnames, size_t n,
 }
 
 static int
-ovs_lsi0_port(struct vswitch_lsi *lsi0, const char *ifname,
-              struct vswitch_port **ret_port)
+ovs_lsi0_port(struct vswitch *vs, struct ovs_lsi *lsi0, const char *ifname,
+              struct ovs_port **ret_port)
 {
+    struct ovs_switch *sw = ovs_cast(vs);
     int error = -ENODEV;
-    pthread_mutex_lock(&db_mutex);
-    for (struct vswitch_port *p = lsi0->ports; p; p = p->next) {
-        if (p->kind == OVS_PORT_PHYS && !strcmp(p->name, ifname)) {
+    pthread_mutex_lock(&sw->db_mutex);
+    for (struct ovs_port *p = lsi0->ports; p; p = p->next) {
+        if (p->kind == OVS_PORT_PHYS && !strcmp(p->up.name, ifname)) {
             *ret_port = p;
             error = 0;
             break;
         }
     }
-    pthread_mutex_unlock(&db_mutex);
+    pthread_mutex_unlock(&sw->db_mutex);
     return error;
 }
 
-static int
-ovs_lsi_create(const struct vswitch_lsi_spec *spec,
-               struct vswitch_lsi **ret_lsi, struct corch_err *err)
+/* Whether a bridge of a graph-LSI's or group LSI's name, with these
+ * external_ids, is ours to replace: the same role and, for a graph-LSI,
+ * the same graph, for a group LSI the same group. */
+static bool
+bridge_is_ours(json_object *ext, const char *role,
+               const struct vswitch_lsi_spec *spec)
 {
+    const char *r = map_get(ext, "corch-role");
+    const char *g = map_get(ext, "corch-graph");
+    return r && !strcmp(r, role)
+           && (spec->learning
+               ? same_or_both_null(map_get(ext, "corch-group"), spec->group)
+               : g && spec->graph_id && !strcmp(g, spec->graph_id));
+}
+
+static int
+ovs_lsi_create(struct vswitch *vs, const struct vswitch_lsi_spec *spec,
+               struct ovs_lsi **ret_lsi, struct corch_err *err)
+{
+    struct ovs_switch *sw = ovs_cast(vs);
     if (!name_is_valid_ifname(spec->name))
         return corch_err_set(err, -EINVAL, NULL, "ovs: bad bridge name "
                              "\"%s\"", spec->name);
     const char *role = spec->learning ? "group" : "graph";
-    pthread_mutex_lock(&db_mutex);
+    struct ovs_lsi *lsi = NULL;
+    json_object *ext = NULL, *result = NULL;
     char old[40];
-    json_object *ext = NULL;
-    int error = find_bridge(spec->name, old, sizeof old, &ext, NULL, err);
-    bool replace = false;
-    if (!error) {
-        /* A leftover of ours (a crash between create and destroy) is
-         * replaced; anything else is not touched. */
-        const char *r = map_get(ext, "corch-role");
-        if (!r || !strcmp(r, "lsi0"))
-            error = corch_err_set(err, -EEXIST, NULL,
-                                  "ovs: bridge %s exists and is not ours",
-                                  spec->name);
-        else
-            replace = true;
-    } else if (error == -ENOENT) {
+
+    pthread_mutex_lock(&sw->db_mutex);
+    int error = find_bridge(sw, spec->name, old, sizeof old, &ext, NULL, err);
+    bool replace = !error;
+    if (error == -ENOENT)
         error = 0;
+    if (error)
+        goto unlock;
+    if (replace && !bridge_is_ours(ext, role, spec)) {
+        const char *r = map_get(ext, "corch-role");
+        const char *g = map_get(ext, "corch-graph");
+        error = corch_err_setk(err, CORCH_ERR_CONFLICT, -EEXIST, NULL,
+                               "ovs: bridge %s exists and is not ours to "
+                               "replace (corch-role=%s, corch-graph=%s)",
+                               spec->name, r ? r : "none", g ? g : "none");
+        goto unlock;
     }
+
+    /* One transaction: the leftover of ours out, the new bridge in. */
+    json_object *ops = json_object_new_array();
+    if (replace) {
+        ops_bridge_delete(ops, old);
+        LOG_WARN("replacing leftover bridge %s", spec->name);
+    }
+    ops_add_bridge(sw, ops, spec->name,
+                   spec->learning ? identity_group(spec->group)
+                                  : identity(role, spec->graph_id, NULL, NULL),
+                   0);
+    error = db_transact(sw, ops, true, &result, err);
+    if (error) {
+        undo_committed(sw, result, replace ? 1 : 0, NULL, NULL, 0);
+        goto unlock;
+    }
+    lsi = lsi_new(sw, spec->name, "", spec->graph_id, false);
+    result_uuid(result, replace ? 1 : 0, lsi->uuid, sizeof lsi->uuid);
+    pthread_mutex_unlock(&sw->db_mutex);
+
+    /* Its flows: none left by the bridge it replaces, NORMAL if it
+     * learns. */
+    if (replace && (error = flush_flows(lsi, err)))
+        goto destroy;
+    if (spec->learning && (error = install_normal(lsi, err)))
+        goto destroy;
+    goto done;
+
+unlock:
+    pthread_mutex_unlock(&sw->db_mutex);
+    goto done;
+destroy:
+    ovs_lsi_destroy(vs, lsi);
+    lsi = NULL;
+done:
     json_object_put(ext);
-    struct vswitch_lsi *lsi = NULL;
-    if (!error) {
-        json_object *ops = json_object_new_array();
-        if (replace) {
-            json_object *elems = json_object_new_array();
-            json_object_array_add(elems, ovsdb_uuid(old));
-            json_object_array_add(ops, op_mutate_set("Open_vSwitch",
-                                                     json_object_new_array(),
-                                                     "bridges", "delete",
-                                                     elems));
-            LOG_WARN("replacing leftover bridge %s", spec->name);
-        }
-        ops_add_bridge(ops, spec->name,
-                       identity(role, spec->graph_id, NULL, NULL), 0);
-        json_object *result = NULL;
-        error = db_transact(ops, true, &result, err);
-        if (error)
-            undo_committed(result, replace ? 1 : 0, NULL, NULL, 0);
-        if (!error) {
-            lsi = lsi_new(spec->name, "", spec->graph_id, false);
-            result_uuid(result, replace ? 1 : 0, lsi->uuid, sizeof lsi->uuid);
-        }
-        json_object_put(result);
-    }
-    pthread_mutex_unlock(&db_mutex);
-    if (!error && replace)
-        error = flush_flows(lsi, err);
-    if (!error && spec->learning)
-        error = install_normal(lsi, err);
-    if (error && lsi) {
-        vswitch_ovs_class.lsi_destroy(lsi);
-        lsi = NULL;
-    }
+    json_object_put(result);
     if (error)
         return error;
     *ret_lsi = lsi;
@@ -1014,8 +1169,9 @@ ovs_lsi_create(const struct vswitch_lsi_spec *spec,
 }
 
 static void
-ovs_lsi_destroy(struct vswitch_lsi *lsi)
+ovs_lsi_destroy(struct vswitch *vs, struct ovs_lsi *lsi)
 {
+    struct ovs_switch *sw = ovs_cast(vs);
     if (!lsi)
         return;
     /* Flows first: the bridge's removal is not waited for (ovs-vswitchd
@@ -1024,10 +1180,11 @@ ovs_lsi_destroy(struct vswitch_lsi *lsi)
     struct corch_err ferr = { 0 };
     int ferror = flush_flows(lsi, &ferr);
     if (ferror == -ENOENT || ferror == -ECONNREFUSED)
-        LOG_DBG("%s: no management socket, bridge already gone", lsi->name);
+        LOG_DBG("%s: no management socket, bridge already gone", lsi->up.name);
     else if (ferror)
-        LOG_WARN("could not flush the flows of %s: %s", lsi->name, ferr.msg);
-    pthread_mutex_lock(&db_mutex);
+        LOG_WARN("could not flush the flows of %s: %s", lsi->up.name,
+                 ferr.msg);
+    pthread_mutex_lock(&sw->db_mutex);
     json_object *ops = json_object_new_array();
     json_object *elems = json_object_new_array();
     json_object_array_add(elems, ovsdb_uuid(lsi->uuid));
@@ -1036,7 +1193,7 @@ ovs_lsi_destroy(struct vswitch_lsi *lsi)
                                              "bridges", "delete", elems));
     /* The far ends of our vlinks go too: a patch port without its peer is
      * litter on LSI-0. */
-    for (struct vswitch_port *p = lsi->ports; p; p = p->next) {
+    for (struct ovs_port *p = lsi->ports; p; p = p->next) {
         if (!p->peer)
             continue;
         elems = json_object_new_array();
@@ -1051,158 +1208,216 @@ ovs_lsi_destroy(struct vswitch_lsi *lsi)
      * internal, tunnel) is waited for, so that the device is gone (a
      * host-stack address with it) and its name free when we return. */
     bool wait = false;
-    for (struct vswitch_port *p = lsi->ports; p; p = p->next)
+    for (struct ovs_port *p = lsi->ports; p; p = p->next)
         wait |= p->kind != OVS_PORT_VLINK;
     struct corch_err err = { 0 };
-    if (db_transact(ops, wait, NULL, &err))
-        LOG_WARN("could not remove bridge %s: %s", lsi->name, err.msg);
-    for (struct vswitch_port *p = lsi->ports; p; p = p->next)
+    if (db_transact(sw, ops, wait, NULL, &err))
+        LOG_WARN("could not remove bridge %s: %s", lsi->up.name, err.msg);
+    for (struct ovs_port *p = lsi->ports; p; p = p->next)
         port_release_devices(p);
-    LOG_DBG("bridge %s destroyed", lsi->name);
+    LOG_DBG("bridge %s destroyed", lsi->up.name);
     lsi_free(lsi);
-    pthread_mutex_unlock(&db_mutex);
+    pthread_mutex_unlock(&sw->db_mutex);
 }
 
-/* Vlink names carry the node's tag and the graph's number: a port of such
- * a name on 'a' (LSI-0) is the end of a vlink that an earlier run of
- * c-orch left (its graph-LSI was replaced by lsi_create on the restart's
- * redeploy).  Removes those ports so that the names are free.  db_mutex
- * held.  Best effort: a failure shows up as the insert's error. */
-static void
-drop_leftover_vlink_ends(struct vswitch_lsi *a, char (*names)[2][16], size_t n)
+/* Looks up the Port rows named names[i] (any bridge) and decides, from the
+ * identity recorded on each, what may happen to the name: a port that
+ * carries role 'role' and owner graph graph_ids[i] (an earlier run of c-orch
+ * left it: its graph is deployed again over what the switch kept) is ours
+ * to replace, and its uuid goes into 'reclaim' (an OVSDB set's elements);
+ * any other port of that name is not ours: -EEXIST, kind
+ * CORCH_ERR_CONFLICT, naming it and its owner.  db_mutex held. */
+static int
+claim_port_names(struct ovs_switch *sw, const char *const *names, size_t n,
+                 const char *role,
+                 const char *const *graph_ids, json_object *reclaim,
+                 struct corch_err *err)
 {
     json_object *ops = json_object_new_array();
     for (size_t i = 0; i < n; i++) {
         json_object *sel = op_new("select", "Port");
         json_object_object_add(sel, "where",
                                ovsdb_where_eq("name",
-                                              json_object_new_string(names[i][0])));
+                                              json_object_new_string(names[i])));
         json_object *cols = json_object_new_array();
         json_object_array_add(cols, json_object_new_string("_uuid"));
+        json_object_array_add(cols, json_object_new_string("external_ids"));
         json_object_object_add(sel, "columns", cols);
         json_object_array_add(ops, sel);
     }
     json_object *result = NULL;
-    struct corch_err err = { 0 };
-    if (db_transact(ops, false, &result, &err) || !result) {
-        json_object_put(result);
-        return;
-    }
-    json_object *elems = json_object_new_array();
-    for (size_t i = 0; i < n; i++) {
-        json_object *rows, *u;
+    int error = db_transact(sw, ops, false, &result, err);
+    for (size_t i = 0; !error && i < n; i++) {
+        json_object *rows, *u, *ext = NULL;
         if (!json_object_object_get_ex(json_object_array_get_idx(result, i),
                                        "rows", &rows))
             continue;
         json_object *row = json_object_array_get_idx(rows, 0);
-        if (row && json_object_object_get_ex(row, "_uuid", &u)
-            && ovsdb_uuid_str(u)) {
-            LOG_WARN("removing leftover vlink end %s", names[i][0]);
-            json_object_array_add(elems, ovsdb_uuid(ovsdb_uuid_str(u)));
+        if (!row || !json_object_object_get_ex(row, "_uuid", &u)
+            || !ovsdb_uuid_str(u))
+            continue;
+        json_object_object_get_ex(row, "external_ids", &ext);
+        const char *r = ext ? map_get(ext, "corch-role") : NULL;
+        const char *g = ext ? map_get(ext, "corch-graph") : NULL;
+        if (r && g && graph_ids && graph_ids[i] && !strcmp(r, role)
+            && !strcmp(g, graph_ids[i])) {
+            LOG_WARN("replacing port %s, left by an earlier run for graph %s",
+                     names[i], g);
+            json_object_array_add(reclaim, ovsdb_uuid(ovsdb_uuid_str(u)));
+        } else {
+            error = corch_err_setk(err, CORCH_ERR_CONFLICT, -EEXIST, NULL,
+                                   "ovs: port %s exists and is not ours to "
+                                   "replace (corch-role=%s, corch-graph=%s)",
+                                   names[i], r ? r : "none", g ? g : "none");
         }
     }
     json_object_put(result);
+    return error;
+}
+
+/* Removes the ports 'elems' (an OVSDB set's elements, consumed) from
+ * whichever bridge holds them.  db_mutex held. */
+static int
+remove_port_uuids(struct ovs_switch *sw, json_object *elems,
+                  struct corch_err *err)
+{
     if (!json_object_array_length(elems)) {
         json_object_put(elems);
-        return;
+        return 0;
     }
-    ops = json_object_new_array();
-    json_object_array_add(ops, op_mutate_set("Bridge", where_uuid(a->uuid),
+    json_object *ops = json_object_new_array();
+    /* Every bridge: deleting a uuid a set does not hold is a no-op. */
+    json_object_array_add(ops, op_mutate_set("Bridge", json_object_new_array(),
                                              "ports", "delete", elems));
-    if (db_transact(ops, false, NULL, &err))
-        LOG_WARN("could not remove leftover vlink ends: %s", err.msg);
+    return db_transact(sw, ops, false, NULL, err);
+}
+
+/* After an insert failed: if one of 'names' is taken (a port the check
+ * before did not see, or a port type without one), says so with kind
+ * CORCH_ERR_CONFLICT instead of OVSDB's constraint message.  db_mutex
+ * held. */
+static int
+explain_taken_names(struct ovs_switch *sw, const char *const *names, size_t n,
+                    int error,
+                    struct corch_err *err)
+{
+    json_object *none = json_object_new_array();
+    struct corch_err cerr = { 0 };
+    int cerror = claim_port_names(sw, names, n, "", NULL, none, &cerr);
+    json_object_put(none);
+    if (cerror == -EEXIST) {
+        *err = cerr;
+        return cerror;
+    }
+    return error;
 }
 
 static int
-ovs_vlinks_create(struct vswitch_lsi *a, struct vswitch_lsi *b, size_t n,
-                  const char *name_prefix, struct vswitch_port **ret_a,
-                  struct vswitch_port **ret_b, struct corch_err *err)
+ovs_vlinks_create(struct vswitch *vs, struct ovs_lsi *a,
+                  struct ovs_lsi *b,
+                  const struct vswitch_vlink_spec *specs, size_t n,
+                  struct ovs_port **ret_a, struct ovs_port **ret_b,
+                  struct corch_err *err)
 {
+    struct ovs_switch *sw = ovs_cast(vs);
     if (!n)
         return 0;
-    char (*names)[2][16] = xcalloc(n, sizeof *names);
-    for (size_t i = 0; i < n; i++) {
-        int k1 = snprintf(names[i][0], 16, "%s%zua", name_prefix, i);
-        int k2 = snprintf(names[i][1], 16, "%s%zub", name_prefix, i);
-        if (k1 >= 16 || k2 >= 16 || !name_is_valid_ifname(names[i][0])) {
-            free(names);
-            return corch_err_set(err, -EINVAL, NULL, "ovs: vlink name prefix "
-                                 "\"%s\" too long or invalid", name_prefix);
+    /* End e of link i is names[2 * i + e], owned by owners[2 * i + e]. */
+    const char **names = xcalloc(2 * n, sizeof *names);
+    const char **owners = xcalloc(2 * n, sizeof *owners);
+    struct ovs_port **made = xcalloc(2 * n, sizeof *made);
+    uint32_t *ofp = xcalloc(2 * n, sizeof *ofp);
+    json_object *result = NULL;
+    int error = 0;
+    for (size_t k = 0; k < 2 * n; k++) {
+        names[k] = k % 2 ? specs[k / 2].b_name : specs[k / 2].a_name;
+        owners[k] = specs[k / 2].graph_id;
+        if (!names[k] || !name_is_valid_ifname(names[k])) {
+            error = corch_err_set(err, -EINVAL, NULL, "ovs: bad vlink end "
+                                  "name \"%s\"", names[k] ? names[k] : "");
+            goto out;
         }
     }
-    pthread_mutex_lock(&db_mutex);
-    drop_leftover_vlink_ends(a, names, n);
+
+    pthread_mutex_lock(&sw->db_mutex);
+    /* A name of ours from an earlier run (LSI-0 keeps the vlink ends of
+     * graphs whose graph-LSI a restart replaced) is freed; any other
+     * port of that name is a conflict, never removed. */
+    json_object *reclaim = json_object_new_array();
+    error = claim_port_names(sw, names, 2 * n, "vlink", owners, reclaim, err);
+    if (error) {
+        json_object_put(reclaim);
+        goto unlock;
+    }
+    if ((error = remove_port_uuids(sw, reclaim, err)))
+        goto unlock;
+
+    /* One transaction: the patch ports, each end on its bridge. */
     json_object *ops = json_object_new_array();
     json_object *ea = json_object_new_array(), *eb = json_object_new_array();
-    for (size_t i = 0; i < n; i++) {
-        for (int end = 0; end < 2; end++) {
-            char tag[24];
-            snprintf(tag, sizeof tag, "%zu%c", i, end ? 'b' : 'a');
-            const char *opt[] = { "peer", names[i][!end] };
-            struct vswitch_lsi *l = end ? b : a;
-            ops_add_port(ops, tag, names[i][end], "patch", ovsdb_map(opt, 1),
-                         identity("vlink", l->graph_id ? l->graph_id
-                                  : (end ? a : b)->graph_id, NULL, NULL));
-            char pname[24];
-            snprintf(pname, sizeof pname, "p%s", tag);
-            json_object_array_add(end ? eb : ea, ovsdb_named_uuid(pname));
-        }
+    for (size_t k = 0; k < 2 * n; k++) {
+        char tag[24], pname[24];
+        snprintf(tag, sizeof tag, "%zu%c", k / 2, k % 2 ? 'b' : 'a');
+        snprintf(pname, sizeof pname, "p%s", tag);
+        const char *opt[] = { "peer", names[k ^ 1] };
+        ops_add_port(ops, tag, names[k], "patch", ovsdb_map(opt, 1),
+                     identity("vlink", owners[k], NULL, NULL));
+        json_object_array_add(k % 2 ? eb : ea, ovsdb_named_uuid(pname));
     }
     json_object_array_add(ops, op_mutate_set("Bridge", where_uuid(a->uuid),
                                              "ports", "insert", ea));
     json_object_array_add(ops, op_mutate_set("Bridge", where_uuid(b->uuid),
                                              "ports", "insert", eb));
-    json_object *result = NULL;
-    int error = db_transact(ops, true, &result, err);
-    struct vswitch_port **made = xcalloc(2 * n, sizeof *made);
-    if (error && result) {
+    error = db_transact(sw, ops, true, &result, err);
+    if (error && !result) {
+        error = explain_taken_names(sw, names, 2 * n, error, err);
+        goto unlock;
+    }
+    if (error) {
+        /* Committed but not applied in time: take the rows back. */
         size_t *idx = xcalloc(2 * n, sizeof *idx);
         const char **brs = xcalloc(2 * n, sizeof *brs);
-        for (size_t i = 0; i < 2 * n; i++) {
-            idx[i] = 2 * i + 1;
-            brs[i] = i % 2 ? b->uuid : a->uuid;
+        for (size_t k = 0; k < 2 * n; k++) {
+            idx[k] = 2 * k + 1;
+            brs[k] = k % 2 ? b->uuid : a->uuid;
         }
-        undo_committed(result, -1, idx, brs, 2 * n);
+        undo_committed(sw, result, -1, idx, brs, 2 * n);
         free(idx);
         free(brs);
+        goto unlock;
     }
-    if (!error) {
-        for (size_t i = 0; i < n; i++) {
-            struct vswitch_port *pa = port_new(a, names[i][0], OVS_PORT_VLINK);
-            struct vswitch_port *pb = port_new(b, names[i][1], OVS_PORT_VLINK);
-            pa->peer = pb;
-            pb->peer = pa;
-            result_uuid(result, 4 * i + 1, pa->uuid, sizeof pa->uuid);
-            result_uuid(result, 4 * i + 3, pb->uuid, sizeof pb->uuid);
-            made[2 * i] = pa;
-            made[2 * i + 1] = pb;
-        }
-        const char **pn = xcalloc(2 * n, sizeof *pn);
-        uint32_t *ofp = xcalloc(2 * n, sizeof *ofp);
-        for (size_t i = 0; i < 2 * n; i++)
-            pn[i] = made[i]->name;
-        error = fetch_ofports(pn, 2 * n, ofp, err);
-        for (size_t i = 0; !error && i < 2 * n; i++)
-            made[i]->ofport = ofp[i];
-        if (error) {
-            remove_port_rows(made, 2 * n);
-            for (size_t i = 0; i < 2 * n; i += 2) {
-                port_free(made[i + 1]);
-                port_free(made[i]);
-            }
-        } else {
-            for (size_t i = 0; i < n; i++) {
-                ret_a[i] = made[2 * i];
-                ret_b[i] = made[2 * i + 1];
-            }
-        }
-        free(pn);
-        free(ofp);
+    for (size_t k = 0; k < 2 * n; k++) {
+        made[k] = port_new(k % 2 ? b : a, names[k], OVS_PORT_VLINK);
+        result_uuid(result, 2 * k + 1, made[k]->uuid, sizeof made[k]->uuid);
     }
+    for (size_t i = 0; i < n; i++) {
+        made[2 * i]->peer = made[2 * i + 1];
+        made[2 * i + 1]->peer = made[2 * i];
+    }
+
+    /* The port numbers, once ovs-vswitchd has the ports. */
+    if ((error = fetch_ofports(sw, names, 2 * n, ofp, err)))
+        goto remove_ports;
+    for (size_t k = 0; k < 2 * n; k++)
+        made[k]->ofport = ofp[k];
+    for (size_t i = 0; i < n; i++) {
+        ret_a[i] = made[2 * i];
+        ret_b[i] = made[2 * i + 1];
+    }
+    goto unlock;
+
+remove_ports:
+    remove_port_rows(made, 2 * n);
+    for (size_t k = 0; k < 2 * n; k++)
+        port_free(made[k]);
+unlock:
+    pthread_mutex_unlock(&sw->db_mutex);
+out:
     json_object_put(result);
-    free(made);
     free(names);
-    pthread_mutex_unlock(&db_mutex);
+    free(owners);
+    free(made);
+    free(ofp);
     return error;
 }
 
@@ -1223,10 +1438,11 @@ veth_peer_name(const char *name, char *buf, size_t size)
 /* Adds one port of 'type' to 'lsi' in one transaction, waits for OVS and
  * reads its number.  Undoes the row on failure.  db_mutex held. */
 static int
-add_one_port(struct vswitch_lsi *lsi, const char *name, const char *type,
+add_one_port(struct ovs_lsi *lsi, const char *name, const char *type,
              json_object *options, json_object *ext, enum ovs_port_kind kind,
-             struct vswitch_port **ret_port, struct corch_err *err)
+             struct ovs_port **ret_port, struct corch_err *err)
 {
+    struct ovs_switch *sw = lsi->sw;
     json_object *ops = json_object_new_array();
     ops_add_port(ops, "0", name, type, options, ext);
     json_object *elems = json_object_new_array();
@@ -1234,19 +1450,21 @@ add_one_port(struct vswitch_lsi *lsi, const char *name, const char *type,
     json_object_array_add(ops, op_mutate_set("Bridge", where_uuid(lsi->uuid),
                                              "ports", "insert", elems));
     json_object *result = NULL;
-    int error = db_transact(ops, true, &result, err);
+    int error = db_transact(sw, ops, true, &result, err);
     if (error) {
         const size_t idx[] = { 1 };
         const char *brs[] = { lsi->uuid };
-        undo_committed(result, -1, idx, brs, 1);
+        undo_committed(sw, result, -1, idx, brs, 1);
+        if (!result)
+            error = explain_taken_names(sw, &name, 1, error, err);
         json_object_put(result);
         return error;
     }
-    struct vswitch_port *p = port_new(lsi, name, kind);
+    struct ovs_port *p = port_new(lsi, name, kind);
     result_uuid(result, 1, p->uuid, sizeof p->uuid);
     json_object_put(result);
     const char *names[] = { name };
-    error = fetch_ofports(names, 1, &p->ofport, err);
+    error = fetch_ofports(sw, names, 1, &p->ofport, err);
     if (error) {
         remove_port_rows(&p, 1);
         port_free(p);
@@ -1256,11 +1474,64 @@ add_one_port(struct vswitch_lsi *lsi, const char *name, const char *type,
     return 0;
 }
 
+/* The identity of a veth's switch end, kept in its alias: the kernel has
+ * no external_ids, and the bridge that held its Port row may be gone (a
+ * restart replaces a graph's bridge and deploys the graph again). */
+static void
+veth_identity(const struct vswitch_port_spec *spec, char *buf, size_t size)
+{
+    snprintf(buf, size, "corch:%s", spec->graph_id ? spec->graph_id : "");
+}
+
+/* Reads (into 'get') and / or sets ('set') the alias of device 'name'. */
+static int
+link_alias(const char *name, const char *set, char *get, size_t size)
+{
+    struct nl_sock *sk = nl_socket_alloc();
+    if (!sk)
+        return -ENOMEM;
+    struct rtnl_link *link = NULL;
+    int error = nl_connect(sk, NETLINK_ROUTE) ? -EIO : 0;
+    if (!error && rtnl_link_get_kernel(sk, 0, name, &link) < 0)
+        error = -ENODEV;
+    if (!error && get) {
+        const char *a = rtnl_link_get_ifalias(link);
+        snprintf(get, size, "%s", a ? a : "");
+    }
+    if (!error && set) {
+        struct rtnl_link *chg = rtnl_link_alloc();
+        rtnl_link_set_ifalias(chg, set);
+        if (rtnl_link_change(sk, link, chg, 0) < 0)
+            error = -EIO;
+        rtnl_link_put(chg);
+    }
+    if (link)
+        rtnl_link_put(link);
+    nl_socket_free(sk);
+    return error;
+}
+
+/* Records our identity on the veth 'name' just made; on failure the pair
+ * goes again (a veth we could not mark would be a conflict at the next
+ * restart). */
+static int
+mark_veth(const char *name, const char *identity_text, struct corch_err *err)
+{
+    int error = link_alias(name, identity_text, NULL, 0);
+    if (error) {
+        netlink_link_delete(name);
+        return corch_err_set(err, error, NULL, "ovs: cannot set the alias "
+                             "of veth %s: %s", name, strerror(-error));
+    }
+    return 0;
+}
+
 /* Checks an SF port spec and makes its device: for a veth, the pair,
  * the SF end in the SF's namespace if the spec offers one (*ret_in_netns)
  * or next to ours as 'peer'.  On failure nothing is left. */
 static int
-sf_port_device(const struct vswitch_port_spec *spec, char peer[16],
+sf_port_device(struct ovs_switch *sw, const struct vswitch_port_spec *spec,
+               char peer[16],
                bool *ret_in_netns, struct corch_err *err)
 {
     peer[0] = '\0';
@@ -1271,7 +1542,7 @@ sf_port_device(const struct vswitch_port_spec *spec, char peer[16],
     /* tap: OVS opens the tap itself, but only the userspace datapath can
      * take an Interface of type "tap". */
     bool tap_ok = spec->tech == VSWITCH_PORT_TAP
-                  && !strcmp(datapath_type, "netdev");
+                  && !strcmp(sw->datapath_type, "netdev");
     if (spec->tech != VSWITCH_PORT_VETH && spec->tech != VSWITCH_PORT_INTERNAL
         && !tap_ok)
         return corch_err_set(err, -EOPNOTSUPP, NULL,
@@ -1283,11 +1554,22 @@ sf_port_device(const struct vswitch_port_spec *spec, char peer[16],
     if (spec->tech != VSWITCH_PORT_VETH)
         return 0;
     int error;
-    /* Port names carry the node's tag: a device of that name is one an
-     * earlier run of c-orch left (graphs stay deployed across a restart,
-     * which deploys them again).  Replace it. */
+    /* A device of that name is replaced only if it is provably ours: one
+     * an earlier run of c-orch made for the same graph (graphs stay
+     * deployed across a restart, which deploys them again); anything else
+     * is a conflict, left alone. */
+    char want[128];
+    veth_identity(spec, want, sizeof want);
     if (netlink_link_exists(spec->name)) {
-        LOG_WARN("replacing leftover device %s", spec->name);
+        char have[256] = "";
+        link_alias(spec->name, NULL, have, sizeof have);
+        if (strcmp(have, want))
+            return corch_err_setk(err, CORCH_ERR_CONFLICT, -EEXIST, NULL,
+                                  "ovs: device %s exists and is not ours to "
+                                  "replace (alias \"%s\")", spec->name,
+                                  have);
+        LOG_WARN("replacing device %s, left by an earlier run for graph %s",
+                 spec->name, spec->graph_id ? spec->graph_id : "");
         netlink_link_delete(spec->name);
     }
     /* The SF end straight into the SF's namespace when the engine offers
@@ -1307,14 +1589,21 @@ sf_port_device(const struct vswitch_port_spec *spec, char peer[16],
                                  spec->name, spec->sf_ifname,
                                  spec->sf_netns_path, strerror(-error));
         }
+        if ((error = mark_veth(spec->name, want, err))) {
+            peer[0] = '\0';
+            return error;
+        }
         /* The userspace datapath does not fill in checksums; the SF end
          * is the engine's to tune, in its namespace. */
-        if (!strcmp(datapath_type, "netdev"))
+        if (!strcmp(sw->datapath_type, "netdev"))
             netlink_link_tx_offload_off(spec->name);
         *ret_in_netns = true;
         return 0;
     }
-    veth_peer_name(spec->name, peer, 16);
+    if (spec->sf_peer_name && name_is_valid_ifname(spec->sf_peer_name))
+        snprintf(peer, 16, "%s", spec->sf_peer_name);
+    else
+        veth_peer_name(spec->name, peer, 16);
     error = netlink_veth_create(spec->name, peer);
     if (error) {
         corch_err_set(err, error, NULL, "ovs: cannot create veth %s/%s: %s",
@@ -1322,8 +1611,12 @@ sf_port_device(const struct vswitch_port_spec *spec, char peer[16],
         peer[0] = '\0';
         return error;
     }
+    if ((error = mark_veth(spec->name, want, err))) {
+        peer[0] = '\0';
+        return error;
+    }
     /* The userspace datapath does not fill in checksums. */
-    if (!strcmp(datapath_type, "netdev")) {
+    if (!strcmp(sw->datapath_type, "netdev")) {
         netlink_link_tx_offload_off(spec->name);
         netlink_link_tx_offload_off(peer);
     }
@@ -1339,7 +1632,7 @@ sf_port_type(const struct vswitch_port_spec *spec)
 
 static void
 sf_port_info(const struct vswitch_port_spec *spec, const char *peer,
-             bool in_netns, const struct vswitch_port *p,
+             bool in_netns, const struct ovs_port *p,
              struct vswitch_port_info *ret_info)
 {
     memset(ret_info, 0, sizeof *ret_info);
@@ -1350,17 +1643,19 @@ sf_port_info(const struct vswitch_port_spec *spec, const char *peer,
 }
 
 static int
-ovs_port_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *spec,
-                struct vswitch_port **ret_port,
+ovs_port_create(struct vswitch *vs, struct ovs_lsi *lsi,
+                const struct vswitch_port_spec *spec,
+                struct ovs_port **ret_port,
                 struct vswitch_port_info *ret_info, struct corch_err *err)
 {
+    struct ovs_switch *sw = ovs_cast(vs);
     char peer[16];
     bool in_netns;
-    int error = sf_port_device(spec, peer, &in_netns, err);
+    int error = sf_port_device(sw, spec, peer, &in_netns, err);
     if (error)
         return error;
-    struct vswitch_port *p = NULL;
-    pthread_mutex_lock(&db_mutex);
+    struct ovs_port *p = NULL;
+    pthread_mutex_lock(&sw->db_mutex);
     error = add_one_port(lsi, spec->name, sf_port_type(spec), NULL,
                          identity("sf", spec->graph_id, spec->sf_id,
                                   spec->sf_port_id),
@@ -1369,7 +1664,7 @@ ovs_port_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *spec,
                          &p, err);
     if (!error)
         snprintf(p->veth_peer, sizeof p->veth_peer, "%s", peer);
-    pthread_mutex_unlock(&db_mutex);
+    pthread_mutex_unlock(&sw->db_mutex);
     if (error) {
         if (peer[0])
             netlink_link_delete(spec->name);
@@ -1383,16 +1678,18 @@ ovs_port_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *spec,
 /* All the ports in one OVSDB transaction and one wait for ovs-vswitchd:
  * it reconfigures every port of the node per transaction. */
 static int
-ovs_ports_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *specs,
-                 size_t n, struct vswitch_port **ret_ports,
+ovs_ports_create(struct vswitch *vs, struct ovs_lsi *lsi,
+                 const struct vswitch_port_spec *specs,
+                 size_t n, struct ovs_port **ret_ports,
                  struct vswitch_port_info *ret_infos, struct corch_err *err)
 {
+    struct ovs_switch *sw = ovs_cast(vs);
     if (!n)
         return 0;
     char (*peers)[16] = xcalloc(n, sizeof *peers);
     bool *in_netns = xcalloc(n, sizeof *in_netns);
     const char **names = xcalloc(n, sizeof *names);
-    struct vswitch_port **made = xcalloc(n, sizeof *made);
+    struct ovs_port **made = xcalloc(n, sizeof *made);
     size_t *idx = xcalloc(n, sizeof *idx);
     const char **brs = xcalloc(n, sizeof *brs);
     uint32_t *ofports = xcalloc(n, sizeof *ofports);
@@ -1402,7 +1699,8 @@ ovs_ports_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *specs,
     uint64_t t0 = time_ns(), t1 = 0, t2 = 0;
 
     for (; n_dev < n; n_dev++) {
-        error = sf_port_device(&specs[n_dev], peers[n_dev], &in_netns[n_dev],
+        error = sf_port_device(sw, &specs[n_dev], peers[n_dev],
+                               &in_netns[n_dev],
                                err);
         if (error) {
             corch_err_prefix(err, "sf '%s' port '%s'",
@@ -1413,7 +1711,7 @@ ovs_ports_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *specs,
         }
     }
 
-    pthread_mutex_lock(&db_mutex);
+    pthread_mutex_lock(&sw->db_mutex);
     t1 = time_ns();
     json_object *ops = json_object_new_array();
     json_object *elems = json_object_new_array();
@@ -1431,10 +1729,12 @@ ovs_ports_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *specs,
     }
     json_object_array_add(ops, op_mutate_set("Bridge", where_uuid(lsi->uuid),
                                              "ports", "insert", elems));
-    error = db_transact(ops, true, &result, err);
+    error = db_transact(sw, ops, true, &result, err);
     if (error) {
-        undo_committed(result, -1, idx, brs, n);
-        pthread_mutex_unlock(&db_mutex);
+        undo_committed(sw, result, -1, idx, brs, n);
+        if (!result)
+            error = explain_taken_names(sw, names, n, error, err);
+        pthread_mutex_unlock(&sw->db_mutex);
         goto out;
     }
     t2 = time_ns();
@@ -1446,15 +1746,15 @@ ovs_ports_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *specs,
         snprintf(made[i]->veth_peer, sizeof made[i]->veth_peer, "%s",
                  peers[i]);
     }
-    error = fetch_ofports(names, n, ofports, err);
+    error = fetch_ofports(sw, names, n, ofports, err);
     if (error) {
         remove_port_rows(made, n);
         for (size_t i = 0; i < n; i++)
             port_free(made[i]);
-        pthread_mutex_unlock(&db_mutex);
+        pthread_mutex_unlock(&sw->db_mutex);
         goto out;
     }
-    pthread_mutex_unlock(&db_mutex);
+    pthread_mutex_unlock(&sw->db_mutex);
     for (size_t i = 0; i < n; i++) {
         made[i]->ofport = ofports[i];
         sf_port_info(&specs[i], peers[i], in_netns[i], made[i], &ret_infos[i]);
@@ -1462,7 +1762,7 @@ ovs_ports_create(struct vswitch_lsi *lsi, const struct vswitch_port_spec *specs,
     }
     LOG_DBG("%s: %zu SF ports: devices %.1f ms, one OVSDB transaction "
             "(with ovs-vswitchd's reconfiguration) %.1f ms, port numbers "
-            "%.1f ms", lsi->name, n, (t1 - t0) / 1e6, (t2 - t1) / 1e6,
+            "%.1f ms", lsi->up.name, n, (t1 - t0) / 1e6, (t2 - t1) / 1e6,
             (time_ns() - t2) / 1e6);
 
 out:
@@ -1511,18 +1811,20 @@ host_stack_configure(const char *name, const struct flow_ip *ip)
 }
 
 static int
-ovs_sap_create(struct vswitch_lsi *lsi, const struct graph_sap *sap,
-               const char *name, const char *graph_id,
-               struct vswitch_port **ret_port, struct corch_err *err)
+ovs_sap_create(struct vswitch *vs, struct ovs_lsi *lsi,
+               const struct vswitch_sap_spec *sap,
+               struct ovs_port **ret_port, struct corch_err *err)
 {
+    struct ovs_switch *sw = ovs_cast(vs);
+    const char *name = sap->name;
     if (!name_is_valid_ifname(name))
         return corch_err_set(err, -EINVAL, NULL, "ovs: bad port name \"%s\"",
                              name);
     json_object *options = NULL;
     const char *type;
     enum ovs_port_kind kind;
-    if (sap->type == GRAPH_SAP_GRE) {
-        if (!have_gre)
+    if (sap->type == VSWITCH_SAP_GRE) {
+        if (!sw->have_gre)
             return corch_err_set(err, -EOPNOTSUPP, NULL,
                                  "ovs: this switch has no gre tunnels");
         char remote[INET6_ADDRSTRLEN] = "", local[INET6_ADDRSTRLEN] = "";
@@ -1541,22 +1843,23 @@ ovs_sap_create(struct vswitch_lsi *lsi, const struct graph_sap *sap,
         /* An IPv6 underlay is OVS's "ip6gre" port type. */
         type = sap->remote_ip.family == AF_INET6 ? "ip6gre" : "gre";
         kind = OVS_PORT_GRE;
-    } else if (sap->type == GRAPH_SAP_HOST_STACK) {
+    } else if (sap->type == VSWITCH_SAP_HOST_STACK) {
         if (sap->ipv4.family != AF_INET)
             return corch_err_set(err, -EINVAL, NULL,
                                  "ovs: host-stack SAP %s needs an IPv4 "
-                                 "address", sap->id);
+                                 "address", sap->sap_id);
         type = "internal";
         kind = OVS_PORT_HOST_STACK;
     } else {
-        return corch_err_set(err, -EOPNOTSUPP, NULL,
-                             "ovs: %s SAPs are not made by sap_create",
-                             graph_sap_type_name(sap->type));
+        return corch_err_setk(err, CORCH_ERR_UNSUPPORTED, -EOPNOTSUPP, NULL,
+                              "ovs: SAP type %d is not made by sap_create",
+                              (int) sap->type);
     }
-    struct vswitch_port *p = NULL;
-    pthread_mutex_lock(&db_mutex);
+    struct ovs_port *p = NULL;
+    pthread_mutex_lock(&sw->db_mutex);
     int error = add_one_port(lsi, name, type, options,
-                             identity("sap", graph_id, NULL, sap->id), kind,
+                             identity("sap", sap->graph_id, NULL, sap->sap_id),
+                             kind,
                              &p, err);
     if (!error && kind == OVS_PORT_HOST_STACK) {
         error = host_stack_configure(name, &sap->ipv4);
@@ -1567,7 +1870,7 @@ ovs_sap_create(struct vswitch_lsi *lsi, const struct graph_sap *sap,
             port_free(p);
         }
     }
-    pthread_mutex_unlock(&db_mutex);
+    pthread_mutex_unlock(&sw->db_mutex);
     if (error)
         return error;
     *ret_port = p;
@@ -1575,18 +1878,19 @@ ovs_sap_create(struct vswitch_lsi *lsi, const struct graph_sap *sap,
 }
 
 static void
-ovs_port_destroy(struct vswitch_port *port)
+ovs_port_destroy(struct vswitch *vs, struct ovs_port *port)
 {
+    struct ovs_switch *sw = ovs_cast(vs);
     if (!port || port->kind == OVS_PORT_PHYS)
         return;
-    pthread_mutex_lock(&db_mutex);
-    struct vswitch_port *ports[2] = { port, port->peer };
+    pthread_mutex_lock(&sw->db_mutex);
+    struct ovs_port *ports[2] = { port, port->peer };
     remove_port_rows(ports, port->peer ? 2 : 1);
     port_release_devices(port);
     if (port->peer)
         port_free(port->peer);
     port_free(port);
-    pthread_mutex_unlock(&db_mutex);
+    pthread_mutex_unlock(&sw->db_mutex);
 }
 
 /* The flow_mod of a rule.  'acts' has room for the rule's actions. */
@@ -1646,9 +1950,11 @@ rule_to_flow(const struct vswitch_rule *r, bool del, struct ofp_action *acts,
 }
 
 static int
-ovs_rules_apply(struct vswitch_lsi *lsi, const struct vswitch_rule_batch *b,
+ovs_rules_apply(struct vswitch *vs, struct ovs_lsi *lsi,
+                const struct vswitch_rule_batch *b,
                 struct corch_err *err)
 {
+    (void) vs;
     size_t n = b->n_del + b->n_add;
     if (!n)
         return 0;
@@ -1687,7 +1993,7 @@ ovs_rules_apply(struct vswitch_lsi *lsi, const struct vswitch_rule_batch *b,
             corch_err_set(err, -EPROTO, NULL,
                           "ovs: %s refused rule %s: OpenFlow error %s/%s "
                           "(type %u, code %u); no rule of the batch applied",
-                          lsi->name, where,
+                          lsi->up.name, where,
                           ofp_error_type_name(res.error.type),
                           ofp_error_code_name(res.error.type, res.error.code),
                           res.error.type, res.error.code);
@@ -1697,21 +2003,22 @@ ovs_rules_apply(struct vswitch_lsi *lsi, const struct vswitch_rule_batch *b,
         corch_err_set(err, -EPROTO, NULL,
                       "ovs: %s refused the batch: OpenFlow error %s/%s "
                       "(type %u, code %u, experimenter 0x%x); no rule applied",
-                      lsi->name, ofp_error_type_name(res.error.type),
+                      lsi->up.name, ofp_error_type_name(res.error.type),
                       ofp_error_code_name(res.error.type, res.error.code),
                       res.error.type, res.error.code, res.error.experimenter);
     }
     if (!error)
-        LOG_DBG("%s: %zu deletion(s), %zu addition(s) in %.3f ms", lsi->name,
-                b->n_del, b->n_add, (time_ns() - t0) / 1e6);
+        LOG_DBG("%s: %zu deletion(s), %zu addition(s) in %.3f ms",
+                lsi->up.name, b->n_del, b->n_add, (time_ns() - t0) / 1e6);
     free(flows);
     free(acts);
     return error;
 }
 
 static bool
-ovs_sap_supported(enum graph_sap_type type)
+ovs_sap_supported(const struct vswitch *vs, enum graph_sap_type type)
 {
+    struct ovs_switch *sw = ovs_cast(vs);
     switch (type) {
     case GRAPH_SAP_INTERFACE:
     case GRAPH_SAP_VLAN:
@@ -1719,37 +2026,154 @@ ovs_sap_supported(enum graph_sap_type type)
     case GRAPH_SAP_INTERNAL:
         return true;
     case GRAPH_SAP_GRE:
-        return have_gre;
+        return sw->have_gre;
     }
     return false;
 }
 
+/* The hooks, on the bases the core holds: each hands the driver's own
+ * structs to the implementation above and the bases back. */
+
+static int
+hook_lsi0_open(struct vswitch *vs, const char *const *ifnames, size_t n,
+               struct vswitch_lsi **ret_lsi0, struct corch_err *err)
+{
+    struct ovs_lsi *l = NULL;
+    int error = ovs_lsi0_open(vs, ifnames, n, &l, err);
+    if (!error)
+        *ret_lsi0 = &l->up;
+    return error;
+}
+
+static int
+hook_lsi0_port(struct vswitch *vs, struct vswitch_lsi *lsi0,
+               const char *ifname, struct vswitch_port **ret_port)
+{
+    struct ovs_port *p = NULL;
+    int error = ovs_lsi0_port(vs, ovs_lsi_cast(lsi0), ifname, &p);
+    if (!error)
+        *ret_port = &p->up;
+    return error;
+}
+
+static int
+hook_lsi_create(struct vswitch *vs, const struct vswitch_lsi_spec *spec,
+                struct vswitch_lsi **ret_lsi, struct corch_err *err)
+{
+    struct ovs_lsi *l = NULL;
+    int error = ovs_lsi_create(vs, spec, &l, err);
+    if (!error)
+        *ret_lsi = &l->up;
+    return error;
+}
+
+static void
+hook_lsi_destroy(struct vswitch *vs, struct vswitch_lsi *lsi)
+{
+    ovs_lsi_destroy(vs, ovs_lsi_cast(lsi));
+}
+
+static int
+hook_vlinks_create(struct vswitch *vs, struct vswitch_lsi *a,
+                   struct vswitch_lsi *b,
+                   const struct vswitch_vlink_spec *specs, size_t n,
+                   struct vswitch_port **ret_a, struct vswitch_port **ret_b,
+                   struct corch_err *err)
+{
+    struct ovs_port **pa = xcalloc(n + 1, sizeof *pa);
+    struct ovs_port **pb = xcalloc(n + 1, sizeof *pb);
+    int error = ovs_vlinks_create(vs, ovs_lsi_cast(a), ovs_lsi_cast(b), specs,
+                                  n, pa, pb, err);
+    for (size_t i = 0; !error && i < n; i++) {
+        ret_a[i] = &pa[i]->up;
+        ret_b[i] = &pb[i]->up;
+    }
+    free(pa);
+    free(pb);
+    return error;
+}
+
+static int
+hook_port_create(struct vswitch *vs, struct vswitch_lsi *lsi,
+                 const struct vswitch_port_spec *spec,
+                 struct vswitch_port **ret_port,
+                 struct vswitch_port_info *ret_info, struct corch_err *err)
+{
+    struct ovs_port *p = NULL;
+    int error = ovs_port_create(vs, ovs_lsi_cast(lsi), spec, &p, ret_info,
+                                err);
+    if (!error)
+        *ret_port = &p->up;
+    return error;
+}
+
+static int
+hook_ports_create(struct vswitch *vs, struct vswitch_lsi *lsi,
+                  const struct vswitch_port_spec *specs, size_t n,
+                  struct vswitch_port **ret_ports,
+                  struct vswitch_port_info *ret_infos, struct corch_err *err)
+{
+    struct ovs_port **ps = xcalloc(n + 1, sizeof *ps);
+    int error = ovs_ports_create(vs, ovs_lsi_cast(lsi), specs, n, ps,
+                                 ret_infos, err);
+    for (size_t i = 0; !error && i < n; i++)
+        ret_ports[i] = &ps[i]->up;
+    free(ps);
+    return error;
+}
+
+static int
+hook_sap_create(struct vswitch *vs, struct vswitch_lsi *lsi,
+                const struct vswitch_sap_spec *spec,
+                struct vswitch_port **ret_port, struct corch_err *err)
+{
+    struct ovs_port *p = NULL;
+    int error = ovs_sap_create(vs, ovs_lsi_cast(lsi), spec, &p, err);
+    if (!error)
+        *ret_port = &p->up;
+    return error;
+}
+
+static void
+hook_port_destroy(struct vswitch *vs, struct vswitch_port *port)
+{
+    ovs_port_destroy(vs, ovs_port_cast(port));
+}
+
+static int
+hook_rules_apply(struct vswitch *vs, struct vswitch_lsi *lsi,
+                 const struct vswitch_rule_batch *b, struct corch_err *err)
+{
+    return ovs_rules_apply(vs, ovs_lsi_cast(lsi), b, err);
+}
+
+static int
+hook_rules_flush(struct vswitch *vs, struct vswitch_lsi *lsi,
+                 uint64_t cookie, uint64_t mask, struct corch_err *err)
+{
+    return ovs_rules_flush(vs, ovs_lsi_cast(lsi), cookie, mask, err);
+}
+
 const struct vswitch_class vswitch_ovs_class = {
     .type = "ovs",
-    .init = ovs_init,
-    .fini = ovs_fini,
-    .lsi0_open = ovs_lsi0_open,
-    .lsi0_port = ovs_lsi0_port,
-    .lsi_create = ovs_lsi_create,
-    .lsi_destroy = ovs_lsi_destroy,
-    .vlinks_create = ovs_vlinks_create,
-    .port_create = ovs_port_create,
-    .ports_create = ovs_ports_create,
-    .sap_create = ovs_sap_create,
-    .port_destroy = ovs_port_destroy,
-    .rules_apply = ovs_rules_apply,
-    .rules_flush = ovs_rules_flush,
+    .open = ovs_open,
+    .close = ovs_close,
+    .lsi0_open = hook_lsi0_open,
+    .lsi0_port = hook_lsi0_port,
+    .lsi_create = hook_lsi_create,
+    .lsi_destroy = hook_lsi_destroy,
+    .vlinks_create = hook_vlinks_create,
+    .port_create = hook_port_create,
+    .ports_create = hook_ports_create,
+    .sap_create = hook_sap_create,
+    .port_destroy = hook_port_destroy,
+    .rules_apply = hook_rules_apply,
+    .rules_flush = hook_rules_flush,
     .sap_supported = ovs_sap_supported,
 };
-
-const char *
-vswitch_ovs_bridge_name(const struct vswitch_lsi *lsi)
-{
-    return lsi->name;
-}
 
 uint32_t
 vswitch_ovs_port_ofport(const struct vswitch_port *port)
 {
-    return port->ofport;
+    return ovs_port_cast(port)->ofport;
 }

@@ -10,9 +10,8 @@
 
 extern const struct vswitch_class vswitch_ovs_class;
 
-/* Diagnostics and tests: the OVS bridge behind an LSI, the OpenFlow port
- * number of a port. */
-const char *vswitch_ovs_bridge_name(const struct vswitch_lsi *);
+/* Diagnostics and tests: the OpenFlow port number of a port (names are
+ * in the base: port->name, lsi->name). */
 uint32_t vswitch_ovs_port_ofport(const struct vswitch_port *);
 
 #endif
