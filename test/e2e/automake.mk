@@ -5,6 +5,7 @@ EXTRA_DIST += \
 	test/e2e/lib.sh \
 	test/e2e/lib-node.sh \
 	test/e2e/01-packaging.sh \
+	test/e2e/02-new-driver.sh \
 	test/e2e/05-schema-agreement.sh \
 	test/e2e/06-fuzz.sh \
 	test/e2e/10-rest-api.sh \
@@ -20,6 +21,7 @@ EXTRA_DIST += \
 	test/e2e/35-ovs-host-stack.sh \
 	test/e2e/36-ovs-failure.sh \
 	test/e2e/37-ovs-internal-group.sh \
+	test/e2e/38-ovs-vlink-churn.sh \
 	test/e2e/40-bus-broker.sh \
 	test/e2e/40-bus-curve.sh \
 	test/e2e/40-bus-description.sh \
