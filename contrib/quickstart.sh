@@ -43,8 +43,13 @@ configure_in() {
     local dir=$1
     shift
     mkdir -p "$dir"
-    if [ -f "$dir/Makefile" ] && (cd "$dir" && ./config.status --config) | grep -q -- --enable-Werror; then
-        return 0
+    local have want ok=1
+    if [ -f "$dir/Makefile" ]; then
+        have=$(cd "$dir" && ./config.status --config)
+        for want in --enable-Werror "$@"; do
+            case $want in --enable-*) grep -q -- "$want" <<<"$have" || ok=0 ;; esac
+        done
+        [ "$ok" = 1 ] && return 0
     fi
     (cd "$dir" && ../configure -q --enable-Werror "$@" && make -s clean)
 }
@@ -54,7 +59,7 @@ build() {
     # build/: optimised, for running and benchmarks; build-san/: the same
     # code under AddressSanitizer + UndefinedBehaviorSanitizer, for tests.
     configure_in build CFLAGS="-O2 -g"
-    configure_in build-san --enable-sanitizers CFLAGS="-O1 -g"
+    configure_in build-san --enable-sanitizers --enable-debug CFLAGS="-O1 -g"
     (cd build && make -s -j"$(nproc)")
     (cd build-san && make -s -j"$(nproc)")
 }

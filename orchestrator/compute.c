@@ -3,7 +3,6 @@
 #include <config.h>
 #include "compute.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -98,7 +97,7 @@ hook_done(const struct compute_engine *e, const char *hook,
     if (!error && obj && !made) {
         LOG_ERR("engine %s: %s of %s succeeded without an SF (driver bug)",
                 type, hook, name);
-        assert(!"compute hook succeeded without an object");
+        CORCH_CONTRACT_BUG();
         return corch_err_setk(err, CORCH_ERR_FAILED, -EPROTO, NULL,
                               "engine %s: %s returned no SF (driver bug)",
                               type, hook);
@@ -106,13 +105,13 @@ hook_done(const struct compute_engine *e, const char *hook,
     if (error > 0) {
         LOG_ERR("engine %s: %s of %s returned %d, not a negative errno "
                 "(driver bug)", type, hook, name, error);
-        assert(!"compute hook returned a positive value");
+        CORCH_CONTRACT_BUG();
         error = -EPROTO;
     }
     if (error && err && !err->msg[0]) {
         LOG_ERR("engine %s: %s of %s failed (%s) without saying why "
                 "(driver bug)", type, hook, name, strerror(-error));
-        assert(!"compute hook failed without a message");
+        CORCH_CONTRACT_BUG();
         corch_err_set(err, error, NULL, "engine %s: %s failed: %s", type,
                       hook, strerror(-error));
     }
@@ -400,7 +399,7 @@ compute_sf_create(struct compute_engine *e, const struct compute_sf_spec *spec,
     if (spec->prepared && sf != spec->prepared) {
         LOG_ERR("engine %s: create of %s returned another SF than the "
                 "prepared one (driver bug)", e->class->type, spec->instance);
-        assert(!"compute create did not complete the prepared SF");
+        CORCH_CONTRACT_BUG();
     }
     sf_base_fill(e, sf, spec);
     *ret_sf = sf;

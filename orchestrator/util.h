@@ -10,6 +10,16 @@
 #include <stdlib.h>
 
 #define ARRAY_SIZE(a) (sizeof (a) / sizeof *(a))
+
+/* A driver that breaks its contract with the core has a bug to fix, not
+ * a condition to handle: the caller logs it and carries on with an error
+ * message for the client; debug builds (./configure --enable-debug, which
+ * the test builds use) also stop at it, so that tests cannot miss it. */
+#ifdef CORCH_DEBUG
+#define CORCH_CONTRACT_BUG() abort()
+#else
+#define CORCH_CONTRACT_BUG() ((void) 0)
+#endif
 /* The struct of type STRUCT whose member MEMBER is at POINTER: how a
  * driver reaches its own struct from the base it embeds. */
 #define CONTAINER_OF(POINTER, STRUCT, MEMBER)                           \

@@ -3,7 +3,6 @@
 #include <config.h>
 #include "vswitch.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -88,14 +87,6 @@ vswitch_lookup(const char *type)
 
 /* --- The one caller of the hooks. --- */
 
-/* A driver that breaks its contract has a bug to fix, not a condition to
- * handle: debug builds stop at it; other builds log it and carry on with
- * a message for the client. */
-#ifdef NDEBUG
-#define CONTRACT_BUG() ((void) 0)
-#else
-#define CONTRACT_BUG() assert(!"a vswitch driver broke its contract")
-#endif
 
 /* Checks what hook 'hook' of 'vs' returned: 'error', and on success
  * whether it made every object it had to ('made').  'herr' is what the
@@ -109,7 +100,7 @@ contract(const struct vswitch *vs, const char *hook, int error, bool made,
     if (error > 0) {
         LOG_ERR("vswitch driver %s: %s returned %d, not a negative errno: "
                 "a driver bug", type, hook, error);
-        CONTRACT_BUG();
+        CORCH_CONTRACT_BUG();
         error = -EPROTO;
     }
     if (error) {
@@ -118,7 +109,7 @@ contract(const struct vswitch *vs, const char *hook, int error, bool made,
         if (!herr->msg[0]) {
             LOG_ERR("vswitch driver %s: %s failed (%s) without a message: "
                     "a driver bug", type, hook, strerror(-error));
-            CONTRACT_BUG();
+            CORCH_CONTRACT_BUG();
             corch_err_set(err, error, NULL, "vswitch driver %s: %s failed: "
                           "%s", type, hook, strerror(-error));
         }
@@ -127,7 +118,7 @@ contract(const struct vswitch *vs, const char *hook, int error, bool made,
     if (!made) {
         LOG_ERR("vswitch driver %s: %s succeeded without making its "
                 "object: a driver bug", type, hook);
-        CONTRACT_BUG();
+        CORCH_CONTRACT_BUG();
         return corch_err_set(err, -EPROTO, NULL, "vswitch driver %s: %s "
                              "made nothing", type, hook);
     }
@@ -173,7 +164,7 @@ vswitch_open(const char *type, const struct corch_config *cfg,
     if (vs->class != class) {
         LOG_ERR("vswitch driver %s: open returned an instance of another "
                 "class: a driver bug", class->type);
-        CONTRACT_BUG();
+        CORCH_CONTRACT_BUG();
         vs->class = class;
     }
     *ret = vs;
