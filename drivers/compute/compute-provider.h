@@ -32,7 +32,7 @@
  * script, its exit status and the tail of its stderr.  A hook that fails
  * leaves the SF as it was before the call.  Success with no object, or a
  * failure without a message, is a driver bug: the core logs it (and
- * asserts in builds without NDEBUG).
+ * aborts in debug builds: configure --enable-debug).
  *
  * Threads: hooks may be called concurrently for different SFs of one
  * instance, never for the same SF at once. */

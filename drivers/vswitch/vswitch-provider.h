@@ -7,7 +7,8 @@
  * its typed wrappers (vswitch_lsi_create(), ...) hold the fallbacks of the
  * optional hooks, log and time every call, and check the contract below
  * (a failure without a message, or a success without an object, is a bug
- * of the driver: logged always, an assertion failure in debug builds).
+ * of the driver: logged always, an abort in debug builds, configure
+ * --enable-debug).
  *
  * Objects.  'struct vswitch_lsi' and 'struct vswitch_port' are small bases
  * that the core reads (switch, name, owner, role) and never writes: each

@@ -6,10 +6,11 @@
  * drivers/compute/compute-provider.h, and the dummy engine
  * (drivers/compute/dummy/) for a working example of every hook.
  *
- * To turn it into a real engine "foo": rename, fill the TODOs, add
- * --enable-foo to configure.ac and an include of its fragment in
- * drivers/automake.mk, add "COMPUTE_DRIVERS += foo" to its automake.mk
- * fragment (drivers/driver-list.h registers it), and enable it with
+ * To turn it into a real engine "foo": rename, fill the TODOs, make its
+ * automake.mk add its sources to orchestrator_liborch_a_SOURCES and
+ * "COMPUTE_DRIVERS += foo" (drivers/driver-list.h registers it), include
+ * that fragment from drivers/automake.mk (under a configure conditional
+ * only if it needs libraries of its own), and enable it with
  * compute.drivers=...,foo.  Templates with "engine": "foo" then resolve
  * to it. */
 #include <config.h>
