@@ -775,14 +775,18 @@ test_two_instances(void **state)
     assert_ptr_equal(b->engine, eng2);
     assert_string_not_equal(compute_native_netns_name(a),
                             compute_native_netns_name(b));
-    assert_int_equal(access(pa, F_OK), 0);
-    assert_int_equal(access(pb, F_OK), 0);
+    /* The paths are the SFs' own: keep copies to look after destroy. */
+    char path_a[256], path_b[256];
+    snprintf(path_a, sizeof path_a, "%s", pa);
+    snprintf(path_b, sizeof path_b, "%s", pb);
+    assert_int_equal(access(path_a, F_OK), 0);
+    assert_int_equal(access(path_b, F_OK), 0);
     compute_sf_destroy(b);
-    assert_int_not_equal(access(pb, F_OK), 0);
+    assert_int_not_equal(access(path_b, F_OK), 0);
     compute_engine_close(eng2);
-    assert_int_equal(access(pa, F_OK), 0);  /* Not eng2's. */
+    assert_int_equal(access(path_a, F_OK), 0);  /* Not eng2's. */
     compute_sf_destroy(a);
-    assert_int_not_equal(access(pa, F_OK), 0);
+    assert_int_not_equal(access(path_a, F_OK), 0);
 }
 
 int
