@@ -1427,14 +1427,14 @@ json_putp(json_object **o)
 }
 
 int
-graph_parse(const char *text, size_t len, unsigned int max_depth,
-            const struct graph_limits *lim, struct graph **ret_graph,
-            struct corch_err *err)
+graph_json_parse(const char *text, size_t len, unsigned int max_depth,
+                 json_object **ret_root, struct corch_err *err)
 {
     _cleanup_(json_putp) json_object *root = NULL;
     struct json_tokener *tok;
     enum json_tokener_error jerr;
     size_t end;
+    int r;
 
     if (!text || len == 0)
         return corch_err_setk(err, CORCH_ERR_INVALID, -EINVAL, "",
@@ -1465,11 +1465,28 @@ graph_parse(const char *text, size_t len, unsigned int max_depth,
         return corch_err_setk(err, CORCH_ERR_INVALID, -EINVAL, "",
                               "invalid JSON at byte %zu: %s", end,
                               json_tokener_error_desc(jerr));
-    for (; end < len; end++)
-        if (text[end] != ' ' && text[end] != '\t' && text[end] != '\r'
-            && text[end] != '\n')
+    for (size_t i = end; i < len; i++)
+        if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r'
+            && text[i] != '\n')
             return corch_err_setk(err, CORCH_ERR_INVALID, -EINVAL, "",
                                   "invalid JSON: trailing garbage at byte "
-                                  "%zu", end);
+                                  "%zu", i);
+    /* json-c keeps invalid UTF-8 and cuts member names at a "\u0000":
+     * the text is where both show. */
+    if ((r = json_text_check(text, end, err)) < 0)
+        return r;
+    *ret_root = TAKE_PTR(root);
+    return 0;
+}
+
+int
+graph_parse(const char *text, size_t len, unsigned int max_depth,
+            const struct graph_limits *lim, struct graph **ret_graph,
+            struct corch_err *err)
+{
+    _cleanup_(json_putp) json_object *root = NULL;
+    int r = graph_json_parse(text, len, max_depth, &root, err);
+    if (r < 0)
+        return r;
     return graph_from_json(root, lim, ret_graph, err);
 }

@@ -245,6 +245,14 @@ rest_parse_body(struct rest_request *rq, const char *code)
                              "bad JSON: trailing data at offset %zu", i);
             return NULL;
         }
+    /* Every body obeys the graphs' string rule (util.h). */
+    struct corch_err err = { .path = "", .msg = "" };
+    if (json_text_check(rq->body, end, &err) < 0) {
+        json_object_put(obj);
+        rest_reply_error(rq, MHD_HTTP_BAD_REQUEST, code, err.path, "%s",
+                         err.msg);
+        return NULL;
+    }
     return obj;
 }
 
