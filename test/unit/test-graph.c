@@ -784,6 +784,72 @@ test_sap_types(void **state)
                 -EINVAL, "sffg.saps[0].id");
 }
 
+/* Two rules with the same port_in, match and priority are one OpenFlow
+ * entry (issue 16, point 9): the second is refused, named.  Spellings that
+ * mean the same (0x800 and 2048, a host address inside a prefix, the
+ * default priority) are the same. */
+static void
+test_rule_clashes(void **state)
+{
+    static const char head[] =
+        "{\"sffg\":{\"id\":\"g\",\"saps\":["
+        "{\"id\":\"a\",\"type\":\"interface\",\"interface\":{\"if-name\":\"eth1\"}},"
+        "{\"id\":\"b\",\"type\":\"interface\",\"interface\":{\"if-name\":\"eth2\"}},"
+        "{\"id\":\"c\",\"type\":\"interface\",\"interface\":{\"if-name\":\"eth3\"}}],"
+        "\"flowrules\":[";
+    static const struct {
+        const char *r1, *r2;    /* The two rules' "priority" and "match". */
+        bool clash;             /* Must the second be refused? */
+    } cases[] = {
+        { "\"priority\":10,\"match\":{\"port_in\":\"service-access-point:a\"}",
+          "\"priority\":10,\"match\":{\"port_in\":\"service-access-point:a\"}",
+          true },
+        { "\"match\":{\"port_in\":\"service-access-point:a\"}",
+          "\"priority\":1,\"match\":{\"port_in\":\"service-access-point:a\"}",
+          true },
+        { "\"match\":{\"port_in\":\"service-access-point:a\",\"ether_type\":"
+          "\"0x800\",\"dest_ip\":\"10.0.0.1/24\"}",
+          "\"match\":{\"port_in\":\"service-access-point:a\",\"ether_type\":"
+          "2048,\"dest_ip\":\"10.0.0.0/24\"}", true },
+        { "\"priority\":10,\"match\":{\"port_in\":\"service-access-point:a\"}",
+          "\"priority\":11,\"match\":{\"port_in\":\"service-access-point:a\"}",
+          false },
+        { "\"match\":{\"port_in\":\"service-access-point:a\"}",
+          "\"match\":{\"port_in\":\"service-access-point:b\"}", false },
+        { "\"match\":{\"port_in\":\"service-access-point:a\",\"vlan_id\":5}",
+          "\"match\":{\"port_in\":\"service-access-point:a\",\"vlan_id\":6}",
+          false },
+        { "\"match\":{\"port_in\":\"service-access-point:a\"}",
+          "\"match\":{\"port_in\":\"service-access-point:a\",\"vlan_id\":6}",
+          false },
+    };
+
+    (void) state;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char text[2048];
+        snprintf(text, sizeof text, "%s"
+                 "{\"id\":\"r0\",\"match\":{\"port_in\":"
+                 "\"service-access-point:b\",\"vlan_id\":9},"
+                 "\"actions\":{\"output_to_port\":\"service-access-point:c\"}},"
+                 "{\"id\":\"one\",%s,\"actions\":{\"output_to_port\":"
+                 "\"service-access-point:c\"}},"
+                 "{\"id\":\"two\",%s,\"actions\":{\"output_to_port\":"
+                 "\"service-access-point:c\"}}]}}", head, cases[i].r1,
+                 cases[i].r2);
+        if (!cases[i].clash) {
+            struct graph *g = parse_ok(text);
+            graph_free(g);
+            continue;
+        }
+        parse_fails(text, -EINVAL, "sffg.flowrules[2].match");
+        struct corch_err err;
+        struct graph *g = NULL;
+        assert_int_equal(parse_text(text, &g, &err), -EINVAL);
+        assert_non_null(strstr(err.msg, "\"two\""));
+        assert_non_null(strstr(err.msg, "\"one\""));
+    }
+}
+
 /* Every string of the document, member names included, is valid UTF-8
  * without NUL (issue 16, point 8): such a string is stored and echoed to
  * every client, and json-c keeps bad bytes and cuts names at "\u0000".
@@ -947,6 +1013,7 @@ main(void)
         cmocka_unit_test(test_bad_json),
         cmocka_unit_test(test_sap_types),
         cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_rule_clashes),
         cmocka_unit_test(test_mutations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -444,6 +444,30 @@ test_strings(void **state)
     free(text);
 }
 
+/* A rule that repeats another's port_in, match and priority is refused
+ * through the NF-FG as through the SF-FG (issue 16, point 9), named in
+ * NF-FG terms. */
+static void
+test_rule_clash(void **state)
+{
+    const char *demo = "use-cases_configuration-service_demoGraph.json";
+    json_object *root = load(NFFG_DIR, demo);
+    json_object *rules = json_object_object_get(
+        json_object_object_get(fg(root), "big-switch"), "flow-rules");
+    json_object *copy = NULL;
+
+    (void) state;
+    assert_int_equal(json_object_deep_copy(rule(root, 1), &copy, NULL), 0);
+    set(copy, "id", json_object_new_string("again"));
+    json_object_array_add(rules, copy);
+    size_t n = json_object_array_length(rules);
+    char path[128];
+    snprintf(path, sizeof path,
+             "forwarding-graph.big-switch.flow-rules[%zu].match", n - 1);
+    expect_error(root, -EINVAL, path);
+    json_object_put(root);
+}
+
 int
 main(void)
 {
@@ -454,6 +478,7 @@ main(void)
         cmocka_unit_test(test_error_paths),
         cmocka_unit_test(test_sffg_corpus_through_nffg),
         cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_rule_clash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
