@@ -563,8 +563,11 @@ rest_begin(struct rest_request *rq, const char *url)
                 return;
             }
         } else {
-            /* security.auth=false: everyone is the administrator. */
-            rq->user = xstrdup("admin");
+            /* security.auth=false: everyone has the admin's rights, but
+             * is nobody: a graph created now has no owner (no operator
+             * owns it, and no user named "admin" later inherits it), as
+             * docs/security.md says. */
+            rq->user = NULL;
             rq->role = SECURITY_ROLE_ADMIN;
         }
     }
