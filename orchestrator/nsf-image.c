@@ -85,10 +85,10 @@ bad(struct corch_err *err, const char *image, const char *entry,
     /* Kind failed: the node's image is bad, not the client's request. */
     if (entry)
         return corch_err_setk(err, CORCH_ERR_FAILED, -EINVAL, NULL,
-                              "NSF image %s: entry \"%.300s\": %s", image,
-                              entry, why);
+                              "NSF image %s: not unpacked: entry "
+                              "\"%.300s\": %s", image, entry, why);
     return corch_err_setk(err, CORCH_ERR_FAILED, -EINVAL, NULL,
-                          "NSF image %s: %s", image, why);
+                          "NSF image %s: not unpacked: %s", image, why);
 }
 
 /* Reads exactly 'n' bytes.  1: done, 0: end of file before the first
