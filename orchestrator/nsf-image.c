@@ -419,6 +419,14 @@ archive_read(gzFile gz, const char *image, struct nsf_archive *a,
                     ? type : '?');
             goto out;
         }
+        /* Where the next header starts must not depend on how a tar
+         * treats the size of an entry without data. */
+        bool has_data = type == '0' || type == '\0' || type == '7';
+        if (!has_data && size) {
+            r = bad(err, image, name, "has type '%c' and a size of %llu "
+                    "bytes", type, (unsigned long long) size);
+            goto out;
+        }
         if (a->n >= NSF_MAX_ENTRIES) {
             r = bad(err, image, NULL, "more than %d entries",
                     NSF_MAX_ENTRIES);
@@ -440,9 +448,7 @@ archive_read(gzFile gz, const char *image, struct nsf_archive *a,
             .name = norm, .type = type ? type : '0',
             .link = type == '1' || type == '2' ? TAKE_PTR(link) : NULL,
         };
-        /* Only regular files carry data (tar ignores the size of the
-         * other types). */
-        if (type == '0' || type == '\0' || type == '7') {
+        if (has_data) {
             if (gz_skip(gz, size) < 0) {
                 r = bad(err, image, name, "is truncated");
                 goto out;

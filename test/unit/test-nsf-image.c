@@ -65,6 +65,12 @@ static const char maker[] =
     "tgz('hard-up', [('h', L, '../x')])\n"
     "tgz('hard-through-link', [('l', S, 'sub'), ('h', L, 'l/x')])\n"
     "tgz('sparse', [('s', b'S', None)], tarfile.GNU_FORMAT)\n"
+    "with tarfile.open(d + '/sized-link.tgz', 'w:gz') as t:\n"
+    "    ti = tarfile.TarInfo('l')\n"
+    "    ti.type = S\n"
+    "    ti.linkname = 'x'\n"
+    "    ti.size = 512\n"
+    "    t.addfile(ti, io.BytesIO(b'\\0' * 512))\n"
     "open(d + '/garbage.tgz', 'wb').write(b'not an archive at all')\n"
     "g = open(d + '/good.tgz', 'rb').read()\n"
     "import gzip\n"
@@ -148,6 +154,7 @@ test_refused(void **state)
     refused("hard-through-link", "entry \"h\": is a hard link through a "
             "symlink");
     refused("sparse", "entry \"s\": has entry type 'S'");
+    refused("sized-link", "entry \"l\": has type '2' and a size of 512");
     refused("garbage", NULL);
     refused("truncated", NULL);
 
