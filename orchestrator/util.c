@@ -260,8 +260,6 @@ struct json_level {
 };
 
 struct json_scan {
-    const char *text;           /* The document. */
-    size_t len;                 /* Its length. */
     struct json_level levels[JSON_PATH_LEVELS]; /* The open containers. */
     size_t depth;               /* Open containers, recorded or not. */
 };
@@ -386,7 +384,7 @@ json_string_problem(const char *s, size_t n)
 int
 json_text_check(const char *text, size_t len, struct corch_err *err)
 {
-    struct json_scan js = { .text = text, .len = len };
+    struct json_scan js = { .depth = 0 };
     size_t i = 0;
 
     while (i < len) {
