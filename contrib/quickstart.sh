@@ -15,7 +15,7 @@ cd "$TOP"
 # Debian packages c-orch needs to build, run and be tested.
 DEPS=(build-essential autoconf automake libtool pkg-config
       libmicrohttpd-dev libjson-c-dev libsqlite3-dev libinih-dev
-      libsodium-dev libczmq-dev libzmq3-dev libcurl4-openssl-dev
+      libsodium-dev zlib1g-dev libczmq-dev libzmq3-dev libcurl4-openssl-dev
       libnl-3-dev libnl-route-3-dev libcmocka-dev
       openvswitch-switch iproute2 iputils-ping ethtool procps
       nftables iperf3 tcpdump netcat-openbsd curl openssl jq

@@ -12,6 +12,7 @@ orchestrator_liborch_a_SOURCES = \
 	orchestrator/store.c orchestrator/store.h \
 	orchestrator/security.c orchestrator/security.h \
 	orchestrator/repository.c orchestrator/repository.h \
+	orchestrator/nsf-image.c orchestrator/nsf-image.h \
 	orchestrator/jsonschema.c orchestrator/jsonschema.h \
 	orchestrator/resolver.c orchestrator/resolver.h \
 	orchestrator/scheduler.c orchestrator/scheduler.h \

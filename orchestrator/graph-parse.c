@@ -1278,6 +1278,125 @@ parse_flowrule(struct pctx *c, json_object *o, size_t index,
     return r;
 }
 
+/* ---- Rules that OpenFlow cannot tell apart. ---- */
+
+static uint64_t
+fnv_bytes(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static uint64_t
+fnv_u64(uint64_t h, uint64_t v)
+{
+    return fnv_bytes(h, &v, sizeof v);
+}
+
+static uint64_t
+fnv_ip(uint64_t h, const struct flow_ip *ip)
+{
+    h = fnv_u64(h, (uint64_t) ip->family << 8 | ip->plen);
+    return fnv_bytes(h, ip->addr, ip->family == AF_INET ? 4 : 16);
+}
+
+/* Hash of what makes two rules one OpenFlow entry: port_in, priority and
+ * the present match fields (absent ones are ignored, as
+ * flow_match_equal() ignores them). */
+static uint64_t
+rule_key_hash(const struct graph_flowrule *r)
+{
+    const struct flow_match *m = &r->match;
+    uint32_t f = m->fields;
+    uint64_t h = 1469598103934665603ull;
+
+    h = fnv_u64(h, r->port_in.kind);
+    if (r->port_in.kind == GRAPH_PORT_SAP)
+        h = fnv_u64(h, r->port_in.sap);
+    else {
+        h = fnv_u64(h, r->port_in.sf);
+        h = fnv_u64(h, r->port_in.port);
+    }
+    h = fnv_u64(h, (uint64_t) r->priority << 32 | f);
+    if (f & FLOW_M_ETHER_TYPE)
+        h = fnv_u64(h, m->ether_type);
+    if (f & FLOW_M_VLAN_ID)
+        h = fnv_u64(h, m->vlan_id);
+    if (f & FLOW_M_VLAN_PCP)
+        h = fnv_u64(h, m->vlan_pcp);
+    if (f & FLOW_M_SOURCE_MAC)
+        h = fnv_bytes(h, m->source_mac, 6);
+    if (f & FLOW_M_DEST_MAC)
+        h = fnv_bytes(h, m->dest_mac, 6);
+    if (f & FLOW_M_SOURCE_IP)
+        h = fnv_ip(h, &m->source_ip);
+    if (f & FLOW_M_DEST_IP)
+        h = fnv_ip(h, &m->dest_ip);
+    if (f & FLOW_M_PROTOCOL)
+        h = fnv_u64(h, m->protocol);
+    if (f & FLOW_M_SOURCE_PORT)
+        h = fnv_u64(h, m->source_port);
+    if (f & FLOW_M_DEST_PORT)
+        h = fnv_u64(h, m->dest_port);
+    if (f & FLOW_M_IP_DSCP)
+        h = fnv_u64(h, m->ip_dscp);
+    if (f & FLOW_M_ICMP_TYPE)
+        h = fnv_u64(h, m->icmp_type);
+    if (f & FLOW_M_ICMP_CODE)
+        h = fnv_u64(h, m->icmp_code);
+    return h ^ (h >> 29);
+}
+
+/* Two rules with the same port_in, match and priority are one OpenFlow
+ * entry: the switch keeps the last one written, and an update that
+ * removes either deletes the flow of both.  The second one is refused
+ * (path "sffg.flowrules[N].match").  Linear: one hash table. */
+static int
+check_rule_clashes(struct pctx *c)
+{
+    const struct graph *g = c->g;
+    size_t cap = 16;
+    int r = 0;
+
+    if (g->n_flowrules < 2)
+        return 0;
+    while (cap < 2 * g->n_flowrules)
+        cap *= 2;
+    size_t *slots = xmalloc(cap * sizeof *slots);
+    for (size_t i = 0; i < cap; i++)
+        slots[i] = SIZE_MAX;
+    for (size_t i = 0; i < g->n_flowrules && r == 0; i++) {
+        const struct graph_flowrule *a = &g->flowrules[i];
+        size_t s;
+        for (s = rule_key_hash(a) & (cap - 1); slots[s] != SIZE_MAX;
+             s = (s + 1) & (cap - 1)) {
+            const struct graph_flowrule *b = &g->flowrules[slots[s]];
+            if (a->priority != b->priority
+                || port_ref_cmp(&a->port_in, &b->port_in)
+                || !flow_match_equal(&a->match, &b->match))
+                continue;
+            size_t old = path_key(c, "flowrules");
+            path_idx(c, i);
+            path_key(c, "match");
+            r = fail(c, -EINVAL, "flowrule \"%s\" has the same port_in, "
+                     "match and priority (%u) as flowrule \"%s\" "
+                     "(flowrules[%zu]): OpenFlow cannot hold both; give "
+                     "one a different priority or merge their outputs",
+                     a->id, (unsigned) a->priority, b->id, slots[s]);
+            path_pop(c, old);
+            break;
+        }
+        if (r == 0)
+            slots[s] = i;
+    }
+    free(slots);
+    return r;
+}
+
 /* ---- The graph. ---- */
 
 /* Parses array member 'key' of 'o' with 'fn' into '*items' (counted in
@@ -1391,7 +1510,7 @@ parse_graph(struct pctx *c, json_object *root, const struct graph_limits *lim)
                          &g->flowrules, &g->n_flowrules, parse_flowrule,
                          &c->rules)) < 0)
         return r;
-    return 0;
+    return check_rule_clashes(c);
 }
 
 int
@@ -1427,14 +1546,14 @@ json_putp(json_object **o)
 }
 
 int
-graph_parse(const char *text, size_t len, unsigned int max_depth,
-            const struct graph_limits *lim, struct graph **ret_graph,
-            struct corch_err *err)
+graph_json_parse(const char *text, size_t len, unsigned int max_depth,
+                 json_object **ret_root, struct corch_err *err)
 {
     _cleanup_(json_putp) json_object *root = NULL;
     struct json_tokener *tok;
     enum json_tokener_error jerr;
     size_t end;
+    int r;
 
     if (!text || len == 0)
         return corch_err_setk(err, CORCH_ERR_INVALID, -EINVAL, "",
@@ -1465,11 +1584,28 @@ graph_parse(const char *text, size_t len, unsigned int max_depth,
         return corch_err_setk(err, CORCH_ERR_INVALID, -EINVAL, "",
                               "invalid JSON at byte %zu: %s", end,
                               json_tokener_error_desc(jerr));
-    for (; end < len; end++)
-        if (text[end] != ' ' && text[end] != '\t' && text[end] != '\r'
-            && text[end] != '\n')
+    for (size_t i = end; i < len; i++)
+        if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r'
+            && text[i] != '\n')
             return corch_err_setk(err, CORCH_ERR_INVALID, -EINVAL, "",
                                   "invalid JSON: trailing garbage at byte "
-                                  "%zu", end);
+                                  "%zu", i);
+    /* json-c keeps invalid UTF-8 and cuts member names at a "\u0000":
+     * the text is where both show. */
+    if ((r = json_text_check(text, end, err)) < 0)
+        return r;
+    *ret_root = TAKE_PTR(root);
+    return 0;
+}
+
+int
+graph_parse(const char *text, size_t len, unsigned int max_depth,
+            const struct graph_limits *lim, struct graph **ret_graph,
+            struct corch_err *err)
+{
+    _cleanup_(json_putp) json_object *root = NULL;
+    int r = graph_json_parse(text, len, max_depth, &root, err);
+    if (r < 0)
+        return r;
     return graph_from_json(root, lim, ret_graph, err);
 }

@@ -102,12 +102,23 @@ struct graph_limits {
  * graph.  Rejects JSON nested deeper than 'max_depth'.  On failure returns
  * -EINVAL (bad JSON or bad graph: 'err' has the path and the reason;
  * kind CORCH_ERR_INVALID) or -E2BIG (a limit exceeded; 'err' says which;
- * kind CORCH_ERR_TOO_LARGE) and leaves '*ret_graph' untouched.  'max_depth' 0 means json-c's default (32).  The format, the
+ * kind CORCH_ERR_TOO_LARGE) and leaves '*ret_graph' untouched.  The text
+ * is read by graph_json_parse().  The format, the
  * checks and the error paths are described in docs/sffg-format.md. */
 int graph_parse(const char *text, size_t len, unsigned int max_depth,
                 const struct graph_limits *, struct graph **ret_graph,
                 struct corch_err *err);
-/* The same, from a json-c tree (root object with "sffg"). */
+/* The JSON text reader of every graph document (SF-FG and NF-FG): strict
+ * JSON no deeper than 'max_depth' (0: json-c's default, 32), nothing but
+ * whitespace after it, and every string, member names included, valid
+ * UTF-8 without NUL (json_text_check(), util.h).  On success the caller
+ * owns '*ret_root'; on failure returns -EINVAL (kind invalid; the path
+ * names the bad string, "" for bad JSON) or -E2BIG (kind too-large). */
+int graph_json_parse(const char *text, size_t len, unsigned int max_depth,
+                     json_object **ret_root, struct corch_err *err);
+/* The same as graph_parse(), from a json-c tree (root object with "sffg");
+ * its strings are not checked again: a client's tree comes from
+ * graph_json_parse(). */
 int graph_from_json(json_object *root, const struct graph_limits *,
                     struct graph **ret_graph, struct corch_err *err);
 /* The normalised SF-FG ({"sffg": {...}}): every number as a JSON number,

@@ -621,6 +621,18 @@ nffg_to_graph(json_object *root, const char *id,
     return 0;
 }
 
+int
+nffg_parse(const char *text, size_t len, unsigned int max_depth,
+           const char *id, const struct graph_limits *lim,
+           struct graph **ret_graph, struct corch_err *err)
+{
+    _cleanup_json_ json_object *root = NULL;
+    int r = graph_json_parse(text, len, max_depth, &root, err);
+    if (r < 0)
+        return r;
+    return nffg_to_graph(root, id, lim, ret_graph, err);
+}
+
 /* ---- graph -> NF-FG. ---- */
 
 static json_object *

@@ -23,6 +23,12 @@
 int nffg_to_graph(json_object *root, const char *id,
                   const struct graph_limits *, struct graph **ret_graph,
                   struct corch_err *err);
+/* Reads NF-FG text with graph_json_parse() (the SF-FG's reader: the same
+ * JSON and string rules, paths naming NF-FG fields) and translates it with
+ * nffg_to_graph(). */
+int nffg_parse(const char *text, size_t len, unsigned int max_depth,
+               const char *id, const struct graph_limits *,
+               struct graph **ret_graph, struct corch_err *err);
 /* The NF-FG form of a graph.  Caller owns the result. */
 json_object *nffg_from_graph(const struct graph *);
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "corch-config.h"
 #include "nffg.h"
 #include "nrm.h"
 
@@ -18,15 +19,18 @@
 static struct graph *
 rest_parse_nffg(struct rest_request *rq, const char *id)
 {
-    json_object *root = rest_parse_body(rq, "invalid-graph");
-    if (!root)
-        return NULL;
-
     struct graph_limits limits = rest_limits(rq->srv);
     struct corch_err err = { .path = "", .msg = "" };
     struct graph *graph = NULL;
-    int r = nffg_to_graph(root, id, &limits, &graph, &err);
-    json_object_put(root);
+
+    if (!rq->body || rq->body_len == 0) {
+        rest_reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid-graph", "",
+                         "the request needs an NF-FG body");
+        return NULL;
+    }
+    int r = nffg_parse(rq->body, rq->body_len,
+                       rq->srv->cfg->limits_max_json_depth, id, &limits,
+                       &graph, &err);
     if (r < 0) {
         rest_reply_err(rq, r, &err);
         return NULL;

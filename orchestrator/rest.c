@@ -245,6 +245,14 @@ rest_parse_body(struct rest_request *rq, const char *code)
                              "bad JSON: trailing data at offset %zu", i);
             return NULL;
         }
+    /* Every body obeys the graphs' string rule (util.h). */
+    struct corch_err err = { .path = "", .msg = "" };
+    if (json_text_check(rq->body, end, &err) < 0) {
+        json_object_put(obj);
+        rest_reply_error(rq, MHD_HTTP_BAD_REQUEST, code, err.path, "%s",
+                         err.msg);
+        return NULL;
+    }
     return obj;
 }
 
@@ -555,8 +563,11 @@ rest_begin(struct rest_request *rq, const char *url)
                 return;
             }
         } else {
-            /* security.auth=false: everyone is the administrator. */
-            rq->user = xstrdup("admin");
+            /* security.auth=false: everyone has the admin's rights, but
+             * is nobody: a graph created now has no owner (no operator
+             * owns it, and no user named "admin" later inherits it), as
+             * docs/security.md says. */
+            rq->user = NULL;
             rq->role = SECURITY_ROLE_ADMIN;
         }
     }

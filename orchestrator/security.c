@@ -601,6 +601,23 @@ security_user_delete_err(struct security *sec, const char *name,
             goto out;
         }
     }
+    /* Graphs record their owner by name: deleted now, the user's graphs
+     * would pass to the next user given that name.  The admin deletes or
+     * reassigns them first. */
+    size_t owned;
+    r = store_graph_count_owner(sec->store, name, &owned);
+    if (r < 0) {
+        corch_err_set(err, r, NULL, "cannot count the graphs of \"%s\"",
+                      name);
+        goto out;
+    }
+    if (owned) {
+        r = corch_err_setk(err, CORCH_ERR_CONFLICT, -EBUSY, NULL,
+                           "user \"%s\" owns %zu graph%s: delete %s first",
+                           name, owned, owned == 1 ? "" : "s",
+                           owned == 1 ? "it" : "them");
+        goto out;
+    }
     /* The schema cascades too; revoking first says what we mean. */
     r = store_token_delete_user(sec->store, name);
     if (r == 0)

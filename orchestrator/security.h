@@ -61,7 +61,8 @@ int security_user_put(struct security *, const char *name,
                       const char *password, const char *role,
                       bool *ret_created, struct corch_err *err);
 /* Deletes a user and revokes its tokens.  -ENOENT if unknown, -EPERM for
- * the last admin (security_user_delete_err() says why). */
+ * the last admin, -EBUSY while it owns graphs (security_user_delete_err()
+ * says why). */
 int security_user_delete(struct security *, const char *name);
 /* {"users":[{"name","role"}]}; caller owns it.  NULL on a store error. */
 json_object *security_user_list(struct security *);
@@ -78,7 +79,9 @@ void security_set_fast_hash_for_tests(bool fast);
 /* Added after the first contract (backwards compatible). */
 /* security_user_delete() with the reason in 'err': -ENOENT (kind
  * not-found: unknown user, or a name no user can have), -EPERM (kind
- * conflict: the last admin cannot be deleted). */
+ * conflict: the last admin cannot be deleted), -EBUSY (kind conflict: the
+ * user owns graphs, the message says how many; graphs record their owner
+ * by name, and a new user of that name would inherit them). */
 int security_user_delete_err(struct security *, const char *name,
                              struct corch_err *err);
 /* Revokes one token.  -ENOENT if unknown. */

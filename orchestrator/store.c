@@ -25,6 +25,7 @@ enum store_stmt {
     STMT_GRAPH_GET,
     STMT_GRAPH_DELETE,
     STMT_GRAPH_LIST,
+    STMT_GRAPH_COUNT_OWNER,
     STMT_USER_PUT,
     STMT_USER_GET,
     STMT_USER_DELETE,
@@ -63,6 +64,7 @@ static const char *const store_sql[STMT_N] = {
     [STMT_GRAPH_LIST] =
         "SELECT id, owner, sffg, format, status, error, created, updated "
         "FROM graphs ORDER BY id",
+    [STMT_GRAPH_COUNT_OWNER] = "SELECT count(*) FROM graphs WHERE owner = ?1",
     /* An upsert, not INSERT OR REPLACE: a replace would delete the row
      * first and so cascade to the user's tokens. */
     [STMT_USER_PUT] =
@@ -670,6 +672,22 @@ store_user_count(struct store *s, size_t *ret_n)
         return -EIO;
     if (sqlite3_step(stmt) != SQLITE_ROW)
         return store_fail(s, "user count");
+    *ret_n = (size_t) sqlite3_column_int64(stmt, 0);
+    return 0;
+}
+
+int
+store_graph_count_owner(struct store *s, const char *owner, size_t *ret_n)
+{
+    if (!owner)
+        return -EINVAL;
+    STORE_LOCKED(s);
+    _cleanup_stmt_ sqlite3_stmt *stmt = store_stmt(s, STMT_GRAPH_COUNT_OWNER);
+    if (!stmt)
+        return -EIO;
+    bind_text(stmt, 1, owner);
+    if (sqlite3_step(stmt) != SQLITE_ROW)
+        return store_fail(s, "graph count");
     *ret_n = (size_t) sqlite3_column_int64(stmt, 0);
     return 0;
 }

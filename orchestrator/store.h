@@ -48,6 +48,10 @@ int store_graph_delete(struct store *, const char *id);
 int store_graph_list(struct store *, struct store_graph ***ret_graphs,
                      size_t *ret_n);
 void store_graph_list_free(struct store_graph **, size_t n);
+/* How many graphs 'owner' owns (a user may not be deleted while it owns
+ * any: a new user of that name would inherit them). */
+int store_graph_count_owner(struct store *, const char *owner,
+                            size_t *ret_n);
 
 /* Users: 'hash' is an encoded slow password hash (security.c). */
 int store_user_put(struct store *, const char *name, const char *hash,

@@ -105,6 +105,25 @@ bool name_is_valid_id(const char *);
 /* Network interface names: [A-Za-z0-9_.-]{1,15}, not "." or "..". */
 bool name_is_valid_ifname(const char *);
 
+/* Checks that 'len' bytes at 's' are UTF-8 as RFC 3629 defines it (no
+ * overlong forms, no surrogates, nothing above U+10FFFF) and hold no NUL:
+ * what every string a client sends must be, because it is stored and
+ * echoed to every other client, and a C string ends at a NUL.  Returns 0,
+ * -EINVAL for a NUL, -EILSEQ for bad UTF-8; on failure sets '*where' (if
+ * nonnull) to the offset of the offending byte. */
+int utf8_check(const char *s, size_t len, size_t *where);
+
+/* Applies utf8_check() to every string of a JSON document, member names
+ * included, after decoding its escapes: "\u0000" is a NUL, and a "\ud800"
+ * not followed by a low surrogate is not a character.  This is the one
+ * check of that rule for every JSON document a client sends (SF-FG, NF-FG,
+ * any other body), and it works on the text because json-c silently
+ * truncates a member name at its first NUL.  'text' must be a document that
+ * json-c accepted (the scan does not re-validate the grammar, but never
+ * reads past 'len' whatever it is given).  Returns 0 or -EINVAL with kind
+ * CORCH_ERR_INVALID and a path naming the string ("sffg.SFs[2].name"). */
+int json_text_check(const char *text, size_t len, struct corch_err *err);
+
 /* Parses an unsigned number given as a JSON integer's text, a decimal
  * string or a "0x" hex string (the SF-FG allows all three).  Fails with
  * -EINVAL on junk and -ERANGE above 'max'. */

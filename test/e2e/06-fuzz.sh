@@ -19,6 +19,11 @@ check "harness builds" clang -g -O1 -fsanitize=fuzzer,address,undefined \
 mkdir -p "$T/corpus"
 find "$E2E_TOP/test/data/sffg" "$E2E_TOP/test/data/unorchestrator-nffg" \
     -name '*.json' -exec cp {} "$T/corpus/" \; 2>/dev/null
+# Seeds for the string rule (issue 16, point 8): bad UTF-8, NUL and lone
+# surrogates in values and member names, on both formats.
+printf '{"sffg":{"id":"g","name":"a\377\376"}}' >"$T/corpus/seed-utf8-1.json"
+printf '{"sffg":{"id":"g","name\\u0000x":"n","SFs":[{"id":"a","name":"a","ports":[],"config":{"k":"\\ud800"}}]}}' >"$T/corpus/seed-utf8-2.json"
+printf '{"forwarding-graph":{"id":"g","name":"\\u0000","VNFs":[{"id":"v","name":"\303\251\355\240\200"}]}}' >"$T/corpus/seed-utf8-3.json"
 e2e_log "seed corpus: $(ls "$T/corpus" | wc -l) files; fuzzing ${FUZZ_SECONDS:-60} s"
 (cd "$T" && ASAN_OPTIONS=detect_leaks=1 ./fuzz-graph -max_total_time="${FUZZ_SECONDS:-60}" \
     -max_len=8192 -timeout=10 -rss_limit_mb=1024 corpus >"$T/fuzz.log" 2>&1)

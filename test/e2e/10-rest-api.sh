@@ -110,6 +110,19 @@ api PUT /v1/graphs/g2 "$(graph g2)"; expect_status 403 "viewer may not create"
 api DELETE /v1/graphs/g1; expect_status 403 "viewer may not delete"
 TOKEN=$ADMIN
 api GET /v1/graphs; check "admin sees g1" test "$(jq_body 'len(b["graphs"])')" = 1
+# A user that owns graphs stays (issue 16, point 5): a new "op1" would
+# inherit g1.
+api DELETE /v1/users/op1; expect_status 409 "op1 owns g1: not deleted"
+check "the 409 says how many graphs" grep -q 'owns 1 graph' "$T/body"
+TOKEN=$OP1; api GET /v1/graphs/g1; expect_status 200 "op1 and its token still there"
+# Two rules with one port_in, match and priority (issue 16, point 9):
+# OpenFlow would keep one of them.
+graph dup | python3 -c 'import json, sys; g = json.load(sys.stdin)
+g["sffg"]["flowrules"][3]["match"]["port_in"] = "service-access-point:lan"
+print(json.dumps(g))' >"$T/dup.json"
+api PUT /v1/graphs/dup @"$T/dup.json"; expect_status 400 "r4 repeats the port_in, match and priority of r1"
+check "the error names the second rule" err_is invalid-graph 'sffg.flowrules[3].match'
+TOKEN=$ADMIN
 api GET /v1/node; expect_status 200 "node description"
 check "node description is an object" test "$(jq_body 'type(b).__name__')" = dict
 
@@ -174,6 +187,21 @@ api POST /v1/login @"$T/random.bin"; expect_status 400 "binary login"
 api POST /NF-FG/ @"$T/random.bin"; expect_status 400 "binary NF-FG"
 printf '{"sffg":{"id":"nul\0"}}' >"$T/nul.json"
 api PUT /v1/graphs/nul @"$T/nul.json"; expect_status 400 "NUL byte in the body"
+# Strings (issue 16, point 8): bad UTF-8 or \u0000 anywhere, member names
+# included, on both APIs: 400 naming the string; nothing reaches the node
+# description, which stays strict JSON.
+printf '{"sffg":{"id":"utf","name":"a\377\376"}}' >"$T/utf1.json"
+api PUT /v1/graphs/utf @"$T/utf1.json"; expect_status 400 "graph name with bytes ff fe"
+check "ff fe: path sffg.name" err_is invalid-graph sffg.name
+printf '{"sffg":{"id":"utf","name\\u0000x":"n"}}' >"$T/utf2.json"
+api PUT /v1/graphs/utf @"$T/utf2.json"; expect_status 400 "\\u0000 in a member name"
+check "\\u0000 key: path names it" err_is invalid-graph 'sffg.name\u0000x'
+printf '{"forwarding-graph":{"id":"utf","name":"a\\u0000"}}' >"$T/utf3.json"
+api PUT /NF-FG/utf @"$T/utf3.json"; expect_status 400 "NF-FG: \\u0000 in the name"
+check "NF-FG \\u0000: path forwarding-graph.name" err_is invalid-graph forwarding-graph.name
+api GET /v1/graphs/utf; expect_status 404 "no graph utf was stored"
+api GET /v1/node
+check "GET /v1/node is strict UTF-8 JSON" python3 -c "import json; json.loads(open('$T/body','rb').read().decode('utf-8','strict'))"
 LONG=$(head -c 20000 /dev/zero | tr '\0' a)
 STATUS=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ADMIN" "$CORCH_URL/v1/graphs/$LONG")
 check "20 kB URL refused" test "$STATUS" = 414 -o "$STATUS" = 400 -o "$STATUS" = 431

@@ -8,7 +8,9 @@
 # deploy reuses the cached image (no second download); a tampered image
 # (its bytes are not what the template's sha256 says) is refused naming the
 # template and both digests, with nothing deployed and nothing cached; the
-# same repository behind a self-signed HTTPS certificate is refused.
+# same repository behind a self-signed HTTPS certificate is refused.  Images
+# with an escaping symlink are refused naming the image and the entry;
+# setuid bits never reach the unpacked package.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-node.sh"
 e2e_init rp52
@@ -42,6 +44,31 @@ www, sha = sys.argv[1], sys.argv[2]
 t = json.load(open(f"{www}/templates/bridge-native.json"))
 t.update(id="bridge-tampered", uri="images/bridge-v2.tgz", sha256=sha)
 json.dump(t, open(f"{www}/templates/bridge-tampered.json", "w"), indent=2)
+PY
+# Two hostile images (issue 16, point 11), published with their true
+# digests: "bridge-escape" adds a symlink out of the package directory,
+# "bridge-suid" a setuid file.
+python3 - "$WWW" <<'PY'
+import hashlib, io, json, sys, tarfile
+www = sys.argv[1]
+def build(name, extra):
+    out = f"{www}/images/{name}.tgz"
+    with tarfile.open(f"{www}/images/bridge.tgz") as src, \
+         tarfile.open(out, "w:gz") as t:
+        for m in src.getmembers():
+            t.addfile(m, src.extractfile(m) if m.isfile() else None)
+        for ti, data in extra:
+            t.addfile(ti, data)
+    sha = hashlib.sha256(open(out, "rb").read()).hexdigest()
+    tm = json.load(open(f"{www}/templates/bridge-native.json"))
+    tm.update(id=f"bridge-{name}", uri=f"images/{name}.tgz", sha256=sha)
+    json.dump(tm, open(f"{www}/templates/bridge-{name}.json", "w"), indent=2)
+link = tarfile.TarInfo("escape")
+link.type, link.linkname = tarfile.SYMTYPE, "../../../../etc"
+build("escape", [(link, None)])
+suid = tarfile.TarInfo("suid-helper")
+suid.mode, suid.size = 0o6755, 10
+build("suid", [(suid, io.BytesIO(b"#!/bin/sh\n"))])
 PY
 python3 "$E2E_TOP/sf-repository/mkindex.py" "$WWW"
 check "the index lists the added template" grep -q '"bridge-tampered.json"' "$WWW/index.json"
@@ -136,6 +163,36 @@ check "the image was not downloaded again" test "$(grep -c 'GET /images/bridge.t
 api DELETE /v1/graphs/g52
 check "no SF namespace left at the end" test -z "$(sf_netns)"
 check "no graph rows left in OVSDB" oe_graph_gone g52
+
+# Hostile images (issue 16, point 11).  A symlink out of the package
+# directory: refused by our check before tar runs, naming the image and
+# the entry; nothing unpacked, nothing deployed.
+graph g52e bridge-escape >"$T/ge.json"
+oe_put g52e "$T/ge.json"
+case $STATUS in
+4*|5*) pass "a graph using an image with an escaping symlink is refused ($STATUS)";;
+*) fail "escaping symlink: status $STATUS: $BODY";;
+esac
+check "the error names the image" grep -q 'NSF image bridge-escape' "$T/body"
+check "and the entry" grep -q 'entry \\"escape\\": is a symlink' "$T/body"
+e2e_log "error: $(head -c 400 "$T/body")"
+ESC=$(sha256sum "$WWW/images/escape.tgz" | cut -d' ' -f1)
+check_not "nothing unpacked for it" test -e "$T/state/nsf/$ESC"
+check_not "no half-unpacked directory" sh -c "ls -A '$T/state/nsf' | grep '^\.unpack'"
+check "no SF namespace after the refused graph" test -z "$(sf_netns)"
+api DELETE /v1/graphs/g52e
+# A setuid file: deployed, unpacked without the setuid / setgid bits.
+graph g52s bridge-suid >"$T/gs.json"
+oe_put g52s "$T/gs.json"
+case $STATUS in 200|201) pass "deploy with an image holding a setuid file ($STATUS)";;
+*) fail "setuid image: status $STATUS: $BODY";; esac
+SUID=$(sha256sum "$WWW/images/suid.tgz" | cut -d' ' -f1)
+check "its file is unpacked" test -f "$T/state/nsf/$SUID/suid-helper"
+check "without setuid / setgid bits" test "$(stat -c %a "$T/state/nsf/$SUID/suid-helper")" = 755
+check "no setuid / setgid file in any package" test -z "$(find "$T/state/nsf" -perm /6000)"
+check "the strip is logged" grep -q 'cleared the setuid/setgid bits of ./suid-helper' "$CORCH_LOG"
+api DELETE /v1/graphs/g52s
+check "no SF namespace left" test -z "$(sf_netns)"
 
 # HTTPS is verified: the same repository behind a self-signed certificate
 # is refused (the daemon starts, with no template from it).

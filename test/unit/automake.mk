@@ -17,6 +17,12 @@ test_unit_test_nffg_SOURCES = test/unit/test-nffg.c
 test_unit_test_nffg_CFLAGS = $(TEST_CFLAGS)
 test_unit_test_nffg_LDADD = $(TEST_LDADD)
 
+check_PROGRAMS += test/unit/test-nsf-image
+TESTS += test/unit/test-nsf-image
+test_unit_test_nsf_image_SOURCES = test/unit/test-nsf-image.c
+test_unit_test_nsf_image_CFLAGS = $(TEST_CFLAGS)
+test_unit_test_nsf_image_LDADD = $(TEST_LDADD)
+
 check_PROGRAMS += test/unit/test-store
 TESTS += test/unit/test-store
 test_unit_test_store_SOURCES = test/unit/test-store.c

@@ -784,6 +784,158 @@ test_sap_types(void **state)
                 -EINVAL, "sffg.saps[0].id");
 }
 
+/* Two rules with the same port_in, match and priority are one OpenFlow
+ * entry (issue 16, point 9): the second is refused, named.  Spellings that
+ * mean the same (0x800 and 2048, a host address inside a prefix, the
+ * default priority) are the same. */
+static void
+test_rule_clashes(void **state)
+{
+    static const char head[] =
+        "{\"sffg\":{\"id\":\"g\",\"saps\":["
+        "{\"id\":\"a\",\"type\":\"interface\",\"interface\":{\"if-name\":\"eth1\"}},"
+        "{\"id\":\"b\",\"type\":\"interface\",\"interface\":{\"if-name\":\"eth2\"}},"
+        "{\"id\":\"c\",\"type\":\"interface\",\"interface\":{\"if-name\":\"eth3\"}}],"
+        "\"flowrules\":[";
+    static const struct {
+        const char *r1, *r2;    /* The two rules' "priority" and "match". */
+        bool clash;             /* Must the second be refused? */
+    } cases[] = {
+        { "\"priority\":10,\"match\":{\"port_in\":\"service-access-point:a\"}",
+          "\"priority\":10,\"match\":{\"port_in\":\"service-access-point:a\"}",
+          true },
+        { "\"match\":{\"port_in\":\"service-access-point:a\"}",
+          "\"priority\":1,\"match\":{\"port_in\":\"service-access-point:a\"}",
+          true },
+        { "\"match\":{\"port_in\":\"service-access-point:a\",\"ether_type\":"
+          "\"0x800\",\"dest_ip\":\"10.0.0.1/24\"}",
+          "\"match\":{\"port_in\":\"service-access-point:a\",\"ether_type\":"
+          "2048,\"dest_ip\":\"10.0.0.0/24\"}", true },
+        { "\"priority\":10,\"match\":{\"port_in\":\"service-access-point:a\"}",
+          "\"priority\":11,\"match\":{\"port_in\":\"service-access-point:a\"}",
+          false },
+        { "\"match\":{\"port_in\":\"service-access-point:a\"}",
+          "\"match\":{\"port_in\":\"service-access-point:b\"}", false },
+        { "\"match\":{\"port_in\":\"service-access-point:a\",\"vlan_id\":5}",
+          "\"match\":{\"port_in\":\"service-access-point:a\",\"vlan_id\":6}",
+          false },
+        { "\"match\":{\"port_in\":\"service-access-point:a\"}",
+          "\"match\":{\"port_in\":\"service-access-point:a\",\"vlan_id\":6}",
+          false },
+    };
+
+    (void) state;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char text[2048];
+        snprintf(text, sizeof text, "%s"
+                 "{\"id\":\"r0\",\"match\":{\"port_in\":"
+                 "\"service-access-point:b\",\"vlan_id\":9},"
+                 "\"actions\":{\"output_to_port\":\"service-access-point:c\"}},"
+                 "{\"id\":\"one\",%s,\"actions\":{\"output_to_port\":"
+                 "\"service-access-point:c\"}},"
+                 "{\"id\":\"two\",%s,\"actions\":{\"output_to_port\":"
+                 "\"service-access-point:c\"}}]}}", head, cases[i].r1,
+                 cases[i].r2);
+        if (!cases[i].clash) {
+            struct graph *g = parse_ok(text);
+            graph_free(g);
+            continue;
+        }
+        parse_fails(text, -EINVAL, "sffg.flowrules[2].match");
+        struct corch_err err;
+        struct graph *g = NULL;
+        assert_int_equal(parse_text(text, &g, &err), -EINVAL);
+        assert_non_null(strstr(err.msg, "\"two\""));
+        assert_non_null(strstr(err.msg, "\"one\""));
+    }
+}
+
+/* Every string of the document, member names included, is valid UTF-8
+ * without NUL (issue 16, point 8): such a string is stored and echoed to
+ * every client, and json-c keeps bad bytes and cuts names at "\u0000".
+ * The error names the string. */
+static void
+test_strings(void **state)
+{
+    static const struct {
+        const char *text;       /* The document. */
+        const char *path;       /* Where it must fail, or NULL: accepted. */
+    } cases[] = {
+        /* The issue's case: bytes ff fe in the graph's name. */
+        { "{\"sffg\":{\"id\":\"g\",\"name\":\"a\xff\xfe\"}}", "sffg.name" },
+        { "{\"sffg\":{\"id\":\"g\",\"name\":\"a\\u0000b\"}}", "sffg.name" },
+        { "{\"sffg\":{\"id\":\"g\",\"name\":\"\\u0000\"}}", "sffg.name" },
+        /* Overlong, surrogate, above U+10FFFF, truncated, lone escapes. */
+        { "{\"sffg\":{\"id\":\"g\",\"name\":\"\xc0\xaf\"}}", "sffg.name" },
+        { "{\"sffg\":{\"id\":\"g\",\"name\":\"\xed\xa0\x80\"}}", "sffg.name" },
+        { "{\"sffg\":{\"id\":\"g\",\"name\":\"\xf4\x90\x80\x80\"}}",
+          "sffg.name" },
+        { "{\"sffg\":{\"id\":\"g\",\"name\":\"\xe2\x82\"}}", "sffg.name" },
+        { "{\"sffg\":{\"id\":\"g\",\"name\":\"\\ud800\"}}", "sffg.name" },
+        { "{\"sffg\":{\"id\":\"g\",\"name\":\"\\udc00x\"}}", "sffg.name" },
+        { "{\"sffg\":{\"id\":\"g\",\"name\":\"\\ud800\\u0041\"}}",
+          "sffg.name" },
+        /* Member names: json-c would read "name\u0000x" as "name". */
+        { "{\"sffg\":{\"id\":\"g\",\"name\\u0000x\":\"n\"}}",
+          "sffg.name\\u0000x" },
+        { "{\"sffg\":{\"id\":\"g\",\"\xff\":1}}", "sffg.\\xff" },
+        /* Deep in an SF's free-form config, and in arrays. */
+        { "{\"sffg\":{\"id\":\"g\",\"SFs\":[{\"id\":\"a\",\"name\":\"a\","
+          "\"ports\":[],\"config\":{\"k\":[1,\"ok\",\"\xff\"]}}]}}",
+          "sffg.SFs[0].config.k[2]" },
+        { "{\"sffg\":{\"id\":\"g\",\"saps\":[{\"id\":\"s\"},{\"id\":\"t\","
+          "\"name\":\"\\u0000\"}]}}", "sffg.saps[1].name" },
+        /* A bad id is named as well, before the id rules see it. */
+        { "{\"sffg\":{\"id\":\"g\\u0000\"}}", "sffg.id" },
+        /* Valid text of every length, escaped or not, is accepted. */
+        { "{\"sffg\":{\"id\":\"g\",\"name\":\"caf\xc3\xa9 \xe2\x82\xac "
+          "\xf0\x9f\x98\x80 \\u00e9 \\ud83d\\ude00 \\\" \\\\u0000\"}}",
+          NULL },
+    };
+
+    (void) state;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        if (cases[i].path) {
+            parse_fails(cases[i].text, -EINVAL, cases[i].path);
+            continue;
+        }
+        struct graph *g = parse_ok(cases[i].text);
+        check_round_trip(g);
+        graph_free(g);
+    }
+
+    /* The message never repeats the bad bytes: it goes back to clients. */
+    struct corch_err err;
+    struct graph *g = NULL;
+    assert_int_equal(parse_text("{\"sffg\":{\"id\":\"g\",\"name\":\"\xff\"}}",
+                                &g, &err), -EINVAL);
+    assert_int_equal(err.kind, CORCH_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "UTF-8"));
+    assert_int_equal(utf8_check(err.msg, strlen(err.msg), NULL), 0);
+    assert_int_equal(utf8_check(err.path, strlen(err.path), NULL), 0);
+
+    /* A message that quotes a valid string cut inside a character
+     * ("%.80s") is still UTF-8. */
+    char text[512];
+    size_t n = (size_t) snprintf(text, sizeof text, "{\"sffg\":{\"id\":\"a");
+    for (int k = 0; k < 60; k++)
+        n += (size_t) snprintf(text + n, sizeof text - n, "\xc3\xa9");
+    snprintf(text + n, sizeof text - n, "\"}}");
+    assert_int_equal(parse_text(text, &g, &err), -EINVAL);
+    assert_string_equal(err.path, "sffg.id");
+    assert_int_equal(utf8_check(err.msg, strlen(err.msg), NULL), 0);
+
+    /* The byte rule on its own. */
+    size_t where = 99;
+    assert_int_equal(utf8_check("ab\xc3\xa9", 4, NULL), 0);
+    assert_int_equal(utf8_check("ab\0c", 4, &where), -EINVAL);
+    assert_int_equal(where, 2);
+    assert_int_equal(utf8_check("a\xc3", 2, &where), -EILSEQ);
+    assert_int_equal(where, 1);
+    assert_int_equal(utf8_check("\xe0\x80\x80", 3, &where), -EILSEQ);
+    assert_int_equal(where, 0);
+}
+
 /* The daemon never crashes on input: thousands of byte-level mutations of
  * the valid corpus either parse (and then round-trip) or fail cleanly with
  * a message.  Deterministic (fixed seed) so that a failure reproduces. */
@@ -860,6 +1012,8 @@ main(void)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_bad_json),
         cmocka_unit_test(test_sap_types),
+        cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_rule_clashes),
         cmocka_unit_test(test_mutations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -377,6 +377,97 @@ test_sffg_corpus_through_nffg(void **state)
     closedir(d);
 }
 
+/* The NF-FG text goes through the SF-FG's reader: the same string rule
+ * (issue 16, point 8), with paths naming what the client wrote, including
+ * the keys the translation would drop. */
+static void
+test_strings(void **state)
+{
+    static const struct {
+        const char *text;       /* The document. */
+        const char *path;       /* Where it must fail. */
+    } cases[] = {
+        { "{\"forwarding-graph\":{\"name\":\"a\xff\xfe\"}}",
+          "forwarding-graph.name" },
+        { "{\"forwarding-graph\":{\"name\":\"a\\u0000b\"}}",
+          "forwarding-graph.name" },
+        { "{\"forwarding-graph\":{\"VNFs\":[{\"id\":\"v\",\"name\":\"v\","
+          "\"ports\":[{\"id\":\"p\",\"name\":\"\\ud800\"}]}]}}",
+          "forwarding-graph.VNFs[0].ports[0].name" },
+        /* An ignored key (GUI layout) is still a string we store nowhere,
+         * but it is the client's document: refused all the same. */
+        { "{\"forwarding-graph\":{\"end-points\":[{\"id\":\"e\","
+          "\"gui-position\":{\"x\\u0000\":1}}]}}",
+          "forwarding-graph.end-points[0].gui-position.x\\u0000" },
+        { "{\"forwarding-graph\":{\"big-switch\":{\"flow-rules\":[{\"id\":"
+          "\"\xc0\x80\"}]}}}",
+          "forwarding-graph.big-switch.flow-rules[0].id" },
+    };
+
+    (void) state;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        struct corch_err err = { .path = "", .msg = "" };
+        struct graph *g = NULL;
+        int r = nffg_parse(cases[i].text, strlen(cases[i].text), 32, "x",
+                           NULL, &g, &err);
+        if (r >= 0) {
+            graph_free(g);
+            fail_msg("accepted: %s", cases[i].text);
+        }
+        assert_int_equal(r, -EINVAL);
+        assert_int_equal(err.kind, CORCH_ERR_INVALID);
+        if (strcmp(err.path, cases[i].path))
+            fail_msg("error at '%s' (%s), expected '%s'", err.path, err.msg,
+                     cases[i].path);
+        assert_null(g);
+    }
+
+    /* A real graph read from its text means what its tree means. */
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", NFFG_DIR, shipped[2]);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *text = calloc(1, 1 << 20);
+    assert_non_null(text);
+    size_t n = fread(text, 1, (1 << 20) - 1, f);
+    fclose(f);
+    struct corch_err err = { .path = "", .msg = "" };
+    struct graph *g = NULL;
+    if (nffg_parse(text, n, 32, "nffg-test", NULL, &g, &err) < 0)
+        fail_msg("rejected at '%s': %s", err.path, err.msg);
+    json_object *root = load(NFFG_DIR, shipped[2]);
+    struct graph *g2 = translate_ok(root, shipped[2]);
+    assert_true(graph_equal(g, g2));
+    graph_free(g2);
+    graph_free(g);
+    json_object_put(root);
+    free(text);
+}
+
+/* A rule that repeats another's port_in, match and priority is refused
+ * through the NF-FG as through the SF-FG (issue 16, point 9), named in
+ * NF-FG terms. */
+static void
+test_rule_clash(void **state)
+{
+    const char *demo = "use-cases_configuration-service_demoGraph.json";
+    json_object *root = load(NFFG_DIR, demo);
+    json_object *rules = json_object_object_get(
+        json_object_object_get(fg(root), "big-switch"), "flow-rules");
+    json_object *copy = NULL;
+
+    (void) state;
+    assert_int_equal(json_object_deep_copy(rule(root, 1), &copy, NULL), 0);
+    set(copy, "id", json_object_new_string("again"));
+    json_object_array_add(rules, copy);
+    size_t n = json_object_array_length(rules);
+    char path[128];
+    snprintf(path, sizeof path,
+             "forwarding-graph.big-switch.flow-rules[%zu].match", n - 1);
+    expect_error(root, -EINVAL, path);
+    json_object_put(root);
+}
+
 int
 main(void)
 {
@@ -386,6 +477,8 @@ main(void)
         cmocka_unit_test(test_details),
         cmocka_unit_test(test_error_paths),
         cmocka_unit_test(test_sffg_corpus_through_nffg),
+        cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_rule_clash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1132,6 +1132,47 @@ test_stop_in_flight(void **state)
     assert_int_equal(status_of("DELETE", "/v1/graphs/stop-a", fx.tok_admin, NULL), 204);
 }
 
+/* A user that owns graphs cannot be deleted (issue 16, point 5): graphs
+ * record their owner by name, and a new user of that name would inherit
+ * them.  409 conflict saying how many; the user and its tokens stay. */
+static void
+test_user_delete_owner(void **state)
+{
+    struct reply r;
+
+    (void) state;
+    assert_int_equal(status_of("PUT", "/v1/users/heir", fx.tok_admin,
+                               "{\"password\":\"heir-password\","
+                               "\"role\":\"operator\"}"), 201);
+    char *tok = login("heir", "heir-password");
+    put_graph_as(tok, "heir-1", 201);
+    put_graph_as(tok, "heir-2", 201);
+
+    http("DELETE", "/v1/users/heir", fx.tok_admin, NULL, &r);
+    expect_error(&r, 409, "conflict");
+    assert_non_null(strstr(jget(&r, "error.message"), "2 graphs"));
+    reply_free(&r);
+    /* Refused: nothing changed. */
+    assert_int_equal(status_of("GET", "/v1/graphs/heir-1", tok, NULL), 200);
+
+    assert_int_equal(status_of("DELETE", "/v1/graphs/heir-1", tok, NULL), 204);
+    http("DELETE", "/v1/users/heir", fx.tok_admin, NULL, &r);
+    expect_error(&r, 409, "conflict");
+    assert_non_null(strstr(jget(&r, "error.message"), "1 graph:"));
+    reply_free(&r);
+
+    /* Another user's graphs do not count. */
+    assert_int_equal(status_of("DELETE", "/v1/graphs/heir-2", fx.tok_admin,
+                               NULL), 204);
+    put_graph_as(fx.tok_op1, "not-heirs", 201);
+    assert_int_equal(status_of("DELETE", "/v1/users/heir", fx.tok_admin, NULL),
+                     204);
+    assert_int_equal(status_of("GET", "/v1/graphs", tok, NULL), 401);
+    assert_int_equal(status_of("DELETE", "/v1/graphs/not-heirs", fx.tok_op1,
+                               NULL), 204);
+    free(tok);
+}
+
 /* security.auth=false: everyone is the admin. */
 static void
 test_auth_off(void **state)
@@ -1149,7 +1190,23 @@ test_auth_off(void **state)
     assert_int_equal(status_of("GET", "/v1/users", NULL, NULL), 200);
     assert_int_equal(status_of("GET", "/v1/graphs", NULL, NULL), 200);
     assert_int_equal(status_of("GET", "/v1/node", BAD_TOKEN, NULL), 200);
+
+    /* ...with the admin's rights but nobody's name: a graph created
+     * without authentication has no owner (docs/security.md), so neither
+     * an operator nor a later user called "admin" owns it, and it does
+     * not hold up the deletion of any user. */
+    put_graph_as(NULL, "no-owner", 201);
+    char *owner = NULL;
+    assert_int_equal(nrm_graph_owner(fx.nrm, "no-owner", &owner), 0);
+    assert_string_equal(owner, "");
+    free(owner);
     memcpy(fx.url, saved, sizeof saved);
+    assert_int_equal(status_of("GET", "/v1/graphs/no-owner", fx.tok_op1, NULL),
+                     403);
+    assert_int_equal(status_of("GET", "/v1/graphs/no-owner", fx.tok_admin,
+                               NULL), 200);
+    assert_int_equal(status_of("DELETE", "/v1/graphs/no-owner", fx.tok_admin,
+                               NULL), 204);
     rest_stop(rs);
 }
 
@@ -1241,6 +1298,7 @@ main(void)
         cmocka_unit_test(test_concurrent),
         cmocka_unit_test(test_slow_deploys),
         cmocka_unit_test(test_stop_in_flight),
+        cmocka_unit_test(test_user_delete_owner),
         cmocka_unit_test(test_auth_off),
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_start_errors),

@@ -578,6 +578,28 @@ test_user_delete(void **state)
     char *t1 = login_ok(f, "bob", "bob-password");
     char *t2 = login_ok(f, "bob", "bob-password");
     char *ta = login_ok(f, "admin", ADMIN_PW);
+
+    /* Not while it owns graphs (issue 16, point 5): a new "bob" would
+     * inherit them.  The refusal changes nothing. */
+    struct store_graph row = {
+        .id = (char *) "bobs", .owner = (char *) "bob",
+        .sffg = (char *) "{}", .format = (char *) "sffg",
+        .status = (char *) "running",
+    };
+    assert_int_equal(store_graph_put(f->store, &row), 0);
+    row.id = (char *) "bobs-too";
+    assert_int_equal(store_graph_put(f->store, &row), 0);
+    row.id = (char *) "bobby";
+    row.owner = (char *) "bobby";
+    assert_int_equal(store_graph_put(f->store, &row), 0);
+    assert_int_equal(security_user_delete_err(f->sec, "bob", &err), -EBUSY);
+    assert_int_equal(err.kind, CORCH_ERR_CONFLICT);
+    assert_non_null(strstr(err.msg, "owns 2 graphs"));
+    assert_int_equal(security_authenticate(f->sec, t1, NULL, NULL), 0);
+    assert_int_equal(store_graph_delete(f->store, "bobs"), 0);
+    assert_int_equal(security_user_delete(f->sec, "bob"), -EBUSY);
+    assert_int_equal(store_graph_delete(f->store, "bobs-too"), 0);
+
     assert_int_equal(security_user_delete(f->sec, "bob"), 0);
     assert_int_equal(security_authenticate(f->sec, t1, NULL, NULL), -EACCES);
     assert_int_equal(security_authenticate(f->sec, t2, NULL, NULL), -EACCES);

@@ -25,6 +25,7 @@
 #include "corch-config.h"
 #include "log.h"
 #include "netlink.h"
+#include "nsf-image.h"
 #include "proc.h"
 #include "util.h"
 
@@ -513,8 +514,16 @@ pkg_unpack(struct native_engine *ne, const struct compute_sf_spec *spec,
         rm_rf(tmp);
         goto done;
     }
-    /* Member names are relative (GNU tar strips a leading '/' and refuses
-     * '..'); ownership is ours, not the archive's. */
+    /* Our own check of every entry first (nsf-image.h), not only tar's;
+     * ownership is ours, not the archive's. */
+    _cleanup_free_ char *image = spec->tmpl
+        ? xasprintf("%s (%s)", spec->tmpl->id, spec->image_path)
+        : xstrdup(spec->image_path);
+    r = nsf_image_check(spec->image_path, image, err);
+    if (r < 0) {
+        rm_rf(tmp);
+        goto done;
+    }
     char *argv[] = { (char *) tar, "-xzf", (char *) spec->image_path,
                      "-C", tmp, "--no-same-owner", "--delay-directory-restore",
                      NULL };
@@ -532,7 +541,9 @@ pkg_unpack(struct native_engine *ne, const struct compute_sf_spec *spec,
         goto done;
     }
     proc_result_free(&res);
-    r = pkg_check(tmp, err);
+    r = nsf_image_strip(tmp, image, err);
+    if (r == 0)
+        r = pkg_check(tmp, err);
     if (r < 0) {
         rm_rf(tmp);
         goto done;
