@@ -490,6 +490,8 @@ pkg_unpack(struct native_engine *ne, const struct compute_sf_spec *spec,
         return 0;
     }
 
+    /* Declared before the first goto: the cleanup runs at 'done'. */
+    _cleanup_free_ char *image = NULL;
     pthread_mutex_lock(&ne->mutex);
     if (!access(manifest, F_OK)) {
         r = 0;
@@ -516,9 +518,8 @@ pkg_unpack(struct native_engine *ne, const struct compute_sf_spec *spec,
     }
     /* Our own check of every entry first (nsf-image.h), not only tar's;
      * ownership is ours, not the archive's. */
-    _cleanup_free_ char *image = spec->tmpl
-        ? xasprintf("%s (%s)", spec->tmpl->id, spec->image_path)
-        : xstrdup(spec->image_path);
+    image = spec->tmpl ? xasprintf("%s (%s)", spec->tmpl->id, spec->image_path)
+                       : xstrdup(spec->image_path);
     r = nsf_image_check(spec->image_path, image, err);
     if (r < 0) {
         rm_rf(tmp);
