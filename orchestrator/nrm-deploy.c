@@ -1027,3 +1027,17 @@ nrm_deploy_undeploy(struct nrm *nrm, struct nrm_graph *ng)
     free(job.sfs);
     netmgr_graph_teardown(net);
 }
+
+void
+nrm_deploy_release(struct nrm_graph *ng)
+{
+    /* SFs before the network: an engine may still look at a port's
+     * device while it lets go of the SF; nothing is stopped either
+     * way. */
+    for (size_t i = 0; i < ng->n_sfs; i++) {
+        compute_sf_release(ng->sfs[i]->csf);
+        ng->sfs[i]->csf = NULL;
+    }
+    netmgr_graph_release(ng->net);
+    ng->net = NULL;
+}
