@@ -193,7 +193,8 @@ struct compute_class {
      * the node as it is: no process stopped or killed, no namespace,
      * container, device or file removed.  The core calls it at shutdown
      * for every SF it holds.  Never fails.  May be NULL: the object stays
-     * the driver's until close, which frees it. */
+     * the driver's until close, which frees it (so a driver without
+     * open / close, which has no close to do it, must have release). */
     void (*release)(struct compute_sf *);
 };
 
