@@ -1031,9 +1031,9 @@ nrm_deploy_undeploy(struct nrm *nrm, struct nrm_graph *ng)
 void
 nrm_deploy_release(struct nrm_graph *ng)
 {
-    /* SFs before the network: an engine may still look at a port's
-     * device while it lets go of the SF; nothing is stopped either
-     * way. */
+    /* The reverse of the deploy's order (network at step 3, SFs at
+     * step 4), as undeploy does: an SF's object never outlives the
+     * switch ports it was given. */
     for (size_t i = 0; i < ng->n_sfs; i++) {
         compute_sf_release(ng->sfs[i]->csf);
         ng->sfs[i]->csf = NULL;
