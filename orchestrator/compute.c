@@ -478,3 +478,19 @@ compute_sf_destroy(struct compute_sf *sf)
     LOG_DBG("engine %s: destroy %s: %.3f ms", e->class->type, instance,
             (time_ns() - t0) / 1e6);
 }
+
+void
+compute_sf_release(struct compute_sf *sf)
+{
+    if (!sf)
+        return;
+    struct compute_engine *e = sf->engine;
+    if (!e->class->release)
+        return;                 /* compute_engine_close() frees it. */
+    char instance[sizeof sf->instance];
+    snprintf(instance, sizeof instance, "%s", sf->instance);
+    uint64_t t0 = time_ns();
+    e->class->release(sf);              /* Frees 'sf'. */
+    LOG_DBG("engine %s: release %s: %.3f ms", e->class->type, instance,
+            (time_ns() - t0) / 1e6);
+}

@@ -5,7 +5,8 @@
  *
  * Every wrapper holds the fallback for an optional hook (no prepare:
  * create does everything; no stop / pause / port_add / port_remove:
- * -EOPNOTSUPP of kind UNSUPPORTED naming the engine; no pid: 0), logs the
+ * -EOPNOTSUPP of kind UNSUPPORTED naming the engine; no pid: 0; no
+ * release: the object waits for close), logs the
  * call with its duration at debug level, and checks the contract: a hook
  * that succeeds without an object, or fails without a message, is a
  * driver bug, logged as an error (an assertion in builds without NDEBUG);
@@ -32,7 +33,8 @@ int compute_engine_open(const struct compute_class *,
                         const struct corch_config *,
                         struct compute_engine **ret_engine,
                         struct corch_err *err);
-/* Closes an instance; running SFs stay.  Accepts NULL. */
+/* Closes an instance, freeing the SF objects not destroyed or released
+ * yet; running SFs stay.  Accepts NULL. */
 void compute_engine_close(struct compute_engine *);
 /* Probes it again, updating engine->usable and engine->why; returns
  * whether 'usable' changed. */
@@ -77,5 +79,9 @@ int compute_sf_port_remove(struct compute_sf *, const char *port_id,
 int compute_sf_pid(const struct compute_sf *);
 /* Destroys the SF on the node and frees it.  Accepts NULL. */
 void compute_sf_destroy(struct compute_sf *);
+/* Frees the daemon's handles of the SF and leaves it running on the node
+ * (shutdown).  Without a release hook the engine keeps the object until
+ * compute_engine_close().  Accepts NULL. */
+void compute_sf_release(struct compute_sf *);
 
 #endif

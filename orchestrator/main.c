@@ -7,7 +7,8 @@
  * resource manager (drivers, LSI-0, graphs left by the previous run), bus,
  * REST server.  SIGTERM / SIGINT: stop accepting requests, finish those in
  * flight, close everything in reverse order, leave deployed graphs
- * running. */
+ * running (nrm_destroy() releases the drivers' objects: nothing on the
+ * node is stopped or removed, and nothing stays allocated). */
 #include <config.h>
 
 #include <errno.h>

@@ -162,6 +162,9 @@ netmgr_destroy(struct netmgr *nm)
     while (nm->groups) {
         struct nm_group *grp = nm->groups;
         nm->groups = grp->next;
+        /* Other graphs' internal SAPs may still link to it on the
+         * switch: released, never destroyed. */
+        vswitch_lsi_release(nm->vs, grp->lsi);
         free(grp->name);
         free(grp);
     }
@@ -301,6 +304,37 @@ netmgr_graph_hint_slot(struct netmgr_graph *ng, const char *sf_id,
                               (ng->n_hints + 1) * sizeof *ng->hint_slots);
     ng->hint_ids[ng->n_hints] = xstrdup(sf_id);
     ng->hint_slots[ng->n_hints++] = slot;
+}
+
+void
+netmgr_graph_release(struct netmgr_graph *ng)
+{
+    if (!ng)
+        return;
+    struct vswitch *vs = ng->nm->vs;
+    /* Ports before their LSIs, each object once: a vlink's two ends are
+     * one port_release (its end on LSI-0 names it), and what the driver
+     * still had on the graph-LSI goes with lsi_release.  SAP ports on
+     * LSI-0 (interface, vlan) are the driver's: not ours to release. */
+    for (size_t k = 0; k < ng->n_vlinks; k++)
+        vswitch_port_release(vs, ng->vlinks[k].a);
+    ng->n_vlinks = 0;
+    for (size_t i = 0; i < ng->n_saps; i++) {
+        struct nm_sap *s = ng->saps[i];
+        if (s->owned)
+            vswitch_port_release(vs, s->port);
+        s->port = NULL;
+    }
+    for (size_t i = 0; i < ng->n_sfs; i++) {
+        struct nm_sf *sf = ng->sfs[i];
+        for (size_t j = 0; sf && j < sf->n_ports; j++) {
+            vswitch_port_release(vs, sf->ports[j]);
+            sf->ports[j] = NULL;
+        }
+    }
+    vswitch_lsi_release(vs, ng->lsi);
+    ng->lsi = NULL;
+    netmgr_graph_free(ng);              /* Group refs: bookkeeping only. */
 }
 
 void

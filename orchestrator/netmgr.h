@@ -156,14 +156,22 @@ struct netmgr_txn;
 /* 'vs' and 'lsi0' outlive the manager; 'node_id' gives the name tag. */
 struct netmgr *netmgr_create(struct vswitch *vs,
                              struct vswitch_lsi *lsi0, const char *node_id);
-/* Frees the bookkeeping; whatever is deployed stays. */
+/* Releases the internal groups' LSIs (vswitch_lsi_release) and frees the
+ * bookkeeping; whatever is deployed stays.  After every graph's
+ * netmgr_graph_release(). */
 void netmgr_destroy(struct netmgr *);           /* Accepts NULL. */
 
 /* The network state of one graph (nothing on the switch yet). */
 struct netmgr_graph *netmgr_graph_new(struct netmgr *, const char *graph_id,
                                       unsigned int number);
-/* Frees the bookkeeping; what is deployed stays (daemon shutdown). */
+/* Frees the bookkeeping only, holding no switch object: a graph whose
+ * deploy failed or that was never deployed. */
 void netmgr_graph_free(struct netmgr_graph *);  /* Accepts NULL. */
+/* Daemon shutdown: releases the graph's switch objects (vswitch
+ * port_release / lsi_release: vlinks, SAP ports, SF ports, the
+ * graph-LSI), leaving them deployed with their rules, and frees the
+ * bookkeeping. */
+void netmgr_graph_release(struct netmgr_graph *); /* Accepts NULL. */
 /* Asks that SF 'sf_id', when its ports are next made, get slot 'slot' if
  * free: a restart gives each SF the names (and so the instance) it had. */
 void netmgr_graph_hint_slot(struct netmgr_graph *, const char *sf_id,

@@ -1027,3 +1027,17 @@ nrm_deploy_undeploy(struct nrm *nrm, struct nrm_graph *ng)
     free(job.sfs);
     netmgr_graph_teardown(net);
 }
+
+void
+nrm_deploy_release(struct nrm_graph *ng)
+{
+    /* The reverse of the deploy's order (network at step 3, SFs at
+     * step 4), as undeploy does: an SF's object never outlives the
+     * switch ports it was given. */
+    for (size_t i = 0; i < ng->n_sfs; i++) {
+        compute_sf_release(ng->sfs[i]->csf);
+        ng->sfs[i]->csf = NULL;
+    }
+    netmgr_graph_release(ng->net);
+    ng->net = NULL;
+}

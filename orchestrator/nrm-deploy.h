@@ -93,7 +93,13 @@ int nrm_deploy_apply(struct nrm *, struct nrm_graph *, const struct graph *asked
 /* Removes everything deployed for 'ng': its SFs (by the worker pool),
  * then its network. */
 void nrm_deploy_undeploy(struct nrm *, struct nrm_graph *);
-/* Frees the bookkeeping of an SF (what runs on the node stays). */
+/* Shutdown: lets go of everything deployed for 'ng' (compute release of
+ * its SFs, then netmgr_graph_release() of its network) and leaves it all
+ * running on the node; the bookkeeping (ng->sfs) is freed with 'ng'.  No
+ * request may be running on it. */
+void nrm_deploy_release(struct nrm_graph *);
+/* Frees the bookkeeping of an SF (what runs on the node stays; its
+ * engine object must have been destroyed or released). */
 void nrm_sf_free(struct nrm_sf *);              /* Accepts NULL. */
 /* The slots (names, instance) the SFs of a graph had in an earlier run,
  * so that a restart finds their instances. */

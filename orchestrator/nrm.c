@@ -793,9 +793,13 @@ nrm_destroy(struct nrm *nrm)
         pthread_cond_wait(&nrm->idle, &nrm->mutex);
     pthread_mutex_unlock(&nrm->mutex);
 
-    /* The graphs stay deployed: only our bookkeeping goes. */
-    for (size_t i = 0; i < nrm->n_graphs; i++)
+    /* The graphs stay deployed: the drivers let go of their objects
+     * (release: nothing stopped, nothing removed), then our bookkeeping
+     * goes.  No request runs any more ('closing', 'inflight' 0). */
+    for (size_t i = 0; i < nrm->n_graphs; i++) {
+        nrm_deploy_release(nrm->graphs[i]);
         nrm_graph_free(nrm->graphs[i]);
+    }
     free(nrm->graphs);
     netmgr_destroy(nrm->net);
     scheduler_destroy(nrm->sched);

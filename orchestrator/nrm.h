@@ -49,8 +49,11 @@ const char *nrm_graph_status_name(enum nrm_graph_status);
  * the store (left running by the previous run).  'store' outlives it. */
 int nrm_create(const struct corch_config *, struct store *,
                struct nrm **ret_nrm, struct corch_err *err);
-/* Stops accepting work, waits for in-flight operations, and frees the
- * manager.  Deployed graphs stay deployed. */
+/* Stops accepting work, waits for in-flight operations, releases every
+ * object the drivers hold for it (each graph's SFs, ports and LSIs, then
+ * the engines and the switch closed) and frees the manager.  Deployed
+ * graphs stay deployed and keep running: nothing is stopped or removed
+ * on the node, and a later nrm_create() over the same store finds them. */
 void nrm_destroy(struct nrm *);                 /* Accepts NULL. */
 
 /* Deploys 'graph' (taking ownership of it), or updates the graph with the

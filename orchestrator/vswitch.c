@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -241,6 +242,28 @@ vswitch_lsi_destroy(struct vswitch *vs, struct vswitch_lsi *lsi)
     TRACE(vs, "lsi_destroy", t0, "%s", "");
 }
 
+void
+vswitch_lsi_release(struct vswitch *vs, struct vswitch_lsi *lsi)
+{
+    if (!lsi)
+        return;
+    if (lsi->role == VSWITCH_LSI_ZERO) {
+        /* LSI-0 is the driver's until close: releasing it here would
+         * leave close a dangling pointer. */
+        LOG_ERR("vswitch %s: release of LSI-0 asked (a core bug)",
+                vs->class->type);
+        CORCH_CONTRACT_BUG();
+        return;
+    }
+    if (!vs->class->lsi_release)
+        return;                 /* close() frees it. */
+    char name[sizeof lsi->name];
+    snprintf(name, sizeof name, "%s", lsi->name);
+    uint64_t t0 = time_ns();
+    vs->class->lsi_release(vs, lsi);    /* Frees 'lsi'. */
+    TRACE(vs, "lsi_release", t0, "%s", name);
+}
+
 int
 vswitch_vlinks_create(struct vswitch *vs, struct vswitch_lsi *a,
                       struct vswitch_lsi *b,
@@ -356,6 +379,20 @@ vswitch_port_destroy(struct vswitch *vs, struct vswitch_port *port)
     uint64_t t0 = time_ns();
     vs->class->port_destroy(vs, port);
     TRACE(vs, "port_destroy", t0, "%s", "");
+}
+
+void
+vswitch_port_release(struct vswitch *vs, struct vswitch_port *port)
+{
+    if (!port || !vs->class->port_release)
+        return;                 /* Its LSI's release or close frees it. */
+    if (port->role == VSWITCH_PORT_PHYS)
+        return;                 /* LSI-0's: the driver's until close. */
+    char name[sizeof port->name];
+    snprintf(name, sizeof name, "%s", port->name);
+    uint64_t t0 = time_ns();
+    vs->class->port_release(vs, port);  /* Frees 'port'. */
+    TRACE(vs, "port_release", t0, "%s", name);
 }
 
 int

@@ -30,7 +30,8 @@ const struct vswitch_class *vswitch_lookup(const char *type);
  * "vswitch.driver") for an unknown type. */
 int vswitch_open(const char *type, const struct corch_config *cfg,
                  struct vswitch **ret, struct corch_err *err);
-/* Closes it; deployed LSIs stay.  Accepts NULL. */
+/* Closes it, freeing the handles not destroyed or released yet (LSI-0
+ * always); deployed LSIs stay.  Accepts NULL. */
 void vswitch_close(struct vswitch *);
 /* Its driver's type ("ovs", ...). */
 const char *vswitch_type(const struct vswitch *);
@@ -47,6 +48,11 @@ int vswitch_lsi0_port(struct vswitch *, struct vswitch_lsi *lsi0,
 int vswitch_lsi_create(struct vswitch *, const struct vswitch_lsi_spec *,
                        struct vswitch_lsi **ret_lsi, struct corch_err *err);
 void vswitch_lsi_destroy(struct vswitch *, struct vswitch_lsi *);
+/* Drops the handle of an LSI (and of the ports still on it), leaving it
+ * on the switch with its ports and rules (shutdown).  Without an
+ * lsi_release hook the driver keeps the struct until vswitch_close().
+ * Never for LSI-0.  Accepts NULL. */
+void vswitch_lsi_release(struct vswitch *, struct vswitch_lsi *);
 int vswitch_vlinks_create(struct vswitch *, struct vswitch_lsi *a,
                           struct vswitch_lsi *b,
                           const struct vswitch_vlink_spec *specs, size_t n,
@@ -65,6 +71,11 @@ int vswitch_sap_create(struct vswitch *, struct vswitch_lsi *,
                        struct vswitch_port **ret_port, struct corch_err *err);
 /* Accepts NULL. */
 void vswitch_port_destroy(struct vswitch *, struct vswitch_port *);
+/* Drops the handle of a port (a vlink: of both ends), leaving it on the
+ * switch with its device and the rules using it (shutdown).  Without a
+ * port_release hook the driver keeps the struct until its LSI is
+ * released or the switch closed.  Accepts NULL. */
+void vswitch_port_release(struct vswitch *, struct vswitch_port *);
 
 /* Control interface (paper Table 3). */
 int vswitch_rules_apply(struct vswitch *, struct vswitch_lsi *,

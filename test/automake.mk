@@ -14,6 +14,7 @@ EXTRA_DIST += \
 	test/check-dist-files.sh \
 	test/fuzz/fuzz-graph.c \
 	test/run-all.sh \
+	test/lsan.supp \
 	test/valgrind.supp
 
 # The stages of test/run-all.sh beyond "make check", on this build dir:

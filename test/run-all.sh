@@ -23,9 +23,16 @@ RESULTS=$(mktemp -d /tmp/corch-results.XXXXXX)
 passed=0 failed=0 skipped=0
 failures=()
 
-# Sanitizer reports fail the run; leaks are valgrind's job for the unit
-# tests, and the daemon's libraries keep a few allocations until exit.
+# Sanitizer reports fail the run.  Leaks are valgrind's job for the unit
+# tests; the e2e stage runs the daemon with LeakSanitizer on (c-orch
+# releases everything it holds at shutdown, and e2e_finish fails a test
+# whose daemon reported a leak), with test/lsan.supp naming the few
+# allocations third-party libraries keep until exit.  An ASAN_OPTIONS
+# from the caller wins in both.
+ASAN_OPTIONS_CALLER=${ASAN_OPTIONS-}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0:halt_on_error=1}
+E2E_ASAN_OPTIONS=${ASAN_OPTIONS_CALLER:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
+E2E_LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$TOP/test/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 record() {    # record NAME RC
@@ -99,12 +106,13 @@ run_dist() {
 }
 
 run_e2e() {
-    echo "### end-to-end tests (real OVS, namespaces, the daemon of $SAN: ASan + UBSan in CI)"
+    echo "### end-to-end tests (real OVS, namespaces, the daemon of $SAN: ASan + UBSan + LSan in CI)"
     local t rc
     for t in test/e2e/[0-9]*.sh; do
         [ -f "$t" ] || continue
         selected "$(basename "$t" .sh)" "${E2E_TESTS:-}" || continue
-        BUILD_DIR=$SAN timeout 600 bash "$t" >"$RESULTS/$(basename "$t").log" 2>&1
+        BUILD_DIR=$SAN ASAN_OPTIONS=$E2E_ASAN_OPTIONS LSAN_OPTIONS=$E2E_LSAN_OPTIONS \
+            timeout 600 bash "$t" >"$RESULTS/$(basename "$t").log" 2>&1
         rc=$?
         sed 's/^/    /' "$RESULTS/$(basename "$t").log" | grep -E 'PASS|FAIL|SKIP|passed|skipped' | tail -60
         [ $rc != 0 ] && [ $rc != 77 ] && tail -30 "$RESULTS/$(basename "$t").log" | sed 's/^/    /'

@@ -19,13 +19,19 @@
  * the base's strings with compute_sf_base_uninit() when it frees the SF.
  *
  * Lifecycle of one SF instance: [prepare ->] create -> start -> [pause /
- * resume, port_add, port_remove]* -> stop -> destroy.  The SF is the
- * driver's from prepare / create to destroy.  destroy is legal in any
- * state (it stops a running SF first) and never fails: after it, nothing
- * of the SF is left on the node (namespace, container, VM, process,
- * files).  close() frees the instance and every SF object it still holds
- * without stopping anything: running SFs stay on the node (a restart
- * finds them by their instance names).
+ * resume, port_add, port_remove]* -> stop -> destroy or release.  The SF
+ * object is the driver's from prepare / create to destroy or release.
+ * destroy is legal in any state (it stops a running SF first) and never
+ * fails: after it, nothing of the SF is left on the node (namespace,
+ * container, VM, process, files).  release is its opposite on the node:
+ * it frees the object (the daemon's handles: file descriptors, memory)
+ * and stops, kills and removes nothing, so that the SF keeps running
+ * while c-orch is down (shutdown: a restart finds it by its instance
+ * name).  After destroy or release the core never passes that SF again.
+ * close() frees the instance and every SF object it still holds, the
+ * same way as release.  (Planned with the next version of this contract:
+ * 'adopt', release's twin, which finds and verifies an SF a previous run
+ * released.)
  *
  * Errors: hooks return 0 or a negative errno; on failure they write what
  * went wrong for the operator into 'err' (may be NULL): for a failed
@@ -128,8 +134,9 @@ struct compute_class {
      * core then allocates a bare 'struct compute_engine'. */
     int (*open)(const struct corch_config *,
                 struct compute_engine **ret_engine, struct corch_err *err);
-    /* Frees the instance and the SF objects it still holds; running SFs
-     * stay on the node.  NULL if and only if 'open' is. */
+    /* Frees the instance and the SF objects it still holds (as release
+     * does); running SFs stay on the node.  The core calls it last, with
+     * no other hook running.  NULL if and only if 'open' is. */
     void (*close)(struct compute_engine *);
 
     /* Whether the engine is usable on this node now (binaries, daemon
@@ -180,6 +187,15 @@ struct compute_class {
     /* Destroys the instance, whatever its state, and frees the SF (its
      * base with compute_sf_base_uninit()).  Never fails.  Required. */
     void (*destroy)(struct compute_sf *);
+    /* Releases the SF, whatever its state: frees the object (its base
+     * with compute_sf_base_uninit()) and the daemon's handles of the
+     * instance (descriptors, a child's entry), and leaves the instance on
+     * the node as it is: no process stopped or killed, no namespace,
+     * container, device or file removed.  The core calls it at shutdown
+     * for every SF it holds.  Never fails.  May be NULL: the object stays
+     * the driver's until close, which frees it (so a driver without
+     * open / close, which has no close to do it, must have release). */
+    void (*release)(struct compute_sf *);
 };
 
 #endif

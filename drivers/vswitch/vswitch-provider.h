@@ -14,8 +14,19 @@
  * that the core reads (switch, name, owner, role) and never writes: each
  * driver embeds them in its own LSI and port structs and reaches those
  * with CONTAINER_OF.  The driver allocates them, fills the base, and owns
- * them until the matching destroy hook (or close) is called; the core
- * never frees them itself.
+ * them until the matching destroy or release hook (or close) is called;
+ * the core never frees them itself.
+ *
+ * Destroy and release.  An object leaves the core's hands in one of two
+ * ways.  Destroy (lsi_destroy, port_destroy) removes it from the switch
+ * and frees the driver's struct: a graph deleted or rolled back.  Release
+ * (lsi_release, port_release) frees the driver's struct and leaves the
+ * switch exactly as it is (bridge, ports, devices, rules): the daemon
+ * shuts down while its graphs keep forwarding, and the next run finds
+ * them by the names and identity recorded on them.  After either, the
+ * core never passes that object again.  (Planned with the next version
+ * of this contract: 'adopt', release's twin, which finds and verifies an
+ * object a previous run released.)
  *
  * Errors.  Hooks return 0 or a negative errno.  On failure they write a
  * reason for the operator into 'err' (never NULL when the core calls),
@@ -242,7 +253,10 @@ struct vswitch_class {
     int (*open)(const struct corch_config *cfg, struct vswitch **ret,
                 struct corch_err *err);
     /* Disconnects and frees the instance and the driver's handles of its
-     * LSIs and ports; what is deployed on the switch stays.  Required. */
+     * LSIs and ports that the core has not destroyed or released (LSI-0
+     * and its physical ports always); what is deployed on the switch
+     * stays.  The core calls it last, with no other hook running.
+     * Required. */
     void (*close)(struct vswitch *);
 
     /* Management interface (paper Table 2). */
@@ -267,6 +281,15 @@ struct vswitch_class {
     /* Destroys an LSI with its ports, vlinks' ends on it and rules.  Never
      * fails.  Required. */
     void (*lsi_destroy)(struct vswitch *, struct vswitch_lsi *);
+    /* Releases an LSI made by lsi_create: frees the driver's struct and
+     * the structs of the ports still on it (and of the far ends of its
+     * vlinks), without touching the switch: the bridge, its ports, their
+     * devices and its rules stay as they are.  The core calls it at
+     * shutdown, after releasing the LSI's ports it still holds (vlinks
+     * first); it never calls it for LSI-0 (close frees that).  Never
+     * fails.  May be NULL: the driver keeps the struct until close, which
+     * frees it. */
+    void (*lsi_release)(struct vswitch *, struct vswitch_lsi *);
 
     /* Creates 'n' virtual links between 'a' and 'b' (patch-port pairs on
      * OVS), link i with the names and identity of specs[i].  Fills
@@ -321,6 +344,14 @@ struct vswitch_class {
     /* Destroys a port made by vlinks_create (either end: both go),
      * port_create or sap_create.  Never fails.  Required. */
     void (*port_destroy)(struct vswitch *, struct vswitch_port *);
+    /* Releases a port made by vlinks_create (either end: the structs of
+     * both ends go), port_create or sap_create: frees the driver's struct
+     * and leaves the port, its device (a veth and its SF end, a tunnel)
+     * and the rules that use it on the switch.  Never called for
+     * LSI-0's physical ports (lsi0_port: the driver's until close).
+     * Never fails.  May be NULL: the driver keeps the struct until its
+     * LSI is released or the switch closed. */
+    void (*port_release)(struct vswitch *, struct vswitch_port *);
 
     /* Control interface (paper Table 3). */
 

@@ -62,6 +62,7 @@ check_not() {
 }
 
 e2e_finish() {
+    e2e_check_daemon_exit
     echo "$E2E_NAME: $E2E_PASSED passed, $E2E_FAILED failed"
     [ "$E2E_FAILED" -eq 0 ] && exit 0 || exit 1
 }
@@ -169,6 +170,29 @@ corch_stop() {
     local rc=0
     wait "$CORCH_PID" || rc=$?
     return $rc
+}
+
+# e2e_check_daemon_exit: stops the test's last daemon if it still runs
+# (SIGTERM, as an operator would; up to 60 s for the sanitizers' exit
+# report, then SIGKILL) and fails the test if its log holds a sanitizer
+# report: with ASAN_OPTIONS=detect_leaks=1 (test/run-all.sh), whatever
+# c-orch did not free at shutdown.  Called by e2e_finish.
+e2e_check_daemon_exit() {
+    local i
+    if [ -n "${CORCH_PID:-}" ] && kill -0 "$CORCH_PID" 2>/dev/null; then
+        kill -TERM "$CORCH_PID" 2>/dev/null
+        for i in $(seq 600); do
+            kill -0 "$CORCH_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -9 "$CORCH_PID" 2>/dev/null
+        wait "$CORCH_PID" 2>/dev/null
+    fi
+    if [ -n "${CORCH_LOG:-}" ] && [ -f "$CORCH_LOG" ] &&
+            grep -qE 'ERROR: (Leak|Address|Thread|Memory)Sanitizer|runtime error:' "$CORCH_LOG"; then
+        fail "the daemon exits without a sanitizer report"
+        grep -E -A30 'ERROR: [A-Za-z]+Sanitizer|runtime error:' "$CORCH_LOG" | head -60 | sed 's/^/    /'
+    fi
 }
 
 # corch_login [user] [password]: sets TOKEN.

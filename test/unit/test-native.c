@@ -740,6 +740,45 @@ test_create_errors(void **state)
     fixture_fini(&f);
 }
 
+/* release (shutdown): the object goes, the SF stays exactly as it was:
+ * its namespace, its ports, its process (same pid), its run directory,
+ * and traffic through it.  What it leaves is then cleaned up by hand, as
+ * a later run of c-orch would find it. */
+static void
+test_release(void **state)
+{
+    NEED_ROOT();
+    (void) state;
+    struct sf_fixture f;
+    fixture_init(&f, "nv-rel", "bridge", NULL, 2, NULL);
+    host_make("nv-hr1", f.ifnames[0], "10.78.0.1/24", NULL);
+    host_make("nv-hr2", f.ifnames[1], "10.78.0.2/24", NULL);
+    struct compute_sf *sf = create_start(&f);
+    assert_int_equal(ping("nv-hr1", "10.78.0.2"), 0);
+    int pid = compute_sf_pid(sf);
+    assert_true(pid > 0);
+
+    compute_sf_release(sf);
+    assert_true(instance_netns_exists(f.instance));
+    assert_int_equal(kill(pid, 0), 0);
+    assert_int_equal(access(f.run_dir, F_OK), 0);
+    char *out = NULL;
+    assert_int_equal(sh(&out, "ip -n %s -br link show master br0", f.netns),
+                     0);
+    assert_non_null(strstr(out, "eth0"));
+    assert_non_null(strstr(out, "eth1"));
+    free(out);
+    assert_int_equal(ping("nv-hr1", "10.78.0.2"), 0);
+
+    /* Not ours any more: removed the way an operator would. */
+    sh(NULL, "ip netns pids %s | xargs -r kill -9; ip netns delete %s",
+       f.netns, f.netns);
+    sh(NULL, "rm -rf %s", f.run_dir);
+    host_drop("nv-hr1");
+    host_drop("nv-hr2");
+    fixture_fini(&f);
+}
+
 /* One run at a time on a host: the hosts' and devices' names are fixed
  * ("nv-..."), and setup removes what a dead run left.  Several people's
  * make check may run at once: the later one waits here. */
@@ -814,6 +853,7 @@ main(void)
         cmocka_unit_test(test_daemon_pid_cpus),
         cmocka_unit_test(test_create_errors),
         cmocka_unit_test(test_two_instances),
+        cmocka_unit_test(test_release),
     };
     signal(SIGPIPE, SIG_IGN);
     return cmocka_run_group_tests(tests, setup, teardown);

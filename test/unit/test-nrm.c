@@ -5,6 +5,7 @@
 #include <config.h>
 #include "corch-config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -780,6 +781,114 @@ test_restart(void **state)
     assert_node_empty();
 }
 
+/* The compute dummy's fake node: "<instance>=<pid>;" for each record in
+ * <state.dir>/compute-dummy, sorted, into 'buf'. */
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static void
+dummy_records(char *buf, size_t size)
+{
+    char dir[128], *names[64];
+    size_t n = 0, len = 0;
+    snprintf(dir, sizeof dir, "%s/compute-dummy", tmpdir);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    for (struct dirent *e; (e = readdir(d)) && n < ARRAY_SIZE(names);)
+        if (e->d_name[0] != '.')
+            names[n++] = xstrdup(e->d_name);
+    closedir(d);
+    qsort(names, n, sizeof *names, cmp_str);
+    buf[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        char path[256];
+        int pid = -1;
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        FILE *f = fopen(path, "r");
+        if (f) {
+            if (fscanf(f, "%d", &pid) != 1)
+                pid = -1;
+            fclose(f);
+        }
+        len += (size_t) snprintf(buf + len, len < size ? size - len : 0,
+                                 "%s=%d;", names[i], pid);
+        free(names[i]);
+    }
+    assert_true(len < size);
+}
+
+/* Shutdown releases: nrm_destroy() with graphs deployed lets the drivers
+ * drop every handle (no leak under valgrind) and removes nothing on the
+ * node: the switch keeps its LSIs, ports and rules, the engine's SFs keep
+ * running with their pids; the next start finds them as they were. */
+static void
+test_shutdown_releases(void **state)
+{
+    (void) state;
+    struct corch_err err;
+    /* A fresh switch: its counters start at zero. */
+    nrm_destroy(nrm);
+    nrm = NULL;
+    start_nrm();
+    assert_int_equal(put(chain("sd1", "eth0", "eth1", true), NULL, &err), 0);
+    const char *ig = "{\"sffg\":{\"id\":\"sd2\",\"SFs\":[{\"id\":\"s\","
+        "\"name\":\"bridge\",\"ports\":[{\"id\":\"1\"}]}],\"saps\":[{"
+        "\"id\":\"i\",\"type\":\"internal\",\"internal\":{"
+        "\"internal-group\":\"sdgrp\"}}],\"flowrules\":[{\"id\":\"1\","
+        "\"match\":{\"port_in\":\"service-access-point:i\"},\"actions\":"
+        "[{\"output_to_port\":\"sf:s:1\"}]}]}}";
+    struct graph *g = NULL;
+    assert_int_equal(graph_parse(ig, strlen(ig), 64, NULL, &g, &err), 0);
+    assert_int_equal(put(g, NULL, &err), 0);
+    int pids[4] = {
+        pid_of("sd1", "fw"), pid_of("sd1", "nat"), pid_of("sd1", "mon"),
+        pid_of("sd2", "s"),
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(pids); i++)
+        assert_true(pids[i] > 0);
+    size_t lsis = vswitch_dummy_count_lsis(VS);
+    size_t ports = vswitch_dummy_count_ports(VS);
+    size_t rules = vswitch_dummy_count_rules(VS, NULL);
+    assert_int_equal(lsis, 3);          /* Two graph-LSIs, one group LSI. */
+    char before[1024], after[1024];
+    dummy_records(before, sizeof before);
+    struct vswitch_dummy_census census;
+    memset(&census, 0xff, sizeof census);
+    vswitch_dummy_watch_close(VS, &census);
+
+    nrm_destroy(nrm);
+    nrm = NULL;
+    /* The switch, as it closed: nothing destroyed, everything there, and
+     * every handle the core had released (close freed none of them). */
+    assert_int_equal(census.destroyed, 0);
+    assert_int_equal(census.lsis, lsis);
+    assert_int_equal(census.ports, ports);
+    assert_int_equal(census.rules, rules);
+    assert_int_equal(census.held, 0);
+    assert_true(census.released > 0);
+    /* The engine's fake node: every SF still there with its pid. */
+    dummy_records(after, sizeof after);
+    assert_string_equal(after, before);
+
+    start_nrm();
+    assert_string_equal(status_of("sd1", NULL, 0), "running");
+    assert_string_equal(status_of("sd2", NULL, 0), "running");
+    assert_int_equal(pid_of("sd1", "fw"), pids[0]);
+    assert_int_equal(pid_of("sd1", "nat"), pids[1]);
+    assert_int_equal(pid_of("sd1", "mon"), pids[2]);
+    assert_int_equal(pid_of("sd2", "s"), pids[3]);
+    assert_int_equal(compute_dummy_count_sfs(DUMMY_ENGINE), 4);
+    assert_int_equal(compute_dummy_count_running(DUMMY_ENGINE), 4);
+    assert_int_equal(nrm_graph_delete(nrm, "sd1", &err), 0);
+    assert_int_equal(nrm_graph_delete(nrm, "sd2", &err), 0);
+    assert_node_empty();
+    dummy_records(after, sizeof after);
+    assert_string_equal(after, "");
+}
+
 static int
 status_pid(const char *graph, const char *sf)
 {
@@ -1278,6 +1387,7 @@ main(void)
         cmocka_unit_test(test_stress),
         cmocka_unit_test(test_scale),
         cmocka_unit_test(test_restart_keeps_slots),
+        cmocka_unit_test(test_shutdown_releases),
         cmocka_unit_test(test_bad_config),
         cmocka_unit_test(test_driver_enoent_is_failed),
         cmocka_unit_test(test_two_engine_instances),

@@ -816,6 +816,69 @@ test_leftover_replaced(void **state)
     assert_null(strstr(buf, "covs-fv"));
 }
 
+/* release (shutdown): the handles go, the switch keeps everything: the
+ * bridge, its ports, the veth of an SF port with its SF end, both ends
+ * of a vlink and the rules.  A new instance (the next run) then finds
+ * the bridge as its own. */
+static void
+test_release(void **state)
+{
+    (void) state;
+    struct vswitch_lsi_spec spec = { .graph_id = "g9", .name = "covs-rl" };
+    struct vswitch_lsi *l;
+    struct corch_err err = { 0 };
+    assert_int_equal(ovs->lsi_create(vs, &spec, &l, &err), 0);
+    struct vswitch_vlink_spec vl = {
+        .a_name = "covs-rl0a", .b_name = "covs-rl0b", .graph_id = "g9",
+    };
+    struct vswitch_port *pa, *pb, *sf;
+    assert_int_equal(ovs->vlinks_create(vs, lsi0, l, &vl, 1, &pa, &pb, &err),
+                     0);
+    struct vswitch_port_spec ps = { .tech = VSWITCH_PORT_VETH,
+                                    .name = "covs-rlp", .graph_id = "g9",
+                                    .sf_id = "s", .sf_port_id = "1",
+                                    .sf_peer_name = "covs-rlq" };
+    struct vswitch_port_info info;
+    assert_int_equal(ovs->port_create(vs, l, &ps, &sf, &info, &err), 0);
+    struct vswitch_action out = { .type = VSWITCH_ACT_OUTPUT, .u.port = pb };
+    struct vswitch_rule r = {
+        .cookie = 9ull << 32 | 1, .priority = 10, .in_port = sf,
+        .actions = &out, .n_actions = 1,
+    };
+    struct vswitch_rule_batch b = { .add = &r, .n_add = 1 };
+    assert_int_equal(ovs->rules_apply(vs, l, &b, &err), 0);
+    char before[8192], after[8192];
+    dump_flows("covs-rl", before, sizeof before);
+    assert_int_equal(count_lines(before, "cookie=0x900000001"), 1);
+
+    ovs->port_release(vs, pa);          /* Both ends' structs. */
+    ovs->port_release(vs, sf);
+    ovs->lsi_release(vs, l);
+
+    assert_int_equal(run("ovs-vsctl", db_arg, "br-exists", "covs-rl"), 0);
+    char buf[4096];
+    run_capture(buf, "ovs-vsctl", db_arg, "--no-wait", "list-ports",
+                "covs-rl");
+    assert_non_null(strstr(buf, "covs-rl0b"));
+    assert_non_null(strstr(buf, "covs-rlp"));
+    run_capture(buf, "ovs-vsctl", db_arg, "--no-wait", "list-ports",
+                lsi0->name);
+    assert_non_null(strstr(buf, "covs-rl0a"));
+    assert_true(netlink_link_exists("covs-rlp"));
+    assert_true(netlink_link_exists("covs-rlq"));
+    dump_flows("covs-rl", after, sizeof after);
+    assert_string_equal(after, before);
+
+    /* The next run's lsi_create finds it ours (same identity) and takes
+     * the name; destroying that removes what was released. */
+    assert_int_equal(ovs->lsi_create(vs, &spec, &l, &err), 0);
+    ovs->lsi_destroy(vs, l);
+    run("ovs-vsctl", db_arg, "--if-exists", "del-port", lsi0->name,
+        "covs-rl0a");
+    run("ip", "link", "del", "covs-rlp");
+    assert_int_not_equal(run("ovs-vsctl", db_arg, "br-exists", "covs-rl"), 0);
+}
+
 /* One graph's life, many times, for test_concurrent_graphs. */
 static void *
 graph_worker(void *arg)
@@ -1018,6 +1081,7 @@ main(void)
         cmocka_unit_test(test_graph_lsi),
         cmocka_unit_test(test_learning_lsi),
         cmocka_unit_test(test_leftover_replaced),
+        cmocka_unit_test(test_release),
         cmocka_unit_test(test_concurrent_graphs),
         cmocka_unit_test(test_ovsdb_restart),
         cmocka_unit_test(test_vswitchd_stuck),

@@ -441,6 +441,24 @@ dummy_destroy(struct compute_sf *csf)
     pthread_mutex_unlock(&de->mutex);
 }
 
+/* The SF stays on the fake node: its record (and its pid) stays for the
+ * next instance to find; only the object goes. */
+static void
+dummy_release(struct compute_sf *csf)
+{
+    struct dummy_sf *sf = dummy_sf_cast(csf);
+    struct dummy_engine *de = sf->de;
+    pthread_mutex_lock(&de->mutex);
+    for (struct dummy_sf **pp = &de->sfs; *pp; pp = &(*pp)->next) {
+        if (*pp == sf) {
+            *pp = sf->next;
+            break;
+        }
+    }
+    sf_free(sf);
+    pthread_mutex_unlock(&de->mutex);
+}
+
 const struct compute_class compute_dummy_class = {
     .type = "dummy",
     .open = dummy_open,
@@ -456,6 +474,7 @@ const struct compute_class compute_dummy_class = {
     .port_remove = dummy_port_remove,
     .pid = dummy_pid,
     .destroy = dummy_destroy,
+    .release = dummy_release,
 };
 
 /* --- For tests. --- */

@@ -21,7 +21,8 @@
  * <state.dir>/compute-dummy/<instance> (its pid while it runs), as a real
  * engine leaves a namespace or a container: an instance opened later (a
  * restart) adopts the SF when prepare() or create() names that instance
- * again (same pid, still running). */
+ * again (same pid, still running).  destroy() removes the record;
+ * release() and close() leave it as it is. */
 #ifndef CORCH_COMPUTE_DUMMY_H
 #define CORCH_COMPUTE_DUMMY_H 1
 

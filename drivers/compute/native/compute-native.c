@@ -1404,6 +1404,17 @@ native_destroy(struct compute_sf *csf)
     sf_free(sf);
 }
 
+/* Shutdown: the namespace (its bind mount in /run/netns), its processes,
+ * the placeholder and the run directory stay; a restart finds them by
+ * the instance's name.  Only the object and its descriptor go. */
+static void
+native_release(struct compute_sf *csf)
+{
+    struct native_sf *sf = native_sf_cast(csf);
+    LOG_DBG("%s: released%s", sf->instance, sf->running ? " (running)" : "");
+    sf_free(sf);
+}
+
 const char *
 compute_native_netns_name(const struct compute_sf *sf)
 {
@@ -1441,4 +1452,5 @@ const struct compute_class compute_native_class = {
     .port_remove = native_port_remove,
     .pid = native_pid,
     .destroy = native_destroy,
+    .release = native_release,
 };

@@ -35,7 +35,8 @@ struct skeleton_engine {
                                  * configuration (a daemon socket...). */
 };
 
-/* One SF instance, owned by the driver from create() to destroy(). */
+/* One SF instance, owned by the driver from create() to destroy() or
+ * release(). */
 struct skeleton_sf {
     struct compute_sf up;       /* The base: instance name, owner graph and
                                  * SF, filled by the core. */
@@ -133,6 +134,19 @@ skeleton_destroy(struct compute_sf *csf)
     free(sf);
 }
 
+static void
+skeleton_release(struct compute_sf *csf)
+{
+    /* TODO: free the object and the daemon's handles of the instance
+     * (descriptors, a connection), and leave the instance running on the
+     * node exactly as it is: c-orch shuts down, the SF does not.  Never
+     * fails. */
+    struct skeleton_sf *sf = skeleton_sf_cast(csf);
+    LOG_DBG("%s released", sf->instance);
+    compute_sf_base_uninit(&sf->up);
+    free(sf);
+}
+
 const struct compute_class compute_skeleton_class = {
     .type = "skeleton",
     .open = skeleton_open,
@@ -148,4 +162,5 @@ const struct compute_class compute_skeleton_class = {
     .port_remove = NULL,        /* Optional. */
     .pid = NULL,                /* Optional. */
     .destroy = skeleton_destroy,
+    .release = skeleton_release, /* Optional: close frees the object. */
 };

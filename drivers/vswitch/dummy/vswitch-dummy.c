@@ -19,6 +19,10 @@ struct dummy_port {
     struct dummy_lsi *lsi;      /* The LSI it belongs to. */
     struct dummy_port *peer;  /* Other end of a vlink, or NULL. */
     bool phys;                  /* A physical interface of LSI-0. */
+    bool released;              /* port_release (or its LSI's release)
+                                 * dropped the core's handle: the port
+                                 * stays on the simulated switch, and the
+                                 * core must never pass it again. */
     struct dummy_port *next;  /* Next port of the same LSI. */
 };
 
@@ -33,6 +37,8 @@ struct dummy_lsi {
     size_t n_rules;
     size_t added;               /* Rule additions received. */
     size_t deleted;             /* Rule deletions received. */
+    bool released;              /* lsi_release dropped the core's handle
+                                 * (see dummy_port.released). */
     struct dummy_lsi *next;   /* Next LSI of the node. */
 };
 
@@ -55,6 +61,10 @@ struct dummy_switch {
     unsigned int fail_at[N_HOOKS]; /* Call that fails, per hook; 0 none. */
     struct dummy_faults faults; /* Failure injection over calls / fail_at
                                  * (drivers/common/dummy-faults.h). */
+    unsigned int destroyed;     /* lsi_destroy + port_destroy calls. */
+    unsigned int released;      /* lsi_release + port_release calls. */
+    struct vswitch_dummy_census *census; /* Filled by close, for a test
+                                 * that outlives the instance; or NULL. */
 };
 
 static struct dummy_switch *
@@ -74,6 +84,18 @@ static struct dummy_port *
 port_cast(const struct vswitch_port *p)
 {
     return p ? CONTAINER_OF(p, struct dummy_port, up) : NULL;
+}
+
+/* A core that passes an object it released is what adopt / release get
+ * wrong first: a switch would act on a bridge nobody owns any more. */
+static void
+check_held(const char *hook, const char *name, bool released)
+{
+    if (released) {
+        LOG_ERR("dummy vswitch: %s of %s, released already (a core bug)",
+                hook, name);
+        CORCH_CONTRACT_BUG();
+    }
 }
 
 /* Counts a call of 'hook' and says whether it must fail.  Mutex held. */
@@ -344,6 +366,21 @@ static void
 dummy_close(struct vswitch *vs)
 {
     struct dummy_switch *sw = dummy_cast(vs);
+    if (sw->census) {
+        struct vswitch_dummy_census *c = sw->census;
+        memset(c, 0, sizeof *c);
+        for (struct dummy_lsi *l = sw->lsis; l; l = l->next) {
+            c->lsis += !l->is_lsi0;
+            c->rules += l->n_rules;
+            c->held += !l->is_lsi0 && !l->released;
+            for (struct dummy_port *p = l->ports; p; p = p->next) {
+                c->ports += !p->phys;
+                c->held += !p->phys && !p->released;
+            }
+        }
+        c->destroyed = sw->destroyed;
+        c->released = sw->released;
+    }
     while (sw->lsis)
         lsi_destroy_locked(sw->lsis);
     pthread_mutex_destroy(&sw->mutex);
@@ -427,7 +464,28 @@ dummy_lsi_destroy(struct vswitch *vs, struct dummy_lsi *lsi)
     if (!lsi)
         return;
     pthread_mutex_lock(&sw->mutex);
+    check_held("lsi_destroy", lsi->up.name, lsi->released);
+    sw->destroyed++;
     lsi_destroy_locked(lsi);
+    pthread_mutex_unlock(&sw->mutex);
+}
+
+/* The LSI and its ports stay on the simulated switch (it is the node),
+ * rules and all; only the core's handles are marked dropped.  close()
+ * frees them with the switch. */
+static void
+dummy_lsi_release(struct vswitch *vs, struct dummy_lsi *lsi)
+{
+    struct dummy_switch *sw = dummy_cast(vs);
+    pthread_mutex_lock(&sw->mutex);
+    check_held("lsi_release", lsi->up.name, lsi->released);
+    sw->released++;
+    lsi->released = true;
+    for (struct dummy_port *p = lsi->ports; p; p = p->next) {
+        p->released = true;
+        if (p->peer)
+            p->peer->released = true;
+    }
     pthread_mutex_unlock(&sw->mutex);
 }
 
@@ -574,7 +632,22 @@ dummy_port_destroy(struct vswitch *vs, struct dummy_port *port)
     if (!port)
         return;
     pthread_mutex_lock(&sw->mutex);
+    check_held("port_destroy", port->up.name, port->released);
+    sw->destroyed++;
     port_destroy_locked(port);
+    pthread_mutex_unlock(&sw->mutex);
+}
+
+static void
+dummy_port_release(struct vswitch *vs, struct dummy_port *port)
+{
+    struct dummy_switch *sw = dummy_cast(vs);
+    pthread_mutex_lock(&sw->mutex);
+    check_held("port_release", port->up.name, port->released);
+    sw->released++;
+    port->released = true;
+    if (port->peer)
+        port->peer->released = true;
     pthread_mutex_unlock(&sw->mutex);
 }
 
@@ -823,6 +896,12 @@ hook_lsi_destroy(struct vswitch *vs, struct vswitch_lsi *lsi)
     dummy_lsi_destroy(vs, lsi_cast(lsi));
 }
 
+static void
+hook_lsi_release(struct vswitch *vs, struct vswitch_lsi *lsi)
+{
+    dummy_lsi_release(vs, lsi_cast(lsi));
+}
+
 static int
 hook_vlinks_create(struct vswitch *vs, struct vswitch_lsi *a,
                    struct vswitch_lsi *b,
@@ -889,6 +968,12 @@ hook_port_destroy(struct vswitch *vs, struct vswitch_port *port)
     dummy_port_destroy(vs, port_cast(port));
 }
 
+static void
+hook_port_release(struct vswitch *vs, struct vswitch_port *port)
+{
+    dummy_port_release(vs, port_cast(port));
+}
+
 static int
 hook_rules_apply(struct vswitch *vs, struct vswitch_lsi *lsi,
                  const struct vswitch_rule_batch *b, struct corch_err *err)
@@ -911,12 +996,24 @@ const struct vswitch_class vswitch_dummy_class = {
     .lsi0_port = hook_lsi0_port,
     .lsi_create = hook_lsi_create,
     .lsi_destroy = hook_lsi_destroy,
+    .lsi_release = hook_lsi_release,
     .vlinks_create = hook_vlinks_create,
     .port_create = hook_port_create,
     .ports_create = hook_ports_create,
     .sap_create = hook_sap_create,
     .port_destroy = hook_port_destroy,
+    .port_release = hook_port_release,
     .rules_apply = hook_rules_apply,
     .rules_flush = hook_rules_flush,
     .sap_supported = NULL,
 };
+
+void
+vswitch_dummy_watch_close(struct vswitch *vs,
+                          struct vswitch_dummy_census *census)
+{
+    struct dummy_switch *sw = dummy_cast(vs);
+    pthread_mutex_lock(&sw->mutex);
+    sw->census = census;
+    pthread_mutex_unlock(&sw->mutex);
+}

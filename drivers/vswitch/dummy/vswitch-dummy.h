@@ -16,7 +16,11 @@
  * list; "compute.*" items are for the compute dummy).
  *
  * Instances: each open() is a new, empty switch; close() frees it with
- * everything on it (the simulated switch does not outlive its instance).
+ * everything on it (the simulated switch does not outlive its instance:
+ * vswitch_dummy_watch_close() says what was on it when it closed).
+ * lsi_release() and port_release() leave the objects on the simulated
+ * switch, marked released; a hook given a released object afterwards is
+ * a bug of the core (logged; an assertion in debug builds).
  * Within one instance, lsi_create() with the name of an LSI that exists
  * destroys the old one and creates it afresh; lsi0_open() adopts
  * LSI-0. */
@@ -60,5 +64,24 @@ size_t vswitch_dummy_rules_deleted(struct vswitch *vs, const char *lsi);
 size_t vswitch_dummy_rules(struct vswitch *vs, const char *lsi,
                            struct vswitch_rule **ret);
 void vswitch_dummy_rules_free(struct vswitch_rule *, size_t n);
+
+/* What the simulated switch held when it closed, and how the core let go
+ * of its objects: a shutdown must destroy nothing. */
+struct vswitch_dummy_census {
+    size_t lsis;                /* LSIs but LSI-0 on the switch. */
+    size_t ports;               /* Ports but physical ones (a vlink: 2). */
+    size_t rules;               /* Rules on every LSI. */
+    size_t held;                /* Of those LSIs and ports, the ones whose
+                                 * handle the core neither destroyed nor
+                                 * released (close freed it). */
+    unsigned int destroyed;     /* lsi_destroy + port_destroy calls since
+                                 * open. */
+    unsigned int released;      /* lsi_release + port_release calls since
+                                 * open. */
+};
+/* Has close() fill '*census' (which must outlive the switch) just before
+ * it frees everything: a test sees what a shutdown left on the switch. */
+void vswitch_dummy_watch_close(struct vswitch *vs,
+                               struct vswitch_dummy_census *census);
 
 #endif

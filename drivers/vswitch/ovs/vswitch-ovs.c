@@ -2073,6 +2073,19 @@ hook_lsi_destroy(struct vswitch *vs, struct vswitch_lsi *lsi)
     ovs_lsi_destroy(vs, ovs_lsi_cast(lsi));
 }
 
+/* Shutdown: the bridge, its ports, their devices and its flows stay (a
+ * restart finds them by name and external_ids); only the structs and the
+ * OpenFlow connection go. */
+static void
+hook_lsi_release(struct vswitch *vs, struct vswitch_lsi *lsi)
+{
+    struct ovs_switch *sw = ovs_cast(vs);
+    pthread_mutex_lock(&sw->db_mutex);
+    LOG_DBG("bridge %s released", lsi->name);
+    lsi_free(ovs_lsi_cast(lsi));
+    pthread_mutex_unlock(&sw->db_mutex);
+}
+
 static int
 hook_vlinks_create(struct vswitch *vs, struct vswitch_lsi *a,
                    struct vswitch_lsi *b,
@@ -2140,6 +2153,22 @@ hook_port_destroy(struct vswitch *vs, struct vswitch_port *port)
     ovs_port_destroy(vs, ovs_port_cast(port));
 }
 
+/* Shutdown: the port rows, the veth (and its SF end) or tunnel stay; the
+ * structs of both ends of a vlink go. */
+static void
+hook_port_release(struct vswitch *vs, struct vswitch_port *port)
+{
+    struct ovs_switch *sw = ovs_cast(vs);
+    struct ovs_port *p = ovs_port_cast(port);
+    if (p->kind == OVS_PORT_PHYS)
+        return;                 /* LSI-0's, freed by close. */
+    pthread_mutex_lock(&sw->db_mutex);
+    if (p->peer)
+        port_free(p->peer);
+    port_free(p);
+    pthread_mutex_unlock(&sw->db_mutex);
+}
+
 static int
 hook_rules_apply(struct vswitch *vs, struct vswitch_lsi *lsi,
                  const struct vswitch_rule_batch *b, struct corch_err *err)
@@ -2162,11 +2191,13 @@ const struct vswitch_class vswitch_ovs_class = {
     .lsi0_port = hook_lsi0_port,
     .lsi_create = hook_lsi_create,
     .lsi_destroy = hook_lsi_destroy,
+    .lsi_release = hook_lsi_release,
     .vlinks_create = hook_vlinks_create,
     .port_create = hook_port_create,
     .ports_create = hook_ports_create,
     .sap_create = hook_sap_create,
     .port_destroy = hook_port_destroy,
+    .port_release = hook_port_release,
     .rules_apply = hook_rules_apply,
     .rules_flush = hook_rules_flush,
     .sap_supported = ovs_sap_supported,

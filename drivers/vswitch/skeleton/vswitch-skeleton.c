@@ -44,7 +44,8 @@ struct skeleton_switch {
 /* The driver's own view of a switch bridge.  The core only ever holds
  * a pointer to its base 'up' (which the driver fills: switch, name, owner
  * graph, role); the driver allocates it in lsi0_open()/lsi_create() and
- * frees it in lsi_destroy() (LSI-0 lives until close()). */
+ * frees it in lsi_destroy() or lsi_release() (LSI-0 lives until
+ * close()). */
 struct skeleton_lsi {
     struct vswitch_lsi up;      /* The base the core reads. */
     bool learning;              /* An internal-group LSI. */
@@ -52,8 +53,8 @@ struct skeleton_lsi {
 
 /* The driver's own view of a port, around the base the core reads.
  * Allocated by lsi0_open (physical ports, owned by the driver forever),
- * vlinks_create, port_create and sap_create; freed by port_destroy or
- * with its LSI. */
+ * vlinks_create, port_create and sap_create; freed by port_destroy,
+ * port_release or with its LSI. */
 struct skeleton_port {
     struct vswitch_port up;     /* The base the core reads. */
     struct skeleton_port *peer; /* Other end of a vlink, or NULL. */
@@ -145,6 +146,17 @@ skeleton_lsi_destroy(struct vswitch *vs, struct vswitch_lsi *lsi)
     free(lsi ? CONTAINER_OF(lsi, struct skeleton_lsi, up) : NULL);
 }
 
+static void
+skeleton_lsi_release(struct vswitch *vs, struct vswitch_lsi *lsi)
+{
+    /* TODO: free the LSI's struct and those of the ports still on it (and
+     * of their vlinks' far ends), touching nothing on the switch: c-orch
+     * shuts down and the bridge keeps forwarding.  Never fails. */
+    (void) vs;
+    LOG_DBG("LSI %s released", lsi->name);
+    free(CONTAINER_OF(lsi, struct skeleton_lsi, up));
+}
+
 static int
 skeleton_vlinks_create(struct vswitch *vs, struct vswitch_lsi *a,
                        struct vswitch_lsi *b,
@@ -208,6 +220,16 @@ skeleton_port_destroy(struct vswitch *vs, struct vswitch_port *port)
     free(port ? CONTAINER_OF(port, struct skeleton_port, up) : NULL);
 }
 
+static void
+skeleton_port_release(struct vswitch *vs, struct vswitch_port *port)
+{
+    /* TODO: free the port's struct (both ends of a vlink), leaving the
+     * port, its device and the rules using it on the switch.  Never
+     * fails. */
+    (void) vs;
+    free(CONTAINER_OF(port, struct skeleton_port, up));
+}
+
 static int
 skeleton_rules_apply(struct vswitch *vs, struct vswitch_lsi *lsi,
                      const struct vswitch_rule_batch *batch,
@@ -240,11 +262,13 @@ const struct vswitch_class vswitch_skeleton_class = {
     .lsi0_port = skeleton_lsi0_port,
     .lsi_create = skeleton_lsi_create,
     .lsi_destroy = skeleton_lsi_destroy,
+    .lsi_release = skeleton_lsi_release, /* Optional: close frees it. */
     .vlinks_create = skeleton_vlinks_create,
     .port_create = skeleton_port_create,
     .ports_create = NULL,       /* Optional: the core calls port_create. */
     .sap_create = skeleton_sap_create,
     .port_destroy = skeleton_port_destroy,
+    .port_release = skeleton_port_release, /* Optional: as lsi_release. */
     .rules_apply = skeleton_rules_apply,
     .rules_flush = NULL,        /* Optional: a switch that keeps no rules
                                  * across a restart of c-orch. */
