@@ -197,11 +197,13 @@ finish_locked(struct nrm *nrm, struct nrm_graph *ng)
     pthread_cond_broadcast(&nrm->idle);
 }
 
+/* Whether a failed PUT refused the graph (the request or the node's
+ * state said no: nothing of it was made) rather than failed deploying it:
+ * said by the error's kind, chosen where it arose. */
 static bool
-is_rejection(int error)
+is_rejection(const struct corch_err *err)
 {
-    return error == -EINVAL || error == -ENOPKG || error == -EADDRINUSE
-           || error == -E2BIG || error == -EOPNOTSUPP || error == -ENOSPC;
+    return err->kind != CORCH_ERR_FAILED;
 }
 
 int
@@ -302,7 +304,7 @@ nrm_graph_put(struct nrm *nrm, struct graph *graph, const char *owner,
                  (unsigned long long) (time_ms() - t0));
         ev = was_deployed ? NRM_EVENT_UPDATED : NRM_EVENT_DEPLOYED;
     } else {
-        if (!is_rejection(error) || !rejected)
+        if (!is_rejection(err) || !rejected)
             LOG_WARN("graph %s: %s", ng->id, err->msg);
         msg = xstrdup(err->msg[0] ? err->msg : strerror(-error));
         ev = NRM_EVENT_FAILED;

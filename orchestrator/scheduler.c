@@ -246,10 +246,12 @@ scheduler_bind(struct scheduler *s, const struct graph *g,
         && s->memory_reserved + memory > s->memory_total) {
         uint64_t free_mb = s->memory_total - s->memory_reserved;
         pthread_mutex_unlock(&s->mutex);
-        return corch_err_set(err, -ENOSPC, NULL,
-                             "the graph needs %llu MB of memory, %llu MB "
-                             "free", (unsigned long long) memory,
-                             (unsigned long long) free_mb);
+        /* The node's state, not the request: a conflict, as a full
+         * node is (retrying after a DELETE works). */
+        return corch_err_setk(err, CORCH_ERR_CONFLICT, -ENOSPC, NULL,
+                              "the graph needs %llu MB of memory, %llu MB "
+                              "free", (unsigned long long) memory,
+                              (unsigned long long) free_mb);
     }
     s->memory_reserved += memory;
 

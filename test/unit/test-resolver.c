@@ -477,6 +477,7 @@ test_scheduler(void **state)
     /* No memory left for another copy. */
     struct scheduler_binding *b2 = NULL;
     assert_int_equal(scheduler_bind(s, g, tmpls, NULL, &b2, &err), -ENOSPC);
+    assert_int_equal(err.kind, CORCH_ERR_CONFLICT);  /* 409: the node is full. */
     /* An update keeping a and b binds c only. */
     const struct scheduler_binding *kept[3] = { &b[0], &b[1], NULL };
     scheduler_release(s, &b[2]);
