@@ -1366,13 +1366,15 @@ check_rule_clashes(struct pctx *c)
         return 0;
     while (cap < 2 * g->n_flowrules)
         cap *= 2;
-    size_t *slots = xmalloc(cap * sizeof *slots);
+    /* 32-bit slots: half the memory, and for 5000 rules the table stays
+     * under malloc's mmap threshold (no page faults on every parse). */
+    uint32_t *slots = xmalloc(cap * sizeof *slots);
     for (size_t i = 0; i < cap; i++)
-        slots[i] = SIZE_MAX;
+        slots[i] = UINT32_MAX;
     for (size_t i = 0; i < g->n_flowrules && r == 0; i++) {
         const struct graph_flowrule *a = &g->flowrules[i];
         size_t s;
-        for (s = rule_key_hash(a) & (cap - 1); slots[s] != SIZE_MAX;
+        for (s = rule_key_hash(a) & (cap - 1); slots[s] != UINT32_MAX;
              s = (s + 1) & (cap - 1)) {
             const struct graph_flowrule *b = &g->flowrules[slots[s]];
             if (a->priority != b->priority
@@ -1386,12 +1388,13 @@ check_rule_clashes(struct pctx *c)
                      "match and priority (%u) as flowrule \"%s\" "
                      "(flowrules[%zu]): OpenFlow cannot hold both; give "
                      "one a different priority or merge their outputs",
-                     a->id, (unsigned) a->priority, b->id, slots[s]);
+                     a->id, (unsigned) a->priority, b->id,
+                     (size_t) slots[s]);
             path_pop(c, old);
             break;
         }
         if (r == 0)
-            slots[s] = i;
+            slots[s] = (uint32_t) i;
     }
     free(slots);
     return r;
