@@ -114,6 +114,12 @@ void rest_error_status(enum corch_err_kind kind, bool graph_api,
 /* Parses the request body as one JSON document no deeper than the limit.
  * On failure replies 400 with 'code' and returns NULL. */
 json_object *rest_parse_body(struct rest_request *, const char *code);
+/* The body of a small request (login, a user): at most
+ * REST_SMALL_BODY_MAX bytes ('what' names it in the 413), one JSON object
+ * ('shape' lists its members in the 400).  On failure replies and returns
+ * NULL; the caller puts the object. */
+json_object *rest_parse_small_object(struct rest_request *, const char *what,
+                                     const char *shape);
 /* A string member of a small request object, or NULL (absent).  Replies
  * 400 and sets '*bad' when present with another type. */
 const char *rest_body_string(struct rest_request *, json_object *obj,

@@ -26,20 +26,10 @@ rest_user_put(struct rest_request *rq)
     if (!rest_authorize(rq, SECURITY_USER_ADMIN, NULL))
         return;
     const char *name = rq->segs[2];
-    if (rq->body_len > REST_SMALL_BODY_MAX) {
-        rest_reply_error(rq, MHD_HTTP_CONTENT_TOO_LARGE, "too-large", "",
-                         "a user body is at most %d bytes", REST_SMALL_BODY_MAX);
-        return;
-    }
-    json_object *body = rest_parse_body(rq, "invalid-request");
+    json_object *body = rest_parse_small_object(rq, "user",
+                                                "{\"password\",\"role\"}");
     if (!body)
         return;
-    if (!json_object_is_type(body, json_type_object)) {
-        json_object_put(body);
-        rest_reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid-request", "",
-                         "the body must be an object {\"password\",\"role\"}");
-        return;
-    }
     bool bad = false;
     const char *pw = rest_body_string(rq, body, "password", &bad);
     const char *role = rest_body_string(rq, body, "role", &bad);

@@ -301,23 +301,33 @@ rest_healthz(struct rest_request *rq)
 
 /* -------------------------------------------------- login and users --- */
 
-static void
-rest_login(struct rest_request *rq)
+json_object *
+rest_parse_small_object(struct rest_request *rq, const char *what,
+                        const char *shape)
 {
     if (rq->body_len > REST_SMALL_BODY_MAX) {
         rest_reply_error(rq, MHD_HTTP_CONTENT_TOO_LARGE, "too-large", "",
-                         "a login body is at most %d bytes", REST_SMALL_BODY_MAX);
-        return;
+                         "a %s body is at most %d bytes", what,
+                         REST_SMALL_BODY_MAX);
+        return NULL;
     }
     json_object *body = rest_parse_body(rq, "invalid-request");
-    if (!body)
-        return;
-    if (!json_object_is_type(body, json_type_object)) {
+    if (body && !json_object_is_type(body, json_type_object)) {
         json_object_put(body);
         rest_reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid-request", "",
-                         "the body must be an object {\"username\",\"password\"}");
-        return;
+                         "the body must be an object %s", shape);
+        return NULL;
     }
+    return body;
+}
+
+static void
+rest_login(struct rest_request *rq)
+{
+    json_object *body = rest_parse_small_object(
+        rq, "login", "{\"username\",\"password\"}");
+    if (!body)
+        return;
 
     bool bad = false;
     /* The un-orchestrator's clients send "username" too; "user" and
